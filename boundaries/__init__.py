@@ -72,12 +72,15 @@ def ward_to_ced() -> pd.DataFrame:
     df = pd.read_csv(LOOKUP_CED, dtype=str)
     return df.rename(
         columns={
-            "WD19CD": "ward_code", "WD19NM": "ward_name", "LAD19CD": "district_code",
-            "CTY19CD": "county_code", "CTY19NM": "county_name",
-            "CED19CD": "ced_code", "CED19NM": "ced_name",
+            "WD19CD": "ward_code",
+            "WD19NM": "ward_name",
+            "LAD19CD": "district_code",
+            "CTY19CD": "county_code",
+            "CTY19NM": "county_name",
+            "CED19CD": "ced_code",
+            "CED19NM": "ced_name",
         }
-    )[["ward_code", "ward_name", "district_code", "county_code", "county_name", "ced_code",
-       "ced_name"]]
+    )[["ward_code", "ward_name", "district_code", "county_code", "county_name", "ced_code", "ced_name"]]
 
 
 def _read_vector(path: Path | str, *, name: str) -> gpd.GeoDataFrame:
@@ -102,11 +105,13 @@ def _read_vector(path: Path | str, *, name: str) -> gpd.GeoDataFrame:
         with zipfile.ZipFile(path) as zf:
             shp = [n for n in zf.namelist() if n.lower().endswith(".shp")]
         if not shp:
-            raise InputError(f"{path.name}: the zip holds no .shp file; zip the .shp, .shx, .dbf and .prj together")
+            raise InputError(
+                f"{path.name}: the zip holds no .shp file; zip the .shp, .shx, .dbf and .prj together"
+            )
         target = f"/vsizip/{path}/{shp[0]}"
     try:
         gdf = gpd.read_file(target, engine="pyogrio")
-    except Exception as exc:  # noqa: BLE001 - pyogrio raises several types
+    except Exception as exc:
         raise InputError(f"{path.name}: could not be read as a boundary file ({exc})") from exc
     if gdf.empty:
         raise InputError(f"{path.name}: has no features")
@@ -144,7 +149,9 @@ def read_boundary_file(
     def pick(given: str | None, suffix: str, names: tuple[str, ...], what: str) -> str:
         if given is not None:
             if given not in cols:
-                raise InputError(f"{Path(path).name}: has no column {given!r} for the {what}; columns: {', '.join(cols)}")
+                raise InputError(
+                    f"{Path(path).name}: has no column {given!r} for the {what}; columns: {', '.join(cols)}"
+                )
             return given
         for c in cols:
             if c.upper().endswith(suffix) or c.lower() in names:
@@ -158,7 +165,8 @@ def read_boundary_file(
     name = pick(name_field, "NM", ("name", "area_name"), "name")
     out = gpd.GeoDataFrame(
         {"area_code": gdf[code].astype(str), "area_name": gdf[name].astype(str)},
-        geometry=gdf.geometry.values, crs=gdf.crs,
+        geometry=gdf.geometry.values,
+        crs=gdf.crs,
     )
     return out.dissolve(by=["area_code", "area_name"], as_index=False)
 
@@ -177,7 +185,7 @@ def read_localities_csv(path: Path | str) -> pd.DataFrame:
     path = Path(path)
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise InputError(f"{path.name}: could not be read as CSV ({exc})") from exc
     if df.shape[1] != 2:
         raise InputError(
@@ -194,7 +202,8 @@ def read_localities_csv(path: Path | str) -> pd.DataFrame:
     if len(dup):
         raise InputError(
             f"ward {df.loc[dup[0], 'ward_code']} is listed twice; each ward belongs to one locality",
-            file=path.name, line=int(dup[0]) + 2,
+            file=path.name,
+            line=int(dup[0]) + 2,
         )
     return df
 
@@ -253,8 +262,10 @@ class Geography:
         lsoas = self.lsoas.copy()
         lsoas["locality"] = lsoas["ward_code"].map(self.ward_localities())
         key, name = {
-            "lsoa": ("lsoa_code", "lsoa_name"), "ward": ("ward_code", "ward_name"),
-            "district": ("district_code", "district_name"), "locality": ("locality", "locality"),
+            "lsoa": ("lsoa_code", "lsoa_name"),
+            "ward": ("ward_code", "ward_name"),
+            "district": ("district_code", "district_name"),
+            "locality": ("locality", "locality"),
         }[level]
         groups = lsoas.groupby(key, sort=True)
         first = groups[list(dict.fromkeys([name, "district_code", "district_name"]))].first()
@@ -275,7 +286,8 @@ class Geography:
                 "district_name": first["district_name"].to_numpy(),
                 "population": groups["population"].sum().reindex(first.index).astype("int64").to_numpy(),
             },
-            geometry=geometry, crs=BNG,
+            geometry=geometry,
+            crs=BNG,
         )
         self._cache[level] = out
         return out
@@ -284,8 +296,9 @@ class Geography:
 def default_localities(lsoas: pd.DataFrame) -> pd.DataFrame:
     """Each ward's locality is its district (the partnership area)."""
     wards = lsoas.drop_duplicates("ward_code")
-    return pd.DataFrame({"ward_code": wards["ward_code"].to_numpy(),
-                         "locality": wards["district_name"].to_numpy()})
+    return pd.DataFrame(
+        {"ward_code": wards["ward_code"].to_numpy(), "locality": wards["district_name"].to_numpy()}
+    )
 
 
 def _lsoas_from_frame(gdf: gpd.GeoDataFrame, code_col: str) -> gpd.GeoDataFrame:
@@ -309,7 +322,8 @@ def _lsoas_from_frame(gdf: gpd.GeoDataFrame, code_col: str) -> gpd.GeoDataFrame:
             "district_name": lk["ltla24_name"].to_numpy(),
             "population": pop.to_numpy(),
         },
-        geometry=gdf.geometry.to_numpy(), crs=gdf.crs,
+        geometry=gdf.geometry.to_numpy(),
+        crs=gdf.crs,
     )
 
 
@@ -324,7 +338,9 @@ def default_geography() -> Geography:
     return Geography(lsoas=_default_lsoas().copy())
 
 
-def geography_from_lsoas(path: Path | str, *, code_field: str | None = None, name: str | None = None) -> Geography:
+def geography_from_lsoas(
+    path: Path | str, *, code_field: str | None = None, name: str | None = None
+) -> Geography:
     """Build a :class:`Geography` from a user's 2021 LSOA boundary file.
 
     Wards, districts and residents come from the shipped ONS lookups and Census 2021, so any
@@ -350,8 +366,14 @@ def geography_from_lsoas(path: Path | str, *, code_field: str | None = None, nam
 def wards_2022() -> gpd.GeoDataFrame:
     """Dec 2022 ward shapes (the official ward boundaries before the 2023 reviews)."""
     gdf = gpd.read_file(WARDS_2022_FILE, engine="pyogrio").to_crs(BNG)
-    return gdf.rename(columns={"WD22CD": "ward_code", "WD22NM": "ward_name",
-                               "LAD21CD": "district_code", "LAD21NM": "district_name"})
+    return gdf.rename(
+        columns={
+            "WD22CD": "ward_code",
+            "WD22NM": "ward_name",
+            "LAD21CD": "district_code",
+            "LAD21NM": "district_name",
+        }
+    )
 
 
 def districts() -> gpd.GeoDataFrame:

@@ -6,8 +6,7 @@ The analysis library: ingest, store, areas, hotspots, trends. It never imports s
 __version__ = "0.1.0"
 
 ATTRIBUTION_POLICE = (
-    "Contains public sector information licensed under the Open Government Licence v3.0 "
-    "(data.police.uk)."
+    "Contains public sector information licensed under the Open Government Licence v3.0 (data.police.uk)."
 )
 ATTRIBUTION_ONS = (
     "Source: Office for National Statistics licensed under the Open Government Licence v3.0. "

@@ -55,4 +55,6 @@ def check_positive(value: float | None, *, name: str, unit: str = "") -> None:
     except (TypeError, ValueError):
         ok = False
     if not ok:
-        raise InputError(f"`{name}` must be a positive number{(' of ' + unit) if unit else ''}; got {value!r}")
+        raise InputError(
+            f"`{name}` must be a positive number{(' of ' + unit) if unit else ''}; got {value!r}"
+        )

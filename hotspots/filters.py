@@ -233,6 +233,4 @@ class Filter:
         start = pd.Period(self.month_from, "M")
         end = pd.Period(self.month_to, "M")
         length = end.ordinal - start.ordinal + 1
-        return self.replace(
-            month_from=str(start - length), month_to=str(end - length)
-        )
+        return self.replace(month_from=str(start - length), month_to=str(end - length))
