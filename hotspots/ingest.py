@@ -1,0 +1,1301 @@
+"""Load police.uk and partner data into the store, losing nothing and counting nothing twice.
+
+Inputs: police.uk street-level CSV files, folders as extracted from the police.uk archive
+(``YYYY-MM/YYYY-MM-<force>-street.csv``), the archive ``.zip`` itself (read without
+extracting), police.uk outcomes files (update outcomes of known Crime IDs), and partner CSVs
+with coordinates given a :class:`PartnerMapping`.
+
+Rules
+-----
+* Every input row ends in ``incidents`` or in ``rejected`` (with file, line, raw text and the
+  reason). ``rows_read = accepted + duplicate + rejected`` for every file.
+* One transaction per input (a zip is one input): a failure leaves the store as it was.
+* A file whose SHA-256 is already in the load log is skipped (re-loading is a no-op).
+* **Duplicates.** An incident's id is its police.uk Crime ID. Rows without one (ASB, partner
+  rows without an id) get a deterministic id from their source, month, coordinates, location,
+  category and their order among identical rows of the same file, so that loading the same
+  month again from another copy adds nothing. When a Crime ID repeats (police.uk repeats some
+  in a later month when a crime is re-recorded), the first month seen is kept as the incident's
+  month and place, the later row is kept in ``rejected`` as ``duplicate``, and the incident's
+  outcome is updated from the row of the latest month. Load months in order (the CLI sorts
+  the files of one call by name, which for police.uk is by month).
+* **Locations.** Unique (lon, lat) points are converted to EPSG:27700 once and assigned to
+  areas by point-in-polygon on 2021 LSOAs; the reported LSOA code is kept but never used.
+* **Flags** (incidents are kept, not dropped): ``no_location`` (no coordinates: counted in
+  totals, left off maps), ``outside_area`` (outside the study area), ``coords_swapped``
+  (longitude and latitude were given the wrong way round and were swapped back).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import hashlib
+import io
+import json
+import logging
+import re
+import time
+import tomllib
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from pyproj import Transformer
+
+from hotspots._errors import InputError
+from hotspots.store import Store
+
+log = logging.getLogger(__name__)
+
+POLICE_SOURCE = "police.uk"
+STREET_COLUMNS = [
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Crime type",
+    "Last outcome category",
+    "Context",
+]
+STREET_REQUIRED = ["Crime ID", "Month", "Longitude", "Latitude", "Location", "LSOA code", "Crime type"]
+OUTCOME_COLUMNS = [
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Outcome type",
+]
+STOP_SEARCH_MARKERS = {"object of search", "officer-defined ethnicity", "legislation"}
+
+POLICE_CATEGORIES = (
+    "Anti-social behaviour",
+    "Bicycle theft",
+    "Burglary",
+    "Criminal damage and arson",
+    "Drugs",
+    "Other crime",
+    "Other theft",
+    "Possession of weapons",
+    "Public order",
+    "Robbery",
+    "Shoplifting",
+    "Theft from the person",
+    "Vehicle crime",
+    "Violence and sexual offences",
+)
+# Categories police.uk used before May 2013; files from those years still load.
+HISTORIC_CATEGORIES = ("Violent crime", "Public disorder and weapons", "Other theft and burglary")
+KNOWN_CATEGORIES = frozenset(POLICE_CATEGORIES + HISTORIC_CATEGORIES)
+
+# Great Britain, generously (includes Scilly, Shetland; excludes Northern Ireland's west).
+GB_LON = (-8.7, 1.9)
+GB_LAT = (49.8, 60.95)
+GB_EAST = (0.0, 700_000.0)
+GB_NORTH = (0.0, 1_300_000.0)
+
+_MONTH_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
+_BINARY_MAGIC = (
+    b"PK\x03\x04",
+    b"%PDF",
+    b"\x89PNG",
+    b"\xd0\xcf\x11\xe0",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"\x1f\x8b",
+    b"SQLite format",
+)
+_TO_BNG = Transformer.from_crs(4326, 27700, always_xy=True)
+_FROM_BNG = Transformer.from_crs(27700, 4326, always_xy=True)
+
+
+# ---------------------------------------------------------------------------- reports
+@dataclass
+class FileReport:
+    """What happened to one input file (one line of the load log)."""
+
+    file: str
+    sha256: str = ""
+    kind: str = ""
+    source: str = POLICE_SOURCE
+    encoding: str = ""
+    status: str = "loaded"  # loaded | already loaded | failed
+    rows_read: int = 0
+    accepted: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    no_location: int = 0
+    outside_area: int = 0
+    coords_swapped: int = 0
+    outcomes_updated: int = 0
+    blank_lines: int = 0
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+    rejected_reasons: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """Plain values for JSON output."""
+        return asdict(self)
+
+    def line(self) -> str:
+        """A one-line human summary."""
+        if self.status == "failed":
+            return f"{self.file}: FAILED — {self.error}"
+        if self.status == "already loaded":
+            return f"{self.file}: already loaded ({self.error}); nothing added"
+        parts = [
+            f"{self.rows_read:,} rows read",
+            f"{self.accepted:,} accepted",
+            f"{self.duplicate:,} duplicate",
+            f"{self.rejected:,} rejected",
+        ]
+        if self.outcomes_updated:
+            parts.append(f"{self.outcomes_updated:,} outcomes updated")
+        flags = []
+        if self.no_location:
+            flags.append(f"{self.no_location:,} without location")
+        if self.outside_area:
+            flags.append(f"{self.outside_area:,} outside the study area")
+        if self.coords_swapped:
+            flags.append(f"{self.coords_swapped:,} with swapped coordinates fixed")
+        text = f"{self.file} [{self.kind}, {self.source}]: " + ", ".join(parts)
+        if flags:
+            text += " (flagged: " + ", ".join(flags) + ")"
+        return text
+
+
+@dataclass
+class PartnerMapping:
+    """How a partner CSV's columns map to the incident record.
+
+    Give either ``date`` (a date or date-time column) or ``month`` (``YYYY-MM``), and either
+    ``lon``/``lat`` (WGS84) or ``easting``/``northing`` (British National Grid).
+
+    Attributes
+    ----------
+    id
+        Column with a unique case reference (optional; a deterministic id is made without it).
+    date, month
+        Column with the date (or date and time) of the incident, or with its month.
+    date_format
+        strftime format of ``date`` (optional; ISO and day-first UK dates are read without it).
+    category
+        Column with the category; or ``category_value`` for one fixed category for all rows.
+    lon, lat, easting, northing
+        Coordinate columns.
+    location
+        Column with a place description (optional).
+    outcome
+        Column with an outcome or status (optional).
+    """
+
+    id: str | None = None
+    date: str | None = None
+    month: str | None = None
+    date_format: str | None = None
+    category: str | None = None
+    category_value: str | None = None
+    lon: str | None = None
+    lat: str | None = None
+    easting: str | None = None
+    northing: str | None = None
+    location: str | None = None
+    outcome: str | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.date or self.month):
+            raise InputError("the mapping needs `date` or `month`: the column with when it happened")
+        if self.date and self.month:
+            raise InputError("the mapping gives both `date` and `month`; give one of them")
+        if not (self.category or self.category_value):
+            raise InputError(
+                "the mapping needs `category` (a column) or `category_value` (one fixed category)"
+            )
+        has_ll = bool(self.lon and self.lat)
+        has_en = bool(self.easting and self.northing)
+        if has_ll == has_en:
+            raise InputError(
+                "the mapping needs coordinates: `lon` and `lat` (WGS84) or `easting` and `northing` "
+                "(British National Grid), not both or neither"
+            )
+
+    def columns(self) -> list[str]:
+        """The CSV columns the mapping reads."""
+        return [v for k, v in asdict(self).items() if v and k not in ("date_format", "category_value")]
+
+    @classmethod
+    def from_file(cls, path: Path | str) -> PartnerMapping:
+        """Read a mapping from a TOML or JSON file (keys as the attributes).
+
+        Raises
+        ------
+        InputError
+            If the file cannot be read or has unknown keys.
+        """
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+            data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read the mapping: {exc}", file=path.name) from exc
+        data = data.get("mapping", data)
+        return cls.from_dict(data, file=path.name)
+
+    @classmethod
+    def from_dict(cls, data: dict, *, file: str | None = None) -> PartnerMapping:
+        """Build a mapping from a dict, rejecting unknown keys with the list of valid ones."""
+        valid = set(cls.__dataclass_fields__)
+        unknown = sorted(set(data) - valid)
+        if unknown:
+            raise InputError(
+                f"unknown mapping key(s) {', '.join(unknown)}; valid keys: {', '.join(sorted(valid))}",
+                file=file,
+            )
+        return cls(**{k: (str(v) if v is not None else None) for k, v in data.items()})
+
+
+# ---------------------------------------------------------------------------- reading inputs
+@dataclass
+class InputFile:
+    """One CSV's bytes and the name to report it by."""
+
+    name: str
+    data: bytes
+
+
+def iter_inputs(path: Path | str) -> list[tuple[str, list[InputFile], list[str]]]:
+    """Expand a path into loads: (load name, files, warnings).
+
+    A CSV is one load; a folder gives one load per CSV found below it (sorted by name, so
+    police.uk months load in order); a zip is one load of all its CSV members.
+
+    Raises
+    ------
+    InputError
+        If the path does not exist, a folder holds no CSV, or a zip is unsafe or unreadable.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    if path.is_dir():
+        csvs = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".csv")
+        zips = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".zip")
+        if not csvs and not zips:
+            raise InputError(f"{path}: the folder holds no .csv or .zip files")
+        out = [(str(p), [InputFile(str(p), p.read_bytes())], []) for p in csvs]
+        for z in zips:
+            out.extend(iter_inputs(z))
+        return out
+    if path.suffix.lower() == ".zip" or _is_zip(path):
+        files, warnings = read_zip(path)
+        return [(str(path), files, warnings)]
+    return [(str(path), [InputFile(str(path), path.read_bytes())], [])]
+
+
+def _is_zip(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(4) == b"PK\x03\x04"
+
+
+def read_zip(path: Path | str, *, data: bytes | None = None) -> tuple[list[InputFile], list[str]]:
+    """Read the CSV members of a police.uk archive zip without extracting it.
+
+    Members that are not CSV files (a README, images) are skipped with a warning.
+
+    Raises
+    ------
+    InputError
+        If the zip cannot be read, holds an unsafe member path (absolute, ``..``, a drive
+        letter), or holds no CSV file.
+    """
+    name = Path(path).name
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data) if data is not None else path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"{name}: not a readable zip archive ({exc})") from exc
+    files: list[InputFile] = []
+    warnings: list[str] = []
+    with zf:
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+        for info in infos:
+            member = info.filename
+            pure = PurePosixPath(member.replace("\\", "/"))
+            if member.startswith(("/", "\\")) or ".." in pure.parts or re.match(r"^[A-Za-z]:", member):
+                raise InputError(
+                    f"{name}: unsafe member path {member!r} (absolute or climbing out with '..'); "
+                    "the archive was refused and nothing was loaded"
+                )
+        for info in sorted(infos, key=lambda i: i.filename):
+            member = info.filename
+            if not member.lower().endswith(".csv"):
+                warnings.append(f"{name}: skipped {member!r}, which is not a CSV file")
+                continue
+            if PurePosixPath(member).name.startswith("._") or member.startswith("__MACOSX/"):
+                warnings.append(f"{name}: skipped {member!r} (macOS metadata)")
+                continue
+            try:
+                files.append(InputFile(f"{name}:{member}", zf.read(info)))
+            except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+                raise InputError(f"{name}: member {member!r} cannot be read ({exc})") from exc
+    if not files:
+        raise InputError(f"{name}: the zip holds no CSV files")
+    return files, warnings
+
+
+# ---------------------------------------------------------------------------- text decoding
+def decode(data: bytes, *, file: str) -> tuple[str, str]:
+    """Decode CSV bytes: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252.
+
+    Returns
+    -------
+    (text, encoding name)
+
+    Raises
+    ------
+    InputError
+        If the file is empty or is binary (not a CSV text file).
+    """
+    if not data or not data.strip():
+        raise InputError("the file is empty", file=file)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16"), "utf-16"
+    head = data[:8192]
+    if head.startswith(_BINARY_MAGIC) or b"\x00" in head:
+        raise InputError(
+            "this is not a CSV text file (it looks binary: a spreadsheet, zip or image?); save it as CSV",
+            file=file,
+        )
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s_\-]+", " ", name.strip().lower())
+
+
+@dataclass
+class ParsedCSV:
+    """A CSV read as text columns, with physical line numbers and the rows that failed."""
+
+    header: list[str]
+    table: pd.DataFrame  # all columns as str, one row per parsed record
+    lines: np.ndarray  # physical 1-based line number of each parsed record
+    raw: list[str]  # the text of each physical line (index line-1)
+    bad: list[tuple[int, str, str]]  # (line, raw, reason) for records with the wrong field count
+    blank_lines: int
+    encoding: str
+
+
+def read_csv_text(data: bytes, *, file: str) -> ParsedCSV:
+    """Parse CSV bytes into text columns, keeping the line number and text of every record.
+
+    Records with too few or too many fields (a truncated last line, a stray comma) are
+    returned in ``bad`` rather than raised; blank lines are counted and skipped.
+
+    Raises
+    ------
+    InputError
+        If the file is empty, binary, or has no header.
+    """
+    text, encoding = decode(data, file=file)
+    raw = text.splitlines()
+    nonblank = np.array([i + 1 for i, s in enumerate(raw) if s.strip() != ""], dtype=np.int64)
+    if len(nonblank) == 0:
+        raise InputError("the file is empty", file=file)
+    header_line = raw[nonblank[0] - 1]
+    try:
+        header = next(csv.reader([header_line]))
+    except csv.Error as exc:
+        raise InputError(f"the header row cannot be read ({exc})", file=file, line=int(nonblank[0])) from exc
+    if len(header) < 2:
+        raise InputError(
+            f"this does not look like a CSV file: the first line has one column ({header_line[:60]!r})",
+            file=file,
+            line=int(nonblank[0]),
+        )
+    names = [f"c{i}" for i in range(len(header))]
+    bad_rows: list[tuple[int, str, int, int]] = []
+
+    def on_bad(row: pacsv.InvalidRow) -> str:
+        bad_rows.append((row.number, row.text, row.expected_columns, row.actual_columns))
+        return "skip"
+
+    body = "\n".join(raw[nonblank[0] :]).encode("utf-8")
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(body),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=True, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad, newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        raise InputError(f"cannot be parsed as CSV ({exc})", file=file) from exc
+    df = table.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow") if t == pa.string() else None)
+    df.columns = header if len(set(header)) == len(header) else names
+    if len(set(header)) != len(header):
+        dup = [h for h in header if header.count(h) > 1][0]
+        raise InputError(f"the column {dup!r} appears twice in the header", file=file, line=int(nonblank[0]))
+    body_lines = nonblank[1:] - 0  # physical lines of the body's non-blank rows (in order)
+    # pyarrow numbers rows from 1 over the non-blank body lines we passed it
+    bad_numbers = np.array([b[0] for b in bad_rows], dtype=np.int64)
+    bad = []
+    for number, row_text, expected, actual in bad_rows:
+        line = int(body_lines[number - 1]) if 0 < number <= len(body_lines) else -1
+        what = "too few" if actual < expected else "too many"
+        hint = " (a truncated line?)" if actual < expected else " (an unquoted comma?)"
+        bad.append((line, row_text, f"has {actual} fields, expected {expected}: {what} fields{hint}"))
+    keep = np.ones(len(body_lines), dtype=bool)
+    if len(bad_numbers):
+        keep[bad_numbers - 1] = False
+    good_lines = body_lines[keep]
+    blank = sum(1 for s in raw[nonblank[0] :] if s.strip() == "")
+    if len(good_lines) != len(df):  # quoted newlines: fall back to the csv module for numbering
+        good_lines, bad = _lines_with_csv_module(text, len(header))
+        if len(good_lines) != len(df):
+            raise InputError("cannot match records to lines (unbalanced quotes?)", file=file)
+    return ParsedCSV(
+        header=header, table=df, lines=good_lines, raw=raw, bad=bad, blank_lines=blank, encoding=encoding
+    )
+
+
+def _lines_with_csv_module(text: str, ncol: int) -> tuple[np.ndarray, list[tuple[int, str, str]]]:
+    reader = csv.reader(io.StringIO(text))
+    next(reader)
+    good, bad = [], []
+    start = reader.line_num + 1
+    for rec in reader:
+        if rec:
+            if len(rec) == ncol:
+                good.append(start)
+            else:
+                bad.append((start, ",".join(rec), f"has {len(rec)} fields, expected {ncol}"))
+        start = reader.line_num + 1
+    return np.array(good, dtype=np.int64), bad
+
+
+def resolve_columns(
+    header: list[str], required: list[str], known: list[str], *, file: str, kind: str
+) -> tuple[dict[str, str], list[str]]:
+    """Match a header to the expected column names.
+
+    Columns that differ only in case, spaces, underscores or hyphens are accepted (renamed,
+    with a warning); extra columns are ignored with a warning.
+
+    Returns
+    -------
+    (mapping expected name → header name, warnings)
+
+    Raises
+    ------
+    InputError
+        Naming each missing column, with the closest header name when there is one.
+    """
+    by_norm = {_norm(h): h for h in header}
+    mapping: dict[str, str] = {}
+    warnings: list[str] = []
+    missing = []
+    for col in known:
+        if col in header:
+            mapping[col] = col
+        elif _norm(col) in by_norm:
+            mapping[col] = by_norm[_norm(col)]
+            warnings.append(f"{file}: column {by_norm[_norm(col)]!r} read as {col!r}")
+        elif col in required:
+            missing.append(col)
+    if missing:
+        hints = []
+        for col in missing:
+            close = difflib.get_close_matches(col, header, n=1, cutoff=0.6)
+            hints.append(f"{col!r}" + (f" (is {close[0]!r} it, renamed?)" if close else ""))
+        raise InputError(
+            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(hints)} for a {kind} file; "
+            f"the header has: {', '.join(header)}",
+            file=file,
+            line=1,
+        )
+    extra = [h for h in header if h not in mapping.values()]
+    if extra:
+        warnings.append(f"{file}: extra column{'s' if len(extra) > 1 else ''} ignored: {', '.join(extra)}")
+    return mapping, warnings
+
+
+def detect_kind(header: list[str]) -> str:
+    """Tell a police.uk street, outcomes or stop-and-search file from its header."""
+    norm = {_norm(h) for h in header}
+    if STOP_SEARCH_MARKERS & norm:
+        return "stop-and-search"
+    if "crime type" in norm:
+        return "street"
+    if "outcome type" in norm:
+        return "outcomes"
+    return "unknown"
+
+
+# ---------------------------------------------------------------------------- row validation
+@dataclass
+class Batch:
+    """Rows of one input ready for the store: candidate incidents and rejected rows."""
+
+    incidents: pd.DataFrame  # incident_id, source, month, occurred_at, category, outcome, location_name,
+    #                          lsoa_code_reported, lon, lat, flags, file, line, raw
+    rejected: pd.DataFrame  # file, line, raw, reason
+    outcomes: pd.DataFrame | None = None  # incident_id, outcome, month, file, line, raw (outcomes files)
+
+
+def _reject_frame(
+    file: str, lines: Iterable[int], raws: Iterable[str], reasons: Iterable[str]
+) -> pd.DataFrame:
+    return pd.DataFrame({"file": file, "line": list(lines), "raw": list(raws), "reason": list(reasons)})
+
+
+def _coordinates(
+    lon_text: pd.Series, lat_text: pd.Series, *, en: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Parse coordinates; return lon, lat (or E, N), missing mask, reason per row (or ''), swapped mask."""
+    lon_s = lon_text.str.strip()
+    lat_s = lat_text.str.strip()
+    lon = pd.to_numeric(lon_s, errors="coerce").to_numpy(dtype=float)
+    lat = pd.to_numeric(lat_s, errors="coerce").to_numpy(dtype=float)
+    empty_lon = (lon_s == "").to_numpy()
+    empty_lat = (lat_s == "").to_numpy()
+    missing = empty_lon & empty_lat
+    reason = np.full(len(lon), "", dtype=object)
+    xname, yname = ("Easting", "Northing") if en else ("Longitude", "Latitude")
+    one_missing = empty_lon ^ empty_lat
+    reason[one_missing & empty_lon] = f"{xname} is missing but {yname} is given"
+    reason[one_missing & empty_lat] = f"{yname} is missing but {xname} is given"
+    bad_lon = ~empty_lon & ~np.isfinite(lon)
+    bad_lat = ~empty_lat & ~np.isfinite(lat)
+    for mask, col, text in ((bad_lon, xname, lon_s), (bad_lat, yname, lat_s)):
+        idx = np.flatnonzero(mask & (reason == ""))
+        if len(idx):
+            vals = text.to_numpy()[idx]
+            reason[idx] = [f"{col} {v!r} is not a number" for v in vals]
+    ok = np.isfinite(lon) & np.isfinite(lat) & (reason == "")
+    zero = ok & (lon == 0) & (lat == 0)
+    reason[zero] = f"{xname} and {yname} are both 0 (a placeholder, not a place)"
+    ok &= ~zero
+    swapped = np.zeros(len(lon), dtype=bool)
+    if en:
+        inside = ok & (lon >= GB_EAST[0]) & (lon <= GB_EAST[1]) & (lat >= GB_NORTH[0]) & (lat <= GB_NORTH[1])
+        out = ok & ~inside
+        reason[out] = "Easting/Northing lie outside Great Britain (is this British National Grid?)"
+    else:
+        inside = ok & (lon >= GB_LON[0]) & (lon <= GB_LON[1]) & (lat >= GB_LAT[0]) & (lat <= GB_LAT[1])
+        swapped = (
+            ok & ~inside & (lat >= GB_LON[0]) & (lat <= GB_LON[1]) & (lon >= GB_LAT[0]) & (lon <= GB_LAT[1])
+        )
+        lon[swapped], lat[swapped] = lat[swapped].copy(), lon[swapped].copy()
+        out = ok & ~inside & ~swapped
+        idx = np.flatnonzero(out)
+        if len(idx):
+            reason[idx] = [
+                f"Longitude {a:g}, Latitude {b:g} lie outside Great Britain"
+                for a, b in zip(lon[idx], lat[idx], strict=True)
+            ]
+    return lon, lat, missing, reason, swapped
+
+
+def deterministic_ids(frame: pd.DataFrame, columns: list[str], *, prefix: str) -> pd.Series:
+    """Ids for rows without one: a hash of their content and their order among identical rows.
+
+    The same rows in the same order always give the same ids, so loading a second copy of
+    a month adds nothing.
+    """
+    key = frame[columns].astype(str)
+    occurrence = key.groupby(columns, sort=False, dropna=False).cumcount().astype(str)
+    key = key.assign(_k=occurrence.to_numpy())
+    h = pd.util.hash_pandas_object(key, index=False).to_numpy(dtype=np.uint64)
+    return pd.Series([f"{prefix}{v:016x}" for v in h.tolist()], index=frame.index, dtype=object)
+
+
+def parse_street(parsed: ParsedCSV, *, file: str) -> tuple[Batch, list[str]]:
+    """Validate the rows of a police.uk street-level file.
+
+    Returns
+    -------
+    (batch, warnings)
+
+    Raises
+    ------
+    InputError
+        If required columns are missing.
+    """
+    cols, warnings = resolve_columns(
+        parsed.header, STREET_REQUIRED, STREET_COLUMNS, file=file, kind="police.uk street-level"
+    )
+    df = parsed.table
+    raw = np.asarray(parsed.raw, dtype=object)
+    lines = parsed.lines
+    n = len(df)
+
+    def col(name: str) -> pd.Series:
+        return df[cols[name]] if name in cols else pd.Series([""] * n, dtype="string[pyarrow]")
+
+    reason = np.full(n, "", dtype=object)
+    month_text = col("Month").str.strip()
+    bad_month = ~month_text.str.match(_MONTH_RE).to_numpy(dtype=bool)
+    if bad_month.any():
+        idx = np.flatnonzero(bad_month)
+        reason[idx] = [f"Month {v!r} is not a month written YYYY-MM" for v in month_text.to_numpy()[idx]]
+    category = col("Crime type").str.strip()
+    known = category.isin(KNOWN_CATEGORIES).to_numpy(dtype=bool)
+    idx = np.flatnonzero(~known & (reason == ""))
+    if len(idx):
+        reason[idx] = [
+            ("Crime type is empty" if v == "" else f"unknown Crime type {v!r}")
+            + " (police.uk types: "
+            + ", ".join(POLICE_CATEGORIES)
+            + ")"
+            for v in category.to_numpy()[idx]
+        ]
+    lon, lat, missing, coord_reason, swapped = _coordinates(col("Longitude"), col("Latitude"))
+    take = (reason == "") & (coord_reason != "")
+    reason[take] = coord_reason[take]
+    ok = reason == ""
+    rejected = _reject_frame(file, lines[~ok], raw[lines[~ok] - 1], reason[~ok])
+    if parsed.bad:
+        rejected = pd.concat(
+            [rejected, _reject_frame(file, *zip(*parsed.bad, strict=True))], ignore_index=True
+        )
+    okx = np.flatnonzero(ok)
+    sub = df.iloc[okx]
+    crime_id = col("Crime ID").iloc[okx].str.strip().astype(object).to_numpy()
+    location = col("Location").iloc[okx].astype(object).to_numpy()
+    flags = np.where(missing[okx], "no_location", np.where(swapped[okx], "coords_swapped", ""))
+    inc = pd.DataFrame(
+        {
+            "incident_id": crime_id,
+            "source": POLICE_SOURCE,
+            "month": pd.to_datetime(
+                month_text.iloc[okx].astype(object) + "-01", format="%Y-%m-%d"
+            ).to_numpy(),
+            "occurred_at": pd.NaT,
+            "category": category.iloc[okx].astype(object).to_numpy(),
+            "outcome": col("Last outcome category").iloc[okx].astype(object).to_numpy(),
+            "location_name": location,
+            "lsoa_code_reported": col("LSOA code").iloc[okx].astype(object).to_numpy(),
+            "lon": np.where(missing[okx], np.nan, lon[okx]),
+            "lat": np.where(missing[okx], np.nan, lat[okx]),
+            "flags": flags,
+            "file": file,
+            "line": lines[okx],
+        }
+    )
+    inc["outcome"] = inc["outcome"].replace("", None)
+    no_id = inc["incident_id"] == ""
+    if no_id.any():
+        inc.loc[no_id, "incident_id"] = deterministic_ids(
+            inc.loc[no_id].assign(
+                lon6=inc["lon"].round(6),
+                lat6=inc["lat"].round(6),
+                reported=col("Reported by").iloc[okx].to_numpy()[no_id.to_numpy()],
+            ),
+            ["month", "reported", "lon6", "lat6", "location_name", "category", "lsoa_code_reported"],
+            prefix="pu-",
+        )
+    del sub
+    return Batch(incidents=inc, rejected=rejected), warnings
+
+
+def parse_outcomes(parsed: ParsedCSV, *, file: str) -> tuple[Batch, list[str]]:
+    """Validate the rows of a police.uk outcomes file (outcome updates for known Crime IDs)."""
+    cols, warnings = resolve_columns(
+        parsed.header,
+        ["Crime ID", "Month", "Outcome type"],
+        OUTCOME_COLUMNS,
+        file=file,
+        kind="police.uk outcomes",
+    )
+    df = parsed.table
+    raw = np.asarray(parsed.raw, dtype=object)
+    lines = parsed.lines
+    reason = np.full(len(df), "", dtype=object)
+    month_text = df[cols["Month"]].str.strip()
+    bad = ~month_text.str.match(_MONTH_RE).to_numpy(dtype=bool)
+    reason[bad] = "Month is not a month written YYYY-MM"
+    cid = df[cols["Crime ID"]].str.strip()
+    reason[(cid == "").to_numpy() & (reason == "")] = "Crime ID is empty, so the outcome cannot be matched"
+    ok = reason == ""
+    rejected = _reject_frame(file, lines[~ok], raw[lines[~ok] - 1], reason[~ok])
+    if parsed.bad:
+        rejected = pd.concat(
+            [rejected, _reject_frame(file, *zip(*parsed.bad, strict=True))], ignore_index=True
+        )
+    outcomes = pd.DataFrame(
+        {
+            "incident_id": cid[ok].astype(object).to_numpy(),
+            "outcome": df[cols["Outcome type"]][ok].astype(object).to_numpy(),
+            "month": pd.to_datetime(month_text[ok].astype(object) + "-01").to_numpy(),
+            "file": file,
+            "line": lines[ok],
+            "raw": raw[lines[ok] - 1],
+        }
+    )
+    empty = pd.DataFrame(columns=["incident_id"])
+    return Batch(incidents=empty, rejected=rejected, outcomes=outcomes), warnings
+
+
+def parse_partner(
+    parsed: ParsedCSV, *, file: str, mapping: PartnerMapping, source: str
+) -> tuple[Batch, list[str]]:
+    """Validate the rows of a partner CSV using its column mapping."""
+    missing = [c for c in mapping.columns() if c not in parsed.header]
+    if missing:
+        hints = []
+        for c in missing:
+            close = difflib.get_close_matches(c, parsed.header, n=1, cutoff=0.6)
+            hints.append(f"{c!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise InputError(
+            f"the mapping names column(s) {', '.join(hints)} that the file does not have; "
+            f"the header has: {', '.join(parsed.header)}",
+            file=file,
+            line=1,
+        )
+    used = set(mapping.columns())
+    warnings = []
+    extra = [h for h in parsed.header if h not in used]
+    if extra:
+        warnings.append(f"{file}: columns not in the mapping are ignored: {', '.join(extra)}")
+    df = parsed.table
+    raw = np.asarray(parsed.raw, dtype=object)
+    lines = parsed.lines
+    n = len(df)
+    reason = np.full(n, "", dtype=object)
+    occurred = pd.Series(pd.NaT, index=df.index)
+    if mapping.date:
+        text = df[mapping.date].str.strip().astype(object)
+        if mapping.date_format:
+            when = pd.to_datetime(text, format=mapping.date_format, errors="coerce")
+        else:
+            when = pd.to_datetime(text, format="ISO8601", errors="coerce")
+            retry = when.isna() & (text != "")
+            if retry.any():
+                when[retry] = pd.to_datetime(text[retry], dayfirst=True, errors="coerce", format="mixed")
+        bad = when.isna().to_numpy()
+        idx = np.flatnonzero(bad)
+        reason[idx] = [
+            (
+                f"{mapping.date} is empty"
+                if v == ""
+                else f"{mapping.date} {v!r} is not a date"
+                + (f" in the format {mapping.date_format}" if mapping.date_format else "")
+            )
+            for v in text.to_numpy()[idx]
+        ]
+        occurred = when
+        month = when.dt.to_period("M").dt.to_timestamp()
+    else:
+        text = df[mapping.month].str.strip()
+        bad = ~text.str.match(_MONTH_RE).to_numpy(dtype=bool)
+        idx = np.flatnonzero(bad)
+        reason[idx] = [f"{mapping.month} {v!r} is not a month written YYYY-MM" for v in text.to_numpy()[idx]]
+        month = pd.to_datetime(text.where(~bad, "1900-01").astype(object) + "-01")
+    if mapping.category:
+        category = df[mapping.category].str.strip().astype(object)
+        idx = np.flatnonzero((category == "").to_numpy() & (reason == ""))
+        reason[idx] = f"{mapping.category} (the category) is empty"
+    else:
+        category = pd.Series(mapping.category_value, index=df.index, dtype=object)
+    en = mapping.easting is not None
+    xcol, ycol = (mapping.easting, mapping.northing) if en else (mapping.lon, mapping.lat)
+    a, b, missing, coord_reason, swapped = _coordinates(df[xcol], df[ycol], en=en)
+    take = (reason == "") & (coord_reason != "")
+    reason[take] = coord_reason[take]
+    if en:
+        lon, lat = _FROM_BNG.transform(a, b)
+        lon, lat = np.round(lon, 6), np.round(lat, 6)
+    else:
+        lon, lat = a, b
+    ok = reason == ""
+    rejected = _reject_frame(file, lines[~ok], raw[lines[~ok] - 1], reason[~ok])
+    if parsed.bad:
+        rejected = pd.concat(
+            [rejected, _reject_frame(file, *zip(*parsed.bad, strict=True))], ignore_index=True
+        )
+    okx = np.flatnonzero(ok)
+    ids = (
+        df[mapping.id].str.strip().astype(object).to_numpy()[okx]
+        if mapping.id
+        else np.full(len(okx), "", dtype=object)
+    )
+    inc = pd.DataFrame(
+        {
+            "incident_id": ids,
+            "source": source,
+            "month": month.to_numpy()[okx],
+            "occurred_at": occurred.to_numpy()[okx],
+            "category": category.to_numpy()[okx],
+            "outcome": (df[mapping.outcome].astype(object).to_numpy()[okx] if mapping.outcome else None),
+            "location_name": (
+                df[mapping.location].astype(object).to_numpy()[okx] if mapping.location else None
+            ),
+            "lsoa_code_reported": None,
+            "lon": np.where(missing[okx], np.nan, lon[okx]),
+            "lat": np.where(missing[okx], np.nan, lat[okx]),
+            "flags": np.where(missing[okx], "no_location", np.where(swapped[okx], "coords_swapped", "")),
+            "file": file,
+            "line": lines[okx],
+        }
+    )
+    if mapping.id:
+        inc["incident_id"] = source + ":" + inc["incident_id"].astype(str)
+    no_id = inc["incident_id"].isin(["", f"{source}:"])
+    if no_id.any():
+        inc.loc[no_id, "incident_id"] = deterministic_ids(
+            inc.loc[no_id].assign(lon6=inc["lon"].round(6), lat6=inc["lat"].round(6)),
+            ["source", "month", "occurred_at", "lon6", "lat6", "location_name", "category"],
+            prefix=f"{source}:h",
+        )
+    return Batch(incidents=inc, rejected=rejected), warnings
+
+
+# ---------------------------------------------------------------------------- store writes
+def assign_locations(con, lon: np.ndarray, lat: np.ndarray, geography) -> np.ndarray:
+    """Return location ids for coordinates, adding new unique locations to the store.
+
+    New locations are converted to EPSG:27700 and assigned to LSOA, ward and district by
+    point-in-polygon on the geography's 2021 LSOAs (points outside get no area).
+    """
+    out = np.full(len(lon), -1, dtype=np.int64)
+    has = np.isfinite(lon) & np.isfinite(lat)
+    if not has.any():
+        return out
+    key = pd.DataFrame({"lon": np.round(lon[has], 6), "lat": np.round(lat[has], 6)})
+    uniq = key.drop_duplicates().reset_index(drop=True)
+    con.register("new_pts", uniq)
+    known = con.execute(
+        "SELECT p.lon, p.lat, l.location_id FROM new_pts p JOIN locations l "
+        "ON l.lon = p.lon AND l.lat = p.lat"
+    ).df()
+    con.unregister("new_pts")
+    merged = uniq.merge(known, on=["lon", "lat"], how="left")
+    new = merged["location_id"].isna().to_numpy()
+    if new.any():
+        start = con.execute("SELECT coalesce(max(location_id), -1) + 1 FROM locations").fetchall()[0][0]
+        ids = np.arange(start, start + new.sum(), dtype=np.int64)
+        merged.loc[new, "location_id"] = ids
+        nl = merged.loc[new, ["location_id", "lon", "lat"]].copy()
+        x, y = _TO_BNG.transform(nl["lon"].to_numpy(), nl["lat"].to_numpy())
+        nl["x"], nl["y"] = x, y
+        areas = areas_for_points(x, y, geography)
+        nl = pd.concat([nl.reset_index(drop=True), areas], axis=1)
+        nl["location_id"] = nl["location_id"].astype("int64")
+        con.register("new_locs", nl)
+        con.execute(
+            "INSERT INTO locations SELECT location_id, lon, lat, x, y, lsoa_code, ward_code, "
+            "district_code FROM new_locs"
+        )
+        con.unregister("new_locs")
+    lookup = merged.set_index(["lon", "lat"])["location_id"]
+    out[has] = lookup.reindex(pd.MultiIndex.from_frame(key)).to_numpy(dtype=np.int64)
+    return out
+
+
+def areas_for_points(x: np.ndarray, y: np.ndarray, geography) -> pd.DataFrame:
+    """LSOA, ward and district codes for points (EPSG:27700) by point-in-polygon."""
+    lsoas = geography.lsoas
+    pts = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=27700)
+    pi, ai = lsoas.sindex.query(pts, predicate="within")
+    res = pd.DataFrame(
+        {
+            "lsoa_code": pd.Series([None] * len(x), dtype=object),
+            "ward_code": pd.Series([None] * len(x), dtype=object),
+            "district_code": pd.Series([None] * len(x), dtype=object),
+        }
+    )
+    if len(pi):
+        first = ~pd.Series(pi).duplicated().to_numpy()
+        pi, ai = pi[first], ai[first]
+        for col in ("lsoa_code", "ward_code", "district_code"):
+            res.loc[pi, col] = lsoas[col].to_numpy()[ai]
+    return res
+
+
+def reassign_areas(store: Store) -> int:
+    """Re-run point-in-polygon for every stored location (after the geography changed)."""
+    geo = store.geography()
+    with store.transaction() as con:
+        locs = con.execute("SELECT location_id, x, y FROM locations").df()
+        areas = areas_for_points(locs["x"].to_numpy(), locs["y"].to_numpy(), geo)
+        upd = pd.concat([locs[["location_id"]], areas], axis=1)
+        con.register("upd", upd)
+        con.execute(
+            "UPDATE locations SET lsoa_code = upd.lsoa_code, ward_code = upd.ward_code, "
+            "district_code = upd.district_code FROM upd WHERE locations.location_id = upd.location_id"
+        )
+        con.unregister("upd")
+    return len(locs)
+
+
+def _write(
+    store: Store,
+    batch: Batch,
+    report: FileReport,
+    *,
+    sha: str,
+    started: float,
+    fail_after: Callable[[str], None] | None = None,
+) -> None:
+    """Write one input's batch in one transaction (dedupe, locations, incidents, rejected, log)."""
+    geo = store.geography()
+    with store.transaction() as con:
+        ingest_id = con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests").fetchall()[0][0]
+        inc = batch.incidents
+        dup_frames = []
+        if len(inc):
+            inc = inc.sort_values(["month", "file", "line"], kind="stable")
+            # within the input: first month kept, outcome from the latest month
+            dupe = inc["incident_id"].duplicated(keep="first").to_numpy()
+            if dupe.any():
+                first = inc[~dupe].set_index("incident_id")
+                later = inc[dupe]
+                latest = inc.drop_duplicates("incident_id", keep="last").set_index("incident_id")
+                upd_ids = later["incident_id"].unique()
+                first_pos = first.loc[later["incident_id"], ["file", "line", "month"]]
+                dup_frames.append(
+                    pd.DataFrame(
+                        {
+                            "file": later["file"].to_numpy(),
+                            "line": later["line"].to_numpy(),
+                            "incident_id": later["incident_id"].to_numpy(),
+                            "reason": [
+                                f"Crime ID already seen at {f} line {ln} ({m:%Y-%m}); the first month is kept"
+                                for f, ln, m in zip(
+                                    first_pos["file"], first_pos["line"], first_pos["month"], strict=True
+                                )
+                            ],
+                        }
+                    )
+                )
+                inc = inc[~dupe].copy()
+                idx = inc["incident_id"].isin(upd_ids).to_numpy()
+                inc.loc[idx, "outcome"] = inc.loc[idx, "incident_id"].map(latest["outcome"]).to_numpy()
+                inc["outcome_month"] = inc["month"]
+                inc.loc[idx, "outcome_month"] = inc.loc[idx, "incident_id"].map(latest["month"]).to_numpy()
+            else:
+                inc = inc.copy()
+                inc["outcome_month"] = inc["month"]
+            # against the store
+            con.register("cand", inc[["incident_id", "month", "outcome", "file", "line"]])
+            existing = con.execute(
+                "SELECT c.incident_id, c.month AS new_month, c.outcome AS new_outcome, c.file, c.line, "
+                "i.month AS old_month, i.outcome_month, g.file AS old_file, i.line AS old_line "
+                "FROM cand c JOIN incidents i USING (incident_id) JOIN ingests g ON g.ingest_id = i.ingest_id"
+            ).df()
+            con.unregister("cand")
+            if len(existing):
+                dup_frames.append(
+                    pd.DataFrame(
+                        {
+                            "file": existing["file"],
+                            "line": existing["line"],
+                            "incident_id": existing["incident_id"],
+                            "reason": [
+                                f"already in the store from {f} line {ln} ({pd.Timestamp(m):%Y-%m})"
+                                for f, ln, m in zip(
+                                    existing["old_file"],
+                                    existing["old_line"],
+                                    existing["old_month"],
+                                    strict=True,
+                                )
+                            ],
+                        }
+                    )
+                )
+                newer = existing[
+                    pd.to_datetime(existing["new_month"]) > pd.to_datetime(existing["outcome_month"])
+                ]
+                newer = newer[newer["new_outcome"].notna()]
+                if len(newer):
+                    con.register("newer", newer[["incident_id", "new_outcome", "new_month"]])
+                    con.execute(
+                        "UPDATE incidents SET outcome = newer.new_outcome, outcome_month = newer.new_month "
+                        "FROM newer WHERE incidents.incident_id = newer.incident_id"
+                    )
+                    con.unregister("newer")
+                inc = inc[~inc["incident_id"].isin(existing["incident_id"])]
+            if fail_after is not None:
+                fail_after("dedupe")
+            loc_ids = assign_locations(con, inc["lon"].to_numpy(float), inc["lat"].to_numpy(float), geo)
+            inc = inc.assign(location_id=loc_ids, ingest_id=ingest_id)
+            if fail_after is not None:
+                fail_after("locations")
+            con.register("new_inc", inc)
+            con.execute(
+                "INSERT INTO incidents SELECT incident_id, source, CAST(month AS DATE), occurred_at, category, "
+                "outcome, CAST(outcome_month AS DATE), location_name, lsoa_code_reported, "
+                "CASE WHEN location_id < 0 THEN NULL ELSE location_id END, flags, ingest_id, line FROM new_inc"
+            )
+            con.unregister("new_inc")
+            has_loc = loc_ids >= 0
+            outside_ids = (
+                con.execute("SELECT location_id FROM locations WHERE lsoa_code IS NULL")
+                .df()["location_id"]
+                .to_numpy()
+            )
+            outside = np.isin(loc_ids, outside_ids) & has_loc
+            if outside.any():
+                con.register("out_ids", pd.DataFrame({"incident_id": inc["incident_id"].to_numpy()[outside]}))
+                con.execute(
+                    "UPDATE incidents SET flags = CASE WHEN flags = '' THEN 'outside_area' "
+                    "ELSE flags || ';outside_area' END FROM out_ids "
+                    "WHERE incidents.incident_id = out_ids.incident_id AND incidents.ingest_id = ?",
+                    [ingest_id],
+                )
+                con.unregister("out_ids")
+            report.no_location = int((~has_loc).sum())
+            report.outside_area = int(outside.sum())
+            report.coords_swapped = int((inc["flags"] == "coords_swapped").sum())
+            report.accepted = len(inc)
+        # outcomes files
+        if batch.outcomes is not None and len(batch.outcomes):
+            oc = batch.outcomes
+            con.register("oc", oc[["incident_id", "outcome", "month"]])
+            known = con.execute("SELECT DISTINCT incident_id FROM oc JOIN incidents USING (incident_id)").df()
+            is_known = oc["incident_id"].isin(known["incident_id"]).to_numpy()
+            con.execute(
+                "UPDATE incidents SET outcome = u.outcome, outcome_month = CAST(u.month AS DATE) FROM "
+                "(SELECT incident_id, arg_max(outcome, month) AS outcome, max(month) AS month FROM oc GROUP BY incident_id) u "
+                "WHERE incidents.incident_id = u.incident_id AND (incidents.outcome_month IS NULL "
+                "OR CAST(u.month AS DATE) >= incidents.outcome_month)"
+            )
+            con.unregister("oc")
+            unknown = oc[~is_known]
+            batch.rejected = pd.concat(
+                [
+                    batch.rejected,
+                    pd.DataFrame(
+                        {
+                            "file": unknown["file"],
+                            "line": unknown["line"],
+                            "raw": unknown["raw"],
+                            "reason": "Crime ID is not in the store: load the street-level file for its month first",
+                        }
+                    ),
+                ],
+                ignore_index=True,
+            )
+            report.outcomes_updated = int(is_known.sum())
+            report.accepted = int(is_known.sum())
+        rej = batch.rejected.assign(kind="rejected", incident_id=None)
+        if dup_frames:
+            dups = pd.concat(dup_frames, ignore_index=True)
+            raw_lookup = (
+                batch.incidents.set_index(["file", "line"])["raw"] if "raw" in batch.incidents else None
+            )
+            dups["raw"] = (
+                raw_lookup.reindex(pd.MultiIndex.from_frame(dups[["file", "line"]])).to_numpy()
+                if raw_lookup is not None
+                else None
+            )
+            dups["kind"] = "duplicate"
+            rej = pd.concat([rej, dups], ignore_index=True)
+            report.duplicate = len(dups)
+        report.rejected = int((rej["kind"] == "rejected").sum())
+        report.rejected_reasons = (
+            rej.loc[rej["kind"] == "rejected", "reason"]
+            .str.replace(r"'.*'", "…", regex=True)
+            .value_counts()
+            .head(20)
+            .to_dict()
+            if report.rejected
+            else {}
+        )
+        if len(rej):
+            rej = rej.assign(ingest_id=ingest_id, source=report.source)
+            rej["line"] = rej["line"].astype("int64")
+            con.register(
+                "rej", rej[["ingest_id", "file", "line", "raw", "reason", "kind", "source", "incident_id"]]
+            )
+            con.execute("INSERT INTO rejected SELECT * FROM rej")
+            con.unregister("rej")
+        if fail_after is not None:
+            fail_after("rejected")
+        report.seconds = round(time.perf_counter() - started, 3)
+        if report.accepted + report.duplicate + report.rejected != report.rows_read:
+            raise InputError(
+                f"internal check failed: accepted {report.accepted} + duplicate {report.duplicate} + "
+                f"rejected {report.rejected} != rows read {report.rows_read}; nothing was loaded",
+                file=report.file,
+            )
+        con.execute(
+            "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
+            [
+                ingest_id,
+                report.file,
+                sha,
+                report.source,
+                report.kind,
+                report.encoding,
+                report.rows_read,
+                report.accepted,
+                report.duplicate,
+                report.rejected,
+                report.no_location,
+                report.outside_area,
+                json.dumps(report.warnings),
+                report.seconds,
+            ],
+        )
+
+
+def load_input(
+    store: Store,
+    name: str,
+    files: list[InputFile],
+    *,
+    source: str | None = None,
+    mapping: PartnerMapping | None = None,
+    warnings: list[str] | None = None,
+    fail_after: Callable[[str], None] | None = None,
+) -> FileReport:
+    """Load one input (a CSV, or all the CSVs of one zip) in one transaction.
+
+    Raises
+    ------
+    InputError
+        If the input cannot be read at all (the store is left as it was).
+    """
+    started = time.perf_counter()
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.data)
+    sha = digest.hexdigest()
+    report = FileReport(file=name, sha256=sha, source=source or POLICE_SOURCE, warnings=list(warnings or []))
+    seen = store.loaded_checksums()
+    if sha in seen:
+        report.status = "already loaded"
+        report.error = f"same SHA-256 as {seen[sha]}"
+        return report
+    batches: list[Batch] = []
+    kinds = set()
+    for f in files:
+        parsed = read_csv_text(f.data, file=f.name)
+        report.encoding = parsed.encoding if not report.encoding else report.encoding
+        report.blank_lines += parsed.blank_lines
+        if parsed.encoding == "cp1252":
+            report.warnings.append(f"{f.name}: not UTF-8; read as Windows-1252 (cp1252)")
+        if parsed.blank_lines:
+            report.warnings.append(f"{f.name}: {parsed.blank_lines} blank line(s) skipped")
+        report.rows_read += len(parsed.table) + len(parsed.bad)
+        if mapping is not None:
+            kind = "partner"
+            batch, w = parse_partner(parsed, file=f.name, mapping=mapping, source=source or "partner")
+        else:
+            kind = detect_kind(parsed.header)
+            if kind == "stop-and-search":
+                raise InputError(
+                    "this is a police.uk stop-and-search file: searches are not crimes or ASB and are not "
+                    "loaded; load the street-level files (…-street.csv)",
+                    file=f.name,
+                )
+            if kind == "unknown":
+                raise InputError(
+                    "not a police.uk street-level or outcomes file (no 'Crime type' or 'Outcome type' "
+                    "column); for partner data give --source NAME and --mapping FILE",
+                    file=f.name,
+                    line=1,
+                )
+            if source not in (None, POLICE_SOURCE):
+                raise InputError(
+                    f"a police.uk file cannot be loaded under the source {source!r}; police.uk data is "
+                    "always source 'police.uk' (use --mapping for partner data)",
+                    file=f.name,
+                )
+            batch, w = (parse_street if kind == "street" else parse_outcomes)(parsed, file=f.name)
+        kinds.add(kind)
+        if "raw" not in batch.incidents and len(batch.incidents):
+            raw = np.asarray(parsed.raw, dtype=object)
+            batch.incidents["raw"] = raw[batch.incidents["line"].to_numpy() - 1]
+        report.warnings.extend(w)
+        batches.append(batch)
+    if len(kinds) > 1:
+        raise InputError(
+            f"the archive mixes file kinds ({', '.join(sorted(kinds))}); load them separately", file=name
+        )
+    report.kind = kinds.pop()
+    merged = Batch(
+        incidents=pd.concat([b.incidents for b in batches if len(b.incidents)], ignore_index=True)
+        if any(len(b.incidents) for b in batches)
+        else batches[0].incidents,
+        rejected=pd.concat([b.rejected for b in batches], ignore_index=True),
+        outcomes=(
+            pd.concat([b.outcomes for b in batches], ignore_index=True) if report.kind == "outcomes" else None
+        ),
+    )
+    _write(store, merged, report, sha=sha, started=started, fail_after=fail_after)
+    log.info(report.line())
+    return report
+
+
+def ingest(
+    paths: Iterable[Path | str],
+    *,
+    store: Store,
+    source: str | None = None,
+    mapping: PartnerMapping | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[FileReport]:
+    """Load files, folders and zips into the store; one transaction per input.
+
+    A file that cannot be read is reported with ``status='failed'`` and its error; the others
+    still load.
+
+    Returns
+    -------
+    One :class:`FileReport` per input, in load order.
+    """
+    plan: list[tuple[str, list[InputFile], list[str]]] = []
+    reports: list[FileReport] = []
+    for p in paths:
+        try:
+            plan.extend(iter_inputs(p))
+        except InputError as exc:
+            reports.append(FileReport(file=str(p), status="failed", error=str(exc)))
+    for i, (name, files, warnings) in enumerate(plan):
+        if progress is not None:
+            progress(i, len(plan), name)
+        try:
+            reports.append(load_input(store, name, files, source=source, mapping=mapping, warnings=warnings))
+        except InputError as exc:
+            reports.append(FileReport(file=name, status="failed", error=str(exc)))
+    if progress is not None:
+        progress(len(plan), len(plan), "")
+    return reports
+
+
+def iter_reports_lines(reports: list[FileReport]) -> Iterator[str]:
+    """Human lines for a list of reports, with warnings indented."""
+    for r in reports:
+        yield r.line()
+        for w in r.warnings:
+            yield f"    note: {w}"
+        for reason, n in r.rejected_reasons.items():
+            yield f"    rejected {n:,}: {reason}"

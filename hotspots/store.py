@@ -1,0 +1,327 @@
+"""The embedded store: one DuckDB file holding every incident ever loaded.
+
+Tables
+------
+incidents
+    One row per incident (see the incident record in DESIGN.md); coordinates and areas live
+    on the location.
+locations
+    One row per unique map point (police.uk snaps incidents to a fixed set of anonymised
+    points): lon, lat, x, y (EPSG:27700) and the areas assigned by point-in-polygon at load.
+rejected
+    Every input row that did not become an incident: file, line, raw text, reason, and
+    ``kind`` ``rejected`` (bad row) or ``duplicate`` (an incident already held).
+ingests
+    The load log: file, SHA-256, rows read / accepted / duplicate / rejected, flags, time.
+localities
+    ward_code → locality name (empty: localities are the districts).
+geography
+    A user's LSOA boundary layer (GeoPackage bytes), when one replaced the shipped one.
+
+The default path is ``./data/hotspots.duckdb``, overridden by the ``HOTSPOTS_STORE``
+environment variable or the ``--store`` option.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+import boundaries
+from hotspots._errors import InputError
+
+log = logging.getLogger(__name__)
+
+ENV_VAR = "HOTSPOTS_STORE"
+DEFAULT_PATH = Path("data") / "hotspots.duckdb"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS incidents (
+    incident_id VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    month DATE NOT NULL,
+    occurred_at TIMESTAMP,
+    category VARCHAR NOT NULL,
+    outcome VARCHAR,
+    outcome_month DATE,
+    location_name VARCHAR,
+    lsoa_code_reported VARCHAR,
+    location_id INTEGER,
+    flags VARCHAR NOT NULL DEFAULT '',
+    ingest_id INTEGER NOT NULL,
+    line INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS locations (
+    location_id INTEGER NOT NULL,
+    lon DOUBLE NOT NULL,
+    lat DOUBLE NOT NULL,
+    x DOUBLE NOT NULL,
+    y DOUBLE NOT NULL,
+    lsoa_code VARCHAR,
+    ward_code VARCHAR,
+    district_code VARCHAR
+);
+CREATE TABLE IF NOT EXISTS rejected (
+    ingest_id INTEGER NOT NULL,
+    file VARCHAR NOT NULL,
+    line INTEGER,
+    raw VARCHAR,
+    reason VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    source VARCHAR,
+    incident_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS ingests (
+    ingest_id INTEGER NOT NULL,
+    file VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    encoding VARCHAR,
+    rows_read INTEGER NOT NULL,
+    accepted INTEGER NOT NULL,
+    duplicate INTEGER NOT NULL,
+    rejected INTEGER NOT NULL,
+    no_location INTEGER NOT NULL,
+    outside_area INTEGER NOT NULL,
+    warnings VARCHAR,
+    loaded_at TIMESTAMP NOT NULL,
+    seconds DOUBLE NOT NULL
+);
+CREATE TABLE IF NOT EXISTS localities (ward_code VARCHAR NOT NULL, locality VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS geography (name VARCHAR, gpkg BLOB);
+"""
+
+INCIDENT_COLUMNS = [
+    "incident_id",
+    "source",
+    "month",
+    "occurred_at",
+    "category",
+    "outcome",
+    "location_name",
+    "lsoa_code_reported",
+    "location_id",
+    "flags",
+    "lon",
+    "lat",
+    "x",
+    "y",
+    "lsoa_code",
+    "ward_code",
+    "district_code",
+    "locality",
+]
+CATEGORICAL = [
+    "source",
+    "category",
+    "outcome",
+    "location_name",
+    "lsoa_code",
+    "ward_code",
+    "district_code",
+    "locality",
+    "flags",
+]
+
+
+def default_path() -> Path:
+    """The store path: ``$HOTSPOTS_STORE`` if set, else ``./data/hotspots.duckdb``."""
+    return Path(os.environ.get(ENV_VAR) or DEFAULT_PATH)
+
+
+class Store:
+    """An open store file.
+
+    Parameters
+    ----------
+    path
+        The DuckDB file; created (with its folder) if missing. None: :func:`default_path`.
+    read_only
+        Open without write access (several readers may share the file).
+    """
+
+    def __init__(self, path: Path | str | None = None, *, read_only: bool = False):
+        self.path = Path(path) if path is not None else default_path()
+        if read_only and not self.path.exists():
+            raise InputError(f"no store at {self.path}; load data first with `hotspots ingest PATH`")
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise InputError(f"cannot open the store {self.path}: {exc}") from exc
+        if not read_only:
+            self.con.execute(SCHEMA)
+        self._lock = threading.RLock()
+        self._frame: tuple[int, pd.DataFrame] | None = None
+        self._geo: tuple[int, boundaries.Geography] | None = None
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ transactions
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Run a block in one transaction: all of it is written, or none of it."""
+        with self._lock:
+            self.con.begin()
+            try:
+                yield self.con
+            except BaseException:
+                self.con.rollback()
+                raise
+            else:
+                self.con.commit()
+                self._frame = None
+
+    def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
+        """Run a read query and return a DataFrame."""
+        with self._lock:
+            return self.con.execute(query, params or []).df()
+
+    # ------------------------------------------------------------------ state
+    def version(self) -> int:
+        """A number that changes whenever data is loaded (the last ingest id plus settings)."""
+        with self._lock:
+            n = self.con.execute(
+                "SELECT coalesce(max(ingest_id), 0) * 1000 + (SELECT count(*) FROM localities) % 1000"
+                " + (SELECT count(*) FROM geography) FROM ingests"
+            ).fetchall()
+        return int(n[0][0])
+
+    def is_empty(self) -> bool:
+        """True when no file has been loaded."""
+        with self._lock:
+            return self.con.execute("SELECT count(*) FROM ingests").fetchall()[0][0] == 0
+
+    def counts(self) -> dict[str, int]:
+        """Row counts of each table."""
+        out = {}
+        with self._lock:
+            for t in ("incidents", "locations", "rejected", "ingests"):
+                out[t] = int(self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0])
+        return out
+
+    def loaded_checksums(self) -> dict[str, str]:
+        """SHA-256 of every file loaded → its file name."""
+        df = self.sql("SELECT sha256, file FROM ingests WHERE accepted + duplicate + rejected >= 0")
+        return dict(zip(df["sha256"], df["file"], strict=True))
+
+    def ingest_log(self) -> pd.DataFrame:
+        """The load log, oldest first."""
+        return self.sql("SELECT * FROM ingests ORDER BY ingest_id")
+
+    def rejected(self, *, kind: str | None = None) -> pd.DataFrame:
+        """Rejected and duplicate rows with file, line, raw text and reason."""
+        if kind is None:
+            return self.sql("SELECT * FROM rejected ORDER BY ingest_id, line")
+        return self.sql("SELECT * FROM rejected WHERE kind = ? ORDER BY ingest_id, line", [kind])
+
+    # ------------------------------------------------------------------ geography
+    def geography(self) -> boundaries.Geography:
+        """The geography incidents are assigned to, with the store's localities."""
+        version = self.version()
+        if self._geo is not None and self._geo[0] == version:
+            return self._geo[1]
+        row = self.sql("SELECT name, gpkg FROM geography LIMIT 1")
+        if len(row):
+            import io
+
+            import geopandas as gpd
+
+            lsoas = gpd.read_file(io.BytesIO(bytes(row["gpkg"].iloc[0])), engine="pyogrio")
+            geo = boundaries.Geography(lsoas=lsoas, name=str(row["name"].iloc[0]))
+        else:
+            geo = boundaries.default_geography()
+        loc = self.sql("SELECT ward_code, locality FROM localities")
+        if len(loc):
+            geo = boundaries.Geography(lsoas=geo.lsoas, localities=loc, name=geo.name)
+        self._geo = (version, geo)
+        return geo
+
+    def set_localities(self, localities: pd.DataFrame | None) -> None:
+        """Replace the localities (ward_code, locality); None restores the default (districts)."""
+        with self.transaction() as con:
+            con.execute("DELETE FROM localities")
+            if localities is not None and len(localities):
+                df = localities[["ward_code", "locality"]].astype(str)
+                con.register("new_localities", df)
+                con.execute("INSERT INTO localities SELECT ward_code, locality FROM new_localities")
+                con.unregister("new_localities")
+        self._geo = None
+
+    # ------------------------------------------------------------------ reading incidents
+    def incidents(self) -> pd.DataFrame:
+        """All incidents as one frame with coordinates and areas (cached until the next load).
+
+        Columns: :data:`INCIDENT_COLUMNS`. Text columns with few values are categorical;
+        ``month`` is datetime64; ``x``/``y``/``lon``/``lat`` are NaN and ``location_id`` is -1
+        for incidents with no location; area codes are missing outside the study area.
+        The frame is shared: do not modify it.
+        """
+        version = self.version()
+        with self._lock:
+            if self._frame is not None and self._frame[0] == version:
+                return self._frame[1]
+            df = self.con.execute(
+                """
+                SELECT i.incident_id, i.source, i.month, i.occurred_at, i.category, i.outcome,
+                       i.location_name, i.lsoa_code_reported,
+                       coalesce(i.location_id, -1) AS location_id, i.flags,
+                       l.lon, l.lat, l.x, l.y, l.lsoa_code, l.ward_code, l.district_code
+                FROM incidents i LEFT JOIN locations l USING (location_id)
+                ORDER BY i.month, i.ingest_id, i.line
+                """
+            ).df()
+        geo = self.geography()
+        df["locality"] = df["ward_code"].map(geo.ward_localities())
+        df["month"] = pd.to_datetime(df["month"])
+        df["location_id"] = df["location_id"].astype("int64")
+        for col in CATEGORICAL:
+            df[col] = df[col].astype("category")
+        df = df[INCIDENT_COLUMNS]
+        with self._lock:
+            self._frame = (version, df)
+        return df
+
+    def locations(self) -> pd.DataFrame:
+        """The unique locations with their assigned areas."""
+        return self.sql("SELECT * FROM locations ORDER BY location_id")
+
+    def months(self) -> list[pd.Timestamp]:
+        """The months that hold incidents, oldest first."""
+        df = self.sql("SELECT DISTINCT month FROM incidents ORDER BY month")
+        return [pd.Timestamp(m) for m in df["month"]]
+
+
+def open_store(path: Path | str | None = None, *, read_only: bool = False) -> Store:
+    """Open (creating if needed) the store at ``path`` or the default path."""
+    return Store(path, read_only=read_only)
+
+
+def empty_incidents() -> pd.DataFrame:
+    """An incident frame with no rows and the right columns."""
+    df = pd.DataFrame({c: pd.Series(dtype="object") for c in INCIDENT_COLUMNS})
+    df["month"] = pd.Series(dtype="datetime64[ns]")
+    for c in ("lon", "lat", "x", "y"):
+        df[c] = pd.Series(dtype="float64")
+    df["location_id"] = pd.Series(dtype="int64")
+    return df
+
+
+__all__ = ["Store", "open_store", "default_path", "INCIDENT_COLUMNS", "empty_incidents"]
