@@ -51,8 +51,9 @@ class GiStarResult:
     significant
         ``(ny, nx)`` bool: ``q`` (or ``p``) at most ``alpha``.
     p_sim
-        One-sided pseudo p-values from conditional permutations (only when
-        ``permutations > 0``), else None.
+        One-sided pseudo p-values from conditional permutations, in the direction of the
+        observed value, ties counted as at least as extreme (only when ``permutations > 0``),
+        else None.
     params
         The parameters used, including the number of cells and neighbours.
     """
@@ -235,10 +236,15 @@ def _permutation_p(
     permutations: int,
     seed: int | None,
 ) -> np.ndarray:
-    """Conditional-permutation pseudo p-values (one-sided, folded), as esda's ``p_sim``.
+    """Conditional-permutation pseudo p-values, one-sided in the direction of the observed value.
 
     Each cell keeps its own count and its ``W_i - 1`` neighbours are drawn without
     replacement from the other cells; the same draws are shared by all cells (esda's scheme).
+    ``p = (#{sims at least as extreme} + 1) / (permutations + 1)``, where "as extreme" means
+    ``>=`` the observed window sum for cells above their expected sum and ``<=`` below it.
+    Unlike esda's folding (``min(larger, permutations - larger)``), ties count against
+    significance: an empty cell among empty cells, or a lone incident whose neighbours are
+    always empty, gets p near 1 rather than ``1 / (permutations + 1)``.
     """
     rng = np.random.default_rng(seed)
     vals = x[mask]
@@ -250,6 +256,10 @@ def _permutation_p(
     draws = np.empty((permutations, kmax), dtype=np.int64)
     for k in range(permutations):  # permutations, not rows: at most a few thousand
         draws[k] = rng.choice(n - 1, size=kmax, replace=False)
+    # expected lag under the permutation: own count plus W_i - 1 draws from the others' mean
+    others_mean = (vals.sum() - vals) / max(n - 1, 1)
+    expected = vals + (cards - 1) * others_mean
+    upper = obs >= expected
     larger = np.zeros(n)
     chunk = max(1, int(4e7 // max(1, permutations * max(kmax, 1))))
     for start in range(0, n, chunk):
@@ -259,7 +269,7 @@ def _permutation_p(
         kk = cards[idx] - 2  # position of the (W_i - 1)th neighbour
         sim = np.where(kk[:, None] >= 0, np.take_along_axis(sims, np.maximum(kk, 0)[:, None, None], 2)[..., 0], 0.0)
         sim = sim + vals[idx, None]
-        larger[idx] = (sim >= obs[idx, None]).sum(axis=1)
-    below = (permutations - larger) < larger
-    larger[below] = permutations - larger[below]
+        as_high = (sim >= obs[idx, None]).sum(axis=1)
+        as_low = (sim <= obs[idx, None]).sum(axis=1)
+        larger[idx] = np.where(upper[idx], as_high, as_low)
     return (larger + 1.0) / (permutations + 1.0)

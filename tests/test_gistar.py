@@ -103,7 +103,7 @@ def test_permutations_seeded_and_agree_with_analytic(real_grid_counts):
     b = gistar(counts, mask=grid.mask, permutations=199, seed=7)
     np.testing.assert_array_equal(a.p_sim, b.p_sim)
     ps = a.p_sim[grid.mask]
-    assert ps.min() >= 1 / 200 and ps.max() <= 0.5 + 1e-12
+    assert ps.min() >= 1 / 200 and ps.max() <= 1
     # strong analytic hot spots are also extreme under permutation
     strong = a.z[grid.mask] > 5
     assert strong.any() and np.all(ps[strong] <= 0.01)
@@ -111,15 +111,23 @@ def test_permutations_seeded_and_agree_with_analytic(real_grid_counts):
 
 
 def test_permutation_matches_esda_distribution(real_grid_counts):
-    """Pseudo p-values agree with esda's conditional randomisation up to Monte Carlo noise."""
+    """Pseudo p-values agree with esda's conditional randomisation up to Monte Carlo noise.
+
+    Compared on clear hot spots (z > 2), where neither version meets ties.
+    """
     from esda import G_Local
 
     grid, counts = real_grid_counts
-    ours = gistar(counts, mask=grid.mask, permutations=999, seed=1).p_sim[grid.mask]
+    res = gistar(counts, mask=grid.mask, permutations=999, seed=1)
+    ours = res.p_sim[grid.mask]
     ref = G_Local(counts[grid.mask], window_weights(grid.mask, 1), transform="B", star=True,
                   permutations=999, seed=1, n_jobs=1).p_sim
-    assert np.corrcoef(ours, ref)[0, 1] > 0.95
-    assert np.mean(np.abs(ours - ref)) < 0.02
+    hot = res.z[grid.mask] > 2
+    assert hot.sum() > 50
+    assert np.mean(np.abs(ours[hot] - ref[hot])) < 0.01
+    # where the window sum is in the bulk, ours is not significant while esda's ties may be
+    empty = (counts[grid.mask] == 0) & (res.z[grid.mask] < 0) & (res.z[grid.mask] > -0.5)
+    assert np.all(ours[empty] > 0.05)
 
 
 def test_all_equal_counts_gives_no_spots():
