@@ -1,0 +1,378 @@
+"""The ``hotspots`` command line: monthly loads, area tables, hotspots, trends and exports.
+
+Every command takes ``--store FILE`` (default ``$HOTSPOTS_STORE`` or ``data/hotspots.duckdb``)
+and the analysis commands share the filter options of ``hotspots areas``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+import boundaries
+from boundaries import Geography
+from hotspots._errors import HotspotsError, InputError
+from hotspots.filters import LEVELS, Filter
+from hotspots.store import Store, default_path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# modules that add their own subcommands with a `register(subparsers)` function
+PLUGINS = ("hotspots.cli_engine", "hotspots.cli_trends")
+
+
+def add_store_arg(parser: argparse.ArgumentParser) -> None:
+    """Add ``--store FILE``."""
+    parser.add_argument(
+        "--store", type=Path, default=None, help=f"store file (default: $HOTSPOTS_STORE or {default_path()})"
+    )
+
+
+def add_filter_args(parser: argparse.ArgumentParser, *, level: bool = True) -> None:
+    """Add the shared filter options (months, season, categories, sources, areas, days, hours)."""
+    g = parser.add_argument_group("filter")
+    g.add_argument("--from", dest="month_from", metavar="YYYY-MM", help="first month (inclusive)")
+    g.add_argument("--to", dest="month_to", metavar="YYYY-MM", help="last month (inclusive)")
+    g.add_argument(
+        "--months-of-year",
+        type=int,
+        nargs="+",
+        metavar="M",
+        default=[],
+        help="only these months of the year, e.g. 6 7 8 for summer",
+    )
+    g.add_argument("--category", nargs="+", default=[], metavar="NAME", help="categories to keep")
+    g.add_argument(
+        "--source",
+        dest="sources",
+        nargs="+",
+        default=[],
+        metavar="NAME",
+        help="sources to keep (police.uk or a partner source)",
+    )
+    if level:
+        g.add_argument("--level", choices=LEVELS, default="ward", help="area level (default: ward)")
+    g.add_argument(
+        "--area",
+        dest="areas",
+        nargs="+",
+        default=[],
+        metavar="CODE",
+        help="area codes (or locality names) at --level to keep",
+    )
+    g.add_argument(
+        "--day",
+        dest="days_of_week",
+        type=int,
+        nargs="+",
+        default=[],
+        metavar="D",
+        help="days of week 0=Mon..6=Sun (exact-time sources only)",
+    )
+    g.add_argument(
+        "--hour",
+        dest="hours",
+        type=int,
+        nargs="+",
+        default=[],
+        metavar="H",
+        help="hours 0-23 (exact-time sources only)",
+    )
+
+
+def filter_from_args(args: argparse.Namespace) -> Filter:
+    """Build the :class:`Filter` from parsed filter options."""
+    return Filter(
+        month_from=args.month_from,
+        month_to=args.month_to,
+        months_of_year=tuple(args.months_of_year),
+        categories=tuple(args.category),
+        sources=tuple(args.sources),
+        level=getattr(args, "level", "ward") or "ward",
+        areas=tuple(args.areas),
+        days_of_week=tuple(args.days_of_week),
+        hours=tuple(args.hours),
+    )
+
+
+def open_from_args(args: argparse.Namespace, *, read_only: bool = True) -> Store:
+    """Open the store named by ``--store`` (or the default)."""
+    return Store(args.store, read_only=read_only)
+
+
+def load(args: argparse.Namespace) -> tuple[pd.DataFrame, Geography]:
+    """The incident frame and geography from the store named by ``--store``.
+
+    Raises
+    ------
+    InputError
+        If there is no store yet.
+    """
+    store = open_from_args(args)
+    return store.incidents(), store.geography()
+
+
+def check_categories(incidents: pd.DataFrame, filt: Filter) -> None:
+    """Raise if a filter names categories or sources the store does not hold."""
+    for field, col in (("categories", "category"), ("sources", "source")):
+        wanted = getattr(filt, field)
+        have = set(incidents[col].astype(str).unique())
+        unknown = [w for w in wanted if w not in have]
+        if unknown:
+            raise InputError(
+                f"no incidents with {col} {', '.join(repr(u) for u in unknown)} in the store; "
+                f"known: {', '.join(sorted(have))}"
+            )
+
+
+# ---------------------------------------------------------------------------- commands
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from hotspots.ingest import PartnerMapping, ingest, iter_reports_lines
+
+    store = open_from_args(args, read_only=False)
+    if args.if_empty and not store.is_empty():
+        print(f"store {store.path} already holds data; nothing loaded (--if-empty)")
+        return EXIT_OK
+    mapping = None
+    if args.mapping is not None:
+        mapping = PartnerMapping.from_file(args.mapping)
+        if not args.source:
+            raise InputError("partner data needs --source NAME (e.g. --source fly-tipping)")
+    elif args.source and args.source != "police.uk":
+        raise InputError("--source for partner data needs --mapping FILE describing its columns")
+    reports = ingest(args.paths, store=store, source=args.source, mapping=mapping)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in reports], indent=2, default=str))
+    else:
+        for line in iter_reports_lines(reports):
+            print(line)
+        c = store.counts()
+        print(
+            f"store {store.path}: {c['incidents']:,} incidents, {c['locations']:,} locations, "
+            f"{c['rejected']:,} rejected or duplicate rows kept"
+        )
+    failed = [r for r in reports if r.status == "failed"]
+    for r in failed:
+        print(f"error: {r.error}", file=sys.stderr)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_areas(args: argparse.Namespace) -> int:
+    from hotspots.areas import area_table, compare_priority
+    from hotspots.export import export_table
+
+    incidents, geo = load(args)
+    filt = filter_from_args(args)
+    check_categories(incidents, filt)
+    spatial = args.out.suffix.lower() in (".geojson", ".gpkg")
+    table = area_table(incidents, geography=geo, filt=filt, level=args.level, with_geometry=spatial)
+    params = {
+        "level": args.level,
+        "rate": "per 1,000 usual residents (Census 2021)",
+        "unplaced_incidents": table.attrs["unplaced"],
+    }
+    sheets = {}
+    if args.priority:
+        cmp = compare_priority(table, args.priority)
+        print(cmp.sentence())
+        params["priority_areas"] = list(cmp.priority_areas)
+        sheets["priority"] = pd.DataFrame([cmp.__dict__])
+    export_table(
+        table,
+        args.out,
+        params=params,
+        filt=filt,
+        sheets=sheets,
+        title=f"Incidents by {args.level}",
+        layer=f"{args.level}s",
+    )
+    print(
+        f"wrote {len(table)} {args.level}s to {args.out} ({int(table['count'].sum()):,} incidents placed, "
+        f"{table.attrs['unplaced']:,} without an area)"
+    )
+    return EXIT_OK
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    store = open_from_args(args)
+    by_month = store.sql(
+        "SELECT strftime(month, '%Y-%m') AS month, count(*) AS n FROM incidents GROUP BY 1 ORDER BY 1"
+    )
+    by_cat = store.sql("SELECT category, count(*) AS n FROM incidents GROUP BY 1 ORDER BY 2 DESC")
+    by_source = store.sql("SELECT source, count(*) AS n FROM incidents GROUP BY 1 ORDER BY 2 DESC")
+    flags = store.sql(
+        "SELECT flags, count(*) AS n FROM incidents WHERE flags <> '' GROUP BY 1 ORDER BY 2 DESC"
+    )
+    rejected = store.sql(
+        "SELECT kind, regexp_replace(reason, '''[^'']*''', '…', 'g') AS reason, count(*) AS n "
+        "FROM rejected GROUP BY 1, 2 ORDER BY 3 DESC"
+    )
+    log_ = store.ingest_log()
+    if args.json:
+        out = {
+            "store": str(store.path),
+            "counts": store.counts(),
+            "by_month": dict(zip(by_month["month"], by_month["n"].astype(int), strict=True)),
+            "by_category": dict(zip(by_cat["category"], by_cat["n"].astype(int), strict=True)),
+            "by_source": dict(zip(by_source["source"], by_source["n"].astype(int), strict=True)),
+            "flags": dict(zip(flags["flags"], flags["n"].astype(int), strict=True)),
+            "rejected": rejected.to_dict(orient="records"),
+            "ingests": json.loads(log_.to_json(orient="records", date_format="iso")),
+        }
+        print(json.dumps(out, indent=2, default=str))
+        return EXIT_OK
+    pd.set_option("display.width", 160)
+    pd.set_option("display.max_colwidth", 80)
+    print(f"store: {store.path}")
+    for title, df in (
+        ("incidents by month", by_month),
+        ("by category", by_cat),
+        ("by source", by_source),
+        ("flagged (kept)", flags),
+        ("rejected and duplicate rows by reason", rejected),
+    ):
+        print(f"\n{title}:")
+        print(df.to_string(index=False) if len(df) else "  (none)")
+    print("\nload log:")
+    cols = [
+        "ingest_id",
+        "file",
+        "kind",
+        "source",
+        "rows_read",
+        "accepted",
+        "duplicate",
+        "rejected",
+        "no_location",
+        "outside_area",
+        "loaded_at",
+    ]
+    print(log_[cols].to_string(index=False) if len(log_) else "  (nothing loaded)")
+    return EXIT_OK
+
+
+def cmd_localities(args: argparse.Namespace) -> int:
+    store = open_from_args(args, read_only=False)
+    if args.reset:
+        store.set_localities(None)
+        print("localities reset to the districts")
+        return EXIT_OK
+    if args.csv is None:
+        raise InputError("give a localities CSV (ward code, locality name) or --reset")
+    loc = boundaries.read_localities_csv(args.csv)
+    wards = set(store.geography().lsoas["ward_code"])
+    unknown = sorted(set(loc["ward_code"]) - wards)
+    if unknown:
+        raise InputError(
+            f"{args.csv.name}: {len(unknown)} ward codes are not wards of the study area "
+            f"(first: {unknown[0]}); use May 2024 ward codes (E05…)"
+        )
+    store.set_localities(loc)
+    missing = len(wards - set(loc["ward_code"]))
+    print(
+        f"{loc['locality'].nunique()} localities set from {len(loc)} wards"
+        + (f"; {missing} wards not listed stay in their district's locality" if missing else "")
+    )
+    return EXIT_OK
+
+
+def cmd_boundaries(args: argparse.Namespace) -> int:
+    from hotspots.ingest import reassign_areas
+
+    store = open_from_args(args, read_only=False)
+    if args.reset:
+        with store.transaction() as con:
+            con.execute("DELETE FROM geography")
+        n = reassign_areas(store)
+        print(f"shipped Staffordshire geography restored; {n:,} locations re-assigned")
+        return EXIT_OK
+    if args.file is None:
+        raise InputError(
+            "give a 2021 LSOA boundary file (GeoJSON, GeoPackage or zipped Shapefile) or --reset"
+        )
+    geo = boundaries.geography_from_lsoas(args.file, code_field=args.code_field, name=args.name)
+    data = boundaries.geography_to_bytes(geo)
+    with store.transaction() as con:
+        con.execute("DELETE FROM geography")
+        con.execute("INSERT INTO geography VALUES (?, ?)", [geo.name, data])
+    n = reassign_areas(store)
+    print(
+        f"study area set to {geo.name}: {len(geo.lsoas)} LSOAs, "
+        f"{geo.lsoas['ward_code'].nunique()} wards, {geo.lsoas['district_code'].nunique()} districts, "
+        f"{int(geo.lsoas['population'].sum()):,} residents; {n:,} locations re-assigned"
+    )
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="hotspots", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="load police.uk CSVs, folders, archive zips or partner CSVs")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    add_store_arg(p)
+    p.add_argument("--source", help="source name for partner data (with --mapping)")
+    p.add_argument("--mapping", type=Path, help="TOML or JSON column mapping for partner data")
+    p.add_argument("--if-empty", action="store_true", help="load only if the store holds nothing")
+    p.add_argument("--json", action="store_true", help="print the load reports as JSON")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("areas", help="counts, rates per 1,000 and shares by area")
+    add_filter_args(p)
+    add_store_arg(p)
+    p.add_argument("--priority", nargs="+", metavar="CODE", help="priority areas to compare with the rest")
+    p.add_argument("--out", type=Path, required=True, help="output .csv, .xlsx, .geojson or .gpkg")
+    p.set_defaults(func=cmd_areas)
+
+    p = sub.add_parser("summary", help="what the store holds: months, categories, rejects, load log")
+    add_store_arg(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("localities", help="group wards into localities from a CSV (ward code, locality)")
+    p.add_argument("csv", nargs="?", type=Path)
+    p.add_argument("--reset", action="store_true", help="localities back to the districts")
+    add_store_arg(p)
+    p.set_defaults(func=cmd_localities)
+
+    p = sub.add_parser("boundaries", help="use your own 2021 LSOA boundaries (any area of England and Wales)")
+    p.add_argument("file", nargs="?", type=Path)
+    p.add_argument("--code-field", help="column with the LSOA 2021 code (default LSOA21CD)")
+    p.add_argument("--name", help="a name for the study area")
+    p.add_argument("--reset", action="store_true", help="back to the shipped Staffordshire geography")
+    add_store_arg(p)
+    p.set_defaults(func=cmd_boundaries)
+
+    for name in PLUGINS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except HotspotsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
