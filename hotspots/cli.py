@@ -133,6 +133,7 @@ def check_categories(incidents: pd.DataFrame, filt: Filter) -> None:
 
 # ---------------------------------------------------------------------------- commands
 def cmd_ingest(args: argparse.Namespace) -> int:
+    """Load files into the store and print a summary per file."""
     from hotspots.ingest import PartnerMapping, ingest, iter_reports_lines
 
     store = open_from_args(args, read_only=False)
@@ -164,6 +165,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_areas(args: argparse.Namespace) -> int:
+    """Write the area table for a filter."""
     from hotspots.areas import area_table, compare_priority
     from hotspots.export import export_table
 
@@ -200,6 +202,7 @@ def cmd_areas(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
+    """Print what the store holds."""
     store = open_from_args(args)
     by_month = store.sql(
         "SELECT strftime(month, '%Y-%m') AS month, count(*) AS n FROM incidents GROUP BY 1 ORDER BY 1"
@@ -258,6 +261,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_localities(args: argparse.Namespace) -> int:
+    """Set or reset the localities."""
     store = open_from_args(args, read_only=False)
     if args.reset:
         store.set_localities(None)
@@ -283,6 +287,7 @@ def cmd_localities(args: argparse.Namespace) -> int:
 
 
 def cmd_boundaries(args: argparse.Namespace) -> int:
+    """Use a user's LSOA boundaries or restore the shipped ones."""
     from hotspots.ingest import reassign_areas
 
     store = open_from_args(args, read_only=False)
