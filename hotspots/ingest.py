@@ -442,20 +442,27 @@ def read_csv_text(data: bytes, *, file: str) -> ParsedCSV:
         bad_rows.append((row.number, row.text, row.expected_columns, row.actual_columns))
         return "skip"
 
-    body = "\n".join(raw[nonblank[0] :]).encode("utf-8")
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(body),
-            read_options=pacsv.ReadOptions(column_names=names, use_threads=True, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad, newlines_in_values=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        raise InputError(f"cannot be parsed as CSV ({exc})", file=file) from exc
+    body = "\n".join(raw[i - 1] for i in nonblank[1:]).encode("utf-8")
+
+    def parse(threads: bool) -> pa.Table:
+        bad_rows.clear()
+        try:
+            return pacsv.read_csv(
+                io.BytesIO(body),
+                read_options=pacsv.ReadOptions(column_names=names, use_threads=threads, block_size=1 << 24),
+                parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad, newlines_in_values=False),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={n: pa.string() for n in names},
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        except pa.ArrowInvalid as exc:
+            raise InputError(f"cannot be parsed as CSV ({exc})", file=file) from exc
+
+    table = parse(True)
+    if any(b[0] is None for b in bad_rows):  # row numbers are only known when parsing on one thread
+        table = parse(False)
     df = table.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow") if t == pa.string() else None)
     df.columns = header if len(set(header)) == len(header) else names
     if len(set(header)) != len(header):
@@ -552,6 +559,8 @@ def detect_kind(header: list[str]) -> str:
         return "stop-and-search"
     if "crime type" in norm:
         return "street"
+    if "outcome type" not in norm and len(norm & {_norm(c) for c in STREET_COLUMNS}) >= 6:
+        return "street"  # a street file with a renamed or missing column: say which
     if "outcome type" in norm:
         return "outcomes"
     return "unknown"
