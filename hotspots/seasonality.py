@@ -326,7 +326,7 @@ def day_hour_profile(
             "no incident in the filter has an exact time (`occurred_at`); police.uk data gives only "
             "the month — day and hour profiles need a partner source with dates and times"
         )
-    cell = when.dt.dayofweek.to_numpy() * 24 + when.dt.hour.to_numpy()
+    cell = when.dt.day_of_week.to_numpy() * 24 + when.dt.hour.to_numpy()
     counts = np.bincount(cell, minlength=168).astype(np.int64)
     mean = counts.sum() / 168.0
     lo, hi = _poisson_interval(counts, np.ones(168), conf_level)
