@@ -433,7 +433,9 @@ def compare_periods(
             "count_a": pd.array(np.where(ok | np.isfinite(af), af, np.nan), dtype="Float64").astype("Int64"),
             "count_b": pd.array(np.where(ok | np.isfinite(bf), bf, np.nan), dtype="Float64").astype("Int64"),
             "change": pd.array(bf - af, dtype="Float64").astype("Int64"),
-            "pct_change": 100.0 * (ratio - 1.0),
+            "pct_change": np.where(
+                rate_a > 0, 100.0 * (rate_b - rate_a) / np.where(rate_a > 0, rate_a, 1.0), np.nan
+            ),
             "rate_ratio": ratio,
             "p_value": p,
             "q_value": q,
