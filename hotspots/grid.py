@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy import ndimage
 
 from hotspots._errors import InputError
 from hotspots._validate import BNG, check_positive, check_projected
@@ -318,3 +319,117 @@ def _segments(boundary: shapely.Geometry) -> np.ndarray:
     start = coords[:-1][same]
     end = coords[1:][same]
     return shapely.linestrings(np.stack([start, end], axis=1))
+
+
+def top_cells(values: np.ndarray, mask: np.ndarray, share: float, *, name: str = "area_share") -> np.ndarray:
+    """Select the highest-valued cells covering ``share`` of the cells in ``mask``.
+
+    Parameters
+    ----------
+    values
+        ``(ny, nx)`` score per cell (density, z-score, count…); NaN is never selected.
+    mask
+        ``(ny, nx)`` bool, the cells of the study area.
+    share
+        Share of the masked cells to select, in (0, 1]; the number of cells is rounded to
+        the nearest whole cell, at least one.
+    name
+        Argument name used in error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(ny, nx)`` bool. Only cells with a positive value are selected, so fewer cells may
+        be returned when few cells have any incidents. Ties are broken by cell order (stable).
+
+    Raises
+    ------
+    InputError
+        If ``share`` is not in (0, 1].
+    """
+    check_positive(share, name=name)
+    if not 0 < float(share) <= 1:
+        raise InputError(f"`{name}` must be a share of the area between 0 and 1, such as 0.01 for 1%; got {share!r}")
+    values = np.asarray(values, dtype=float)
+    flat_mask = np.asarray(mask, dtype=bool).ravel()
+    ids = np.flatnonzero(flat_mask)
+    k = max(1, int(round(float(share) * ids.size)))
+    v = np.nan_to_num(values.ravel()[ids], nan=-np.inf)
+    order = np.argsort(-v, kind="stable")[:k]
+    chosen = ids[order][v[order] > 0]
+    out = np.zeros(values.size, dtype=bool)
+    out[chosen] = True
+    return out.reshape(values.shape)
+
+
+def label_places(selected: np.ndarray) -> tuple[np.ndarray, int]:
+    """Label groups of selected cells that touch at an edge or a corner (8-connectivity)."""
+    labels, n = ndimage.label(np.asarray(selected, dtype=bool), structure=np.ones((3, 3), dtype=int))
+    return labels, int(n)
+
+
+def places_from_cells(
+    selected: np.ndarray,
+    grid: Grid,
+    values: dict[str, np.ndarray] | None = None,
+    *,
+    how: dict[str, str] | None = None,
+    order_by: str | None = None,
+) -> tuple[np.ndarray, gpd.GeoDataFrame]:
+    """Dissolve selected cells into places (cells touching at an edge or corner form one place).
+
+    Parameters
+    ----------
+    selected
+        ``(ny, nx)`` bool.
+    grid
+        The grid of ``selected``.
+    values
+        Column name → ``(ny, nx)`` array aggregated per place.
+    how
+        Column name → ``"sum"``, ``"max"`` or ``"mean"`` (default ``"sum"``).
+    order_by
+        Column to rank places by, largest first (default: the last column named in ``how``
+        with ``"max"``, else the first value column, else the number of cells).
+
+    Returns
+    -------
+    tuple
+        ``(labels, places)``: ``labels`` is ``(ny, nx)`` int, 0 outside every place and
+        ``place_id`` inside; ``places`` has ``place_id`` (1 = first in the order), ``n_cells``,
+        ``area_km2``, the aggregated values and ``geometry`` (EPSG:27700, clipped to the study
+        area when the grid has one).
+    """
+    values = values or {}
+    how = how or {}
+    labels, n = label_places(selected)
+    cols = ["place_id", "n_cells", "area_km2", *values.keys(), "geometry"]
+    if n == 0:
+        empty = gpd.GeoDataFrame({c: [] for c in cols[:-1]}, geometry=[], crs=BNG)
+        return labels, empty
+    index = np.arange(1, n + 1)
+    data: dict[str, np.ndarray] = {"n_cells": ndimage.sum_labels(np.ones(labels.shape), labels, index)}
+    funcs = {"sum": ndimage.sum_labels, "max": ndimage.maximum, "mean": ndimage.mean}
+    for col, arr in values.items():
+        data[col] = np.asarray(funcs[how.get(col, "sum")](np.asarray(arr, dtype=float), labels, index))
+    if order_by is None:
+        maxes = [c for c in values if how.get(c) == "max"]
+        order_by = maxes[-1] if maxes else (next(iter(values)) if values else "n_cells")
+    rank = np.argsort(-np.asarray(data[order_by]), kind="stable")
+    new_id = np.empty(n + 1, dtype=np.int64)
+    new_id[0] = 0
+    new_id[rank + 1] = np.arange(1, n + 1)
+    labels = new_id[labels]
+    flat = labels.ravel()
+    ids = np.flatnonzero(flat)
+    cells = gpd.GeoDataFrame({"place_id": flat[ids]}, geometry=grid.boxes(ids), crs=BNG)
+    geoms = cells.dissolve(by="place_id").geometry.sort_index()
+    if grid.study_area is not None:
+        geoms = gpd.GeoSeries(shapely.intersection(geoms.to_numpy(), grid.study_area), index=geoms.index, crs=BNG)
+    table = pd.DataFrame({"place_id": np.arange(1, n + 1)})
+    table["n_cells"] = data["n_cells"][rank].astype(np.int64)
+    table["area_km2"] = shapely.area(geoms.reindex(table["place_id"]).to_numpy()) / 1e6
+    for col in values:
+        table[col] = np.asarray(data[col])[rank]
+    places = gpd.GeoDataFrame(table, geometry=geoms.reindex(table["place_id"]).to_numpy(), crs=BNG)
+    return labels, places
