@@ -72,8 +72,8 @@ def load_events(path: str | Path | None = None) -> pd.DataFrame:
         if not str(row.name).strip():
             raise InputError("an event has no name", file=str(path), line=i)
         try:
-            s = pd.Timestamp(str(row.start).strip())
-            e = pd.Timestamp(str(row.end).strip()) if str(row.end).strip() else s
+            s = pd.to_datetime(str(row.start).strip(), format="%Y-%m-%d")
+            e = pd.to_datetime(str(row.end).strip(), format="%Y-%m-%d") if str(row.end).strip() else s
         except ValueError:
             raise InputError(
                 f"dates must be written YYYY-MM-DD; got start {row.start!r}, end {row.end!r}",
