@@ -1,0 +1,366 @@
+"""Folium map builders: areas, surfaces, clusters, cells and points, drawn without basemap tiles.
+
+Every builder takes data already in EPSG:4326 (the library works in EPSG:27700; conversion for
+drawing happens in :mod:`dashboard.layers`). Every text taken from data is HTML-escaped before
+it reaches a tooltip, popup or legend. Maps draw on a plain background; OpenStreetMap tiles are
+an option (they need internet). Leaflet itself is served from the repository
+(:mod:`dashboard.offline`), so the map works offline.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from branca.element import Element, MacroElement, Template
+
+from dashboard.offline import make_offline
+from hotspots import ATTRIBUTION
+
+#: ColorBrewer YlOrRd (colour-blind safe, prints in grey): counts and rates by area.
+SEQUENTIAL = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+#: ColorBrewer Purples: the KDE surface, distinct from the area colours.
+SURFACE = ("#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1", "#54278f")
+#: ColorBrewer RdBu (colour-blind safe): Gi* hot (red) and cold (blue) by confidence.
+GISTAR = {
+    3: "#b2182b",
+    2: "#ef8a62",
+    1: "#fddbc7",
+    -1: "#d1e5f0",
+    -2: "#67a9cf",
+    -3: "#2166ac",
+}
+GISTAR_LABELS = {
+    3: "Hot spot, 99% confidence",
+    2: "Hot spot, 95% confidence",
+    1: "Hot spot, 90% confidence",
+    -1: "Cold spot, 90% confidence",
+    -2: "Cold spot, 95% confidence",
+    -3: "Cold spot, 99% confidence",
+}
+CLUSTER = "#1b7837"  # green outline for DBSCAN clusters and hotspot areas
+REPEAT = "#00441b"
+INCIDENT = "#525252"
+BACKGROUND = "#f2f2ee"
+SHORT_ATTRIBUTION = (
+    "Crime data: data.police.uk; boundaries and residents: ONS (Census 2021). "
+    "Open Government Licence v3.0. Contains OS data © Crown copyright and database right 2024."
+)
+
+
+def esc(value: object) -> str:
+    """Text for HTML: escaped, with missing values as an empty string."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    # backslash, backtick and dollar too: folium puts some texts in JavaScript template literals
+    return html.escape(str(value)).replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+
+
+def base_map(bounds: Sequence[float], *, tiles: bool = False, height: int = 620) -> folium.Map:
+    """An empty map fitted to ``bounds`` (minx, miny, maxx, maxy in EPSG:4326).
+
+    With ``tiles=False`` (default) the map has a plain background and needs no internet.
+    """
+    minx, miny, maxx, maxy = bounds
+    m = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=9,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=True,
+        zoom_snap=0.25,
+    )
+    if tiles:
+        folium.TileLayer("OpenStreetMap", name="Street map (needs internet)", control=True).add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    style = (
+        f"<style>.leaflet-container{{background:{BACKGROUND};font-size:15px}}"
+        ".leaflet-control-layers{font-size:15px}"
+        ".leaflet-tooltip,.leaflet-popup-content{font-size:15px;line-height:1.35}"
+        ".hs-legend{background:rgba(255,255,255,.92);padding:8px 10px;border-radius:4px;"
+        "box-shadow:0 1px 4px rgba(0,0,0,.3);font-size:14px;line-height:1.4;max-width:260px}"
+        ".hs-legend b{display:block;margin-bottom:4px}"
+        ".hs-legend i{display:inline-block;width:18px;height:14px;margin-right:6px;"
+        "vertical-align:-2px;border:1px solid #777}</style>"
+    )
+    m.get_root().header.add_child(Element(style))
+    _Attribution(SHORT_ATTRIBUTION).add_to(m)
+    return m
+
+
+class _Attribution(MacroElement):
+    """Adds the data attribution to the map's attribution control (there are no tiles to carry it)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "Attribution"
+        self.text = html.escape(text)
+
+
+class Legend(MacroElement):
+    """A classed legend drawn as a Leaflet control.
+
+    Parameters
+    ----------
+    title
+        Legend heading with units, e.g. "Incidents per 1,000 residents".
+    items
+        ``(colour, label)`` pairs; labels are escaped here.
+    position
+        Leaflet control position.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function() {
+            var legend = L.control({position: {{ this.position|tojson }}});
+            legend.onAdd = function() {
+                var div = L.DomUtil.create('div', 'hs-legend');
+                div.innerHTML = {{ this.html|tojson }};
+                return div;
+            };
+            legend.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, title: str, items: Sequence[tuple[str, str]], *, position: str = "bottomright"):
+        super().__init__()
+        self._name = "Legend"
+        self.position = position
+        rows = "".join(f'<div><i style="background:{esc(c)}"></i>{esc(label)}</div>' for c, label in items)
+        self.html = f"<b>{esc(title)}</b>{rows}"
+
+
+def class_breaks(values: Sequence[float], *, k: int = 5, decimals: int = 0) -> list[float]:
+    """Upper bounds of up to ``k`` classes: quantiles of the positive values, rounded, unique.
+
+    Zero gets no class of its own here; :func:`classify` puts it in the first class.
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size == 0:
+        return [0.0]
+    qs = np.quantile(v, np.linspace(0, 1, k + 1)[1:])
+    factor = 10**decimals
+    breaks = sorted({float(np.ceil(q * factor) / factor) for q in qs})
+    breaks[-1] = max(breaks[-1], float(np.ceil(v.max() * factor) / factor))
+    return breaks
+
+
+def classify(values: Sequence[float], breaks: Sequence[float]) -> np.ndarray:
+    """Class index (0-based) of each value for upper bounds ``breaks``; -1 for missing."""
+    v = np.asarray(values, dtype=float)
+    idx = np.searchsorted(np.asarray(breaks), v, side="left")
+    idx = np.minimum(idx, len(breaks) - 1)
+    return np.where(np.isfinite(v), idx, -1)
+
+
+def break_labels(breaks: Sequence[float], *, decimals: int = 0) -> list[str]:
+    """Legend labels for upper bounds ``breaks``: "0 – 12", "13 – 40", … (or 0.1 steps)."""
+    step = 10**-decimals
+    labels, lo = [], 0.0
+    for b in breaks:
+        labels.append(f"{lo:,.{decimals}f} – {b:,.{decimals}f}")
+        lo = b + step
+    return labels
+
+
+def _palette(colours: Sequence[str], n: int) -> list[str]:
+    """``n`` colours spread over a palette (the darkest always last)."""
+    if n >= len(colours):
+        return list(colours)
+    idx = np.round(np.linspace(len(colours) - n, len(colours) - 1, n)).astype(int)
+    return [colours[i] for i in idx]
+
+
+def add_areas(
+    m: folium.Map,
+    areas: gpd.GeoDataFrame,
+    *,
+    value: str,
+    title: str,
+    decimals: int = 0,
+    name: str = "Areas",
+    highlight: Sequence[str] = (),
+    fields: Sequence[tuple[str, str]] = (),
+) -> None:
+    """A choropleth of ``areas[value]`` with a classed legend.
+
+    Parameters
+    ----------
+    areas
+        EPSG:4326 polygons with ``area_code``, ``area_name`` and the value columns.
+    value
+        Column to colour by.
+    title
+        Legend heading with units.
+    highlight
+        Area codes to outline thickly (the areas chosen in the filter).
+    fields
+        ``(column, label)`` pairs shown in the tooltip and popup.
+    """
+    breaks = class_breaks(areas[value], decimals=decimals)
+    colours = _palette(SEQUENTIAL, len(breaks))
+    cls = classify(areas[value], breaks)
+    chosen = set(highlight)
+    feats = []
+    for row, c in zip(areas.itertuples(index=False), cls, strict=True):
+        rows = "".join(
+            f"<tr><th style='text-align:left;padding-right:8px'>{esc(label)}</th><td>{esc(_fmt(getattr(row, col)))}</td></tr>"
+            for col, label in fields
+        )
+        props = {
+            "tip": f"<b>{esc(row.area_name)}</b><table>{rows}</table>",
+            "fill": colours[c] if c >= 0 else "#ffffff",
+            "weight": 3.5 if row.area_code in chosen else 0.6,
+            "line": "#000000" if row.area_code in chosen else "#555555",
+        }
+        feats.append({"type": "Feature", "properties": props, "geometry": row.geometry.__geo_interface__})
+    layer = folium.GeoJson(
+        {"type": "FeatureCollection", "features": feats},
+        name=name,
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "color": f["properties"]["line"],
+            "weight": f["properties"]["weight"],
+            "fillOpacity": 0.75,
+        },
+        highlight_function=lambda f: {"weight": 3, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        popup=folium.GeoJsonPopup(fields=["tip"], labels=False),
+        smooth_factor=0.5,
+    )
+    layer.add_to(m)
+    Legend(title, list(zip(colours, break_labels(breaks, decimals=decimals), strict=True))).add_to(m)
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, (int, np.integer)):
+        return f"{int(v):,}"
+    if isinstance(v, (float, np.floating)):
+        return "" if np.isnan(v) else f"{float(v):,.1f}"
+    return "" if v is None else str(v)
+
+
+def add_outline(m: folium.Map, shape: gpd.GeoDataFrame, *, name: str = "Study area") -> None:
+    """A white land shape with a dark outline under everything else (no tooltip)."""
+    folium.GeoJson(
+        json.loads(shape.to_json()),
+        name=name,
+        style_function=lambda f: {
+            "fillColor": "#ffffff",
+            "fillOpacity": 1,
+            "color": "#333333",
+            "weight": 1.5,
+        },
+        control=False,
+        interactive=False,
+    ).add_to(m)
+
+
+def add_classed_polygons(
+    m: folium.Map,
+    shapes: gpd.GeoDataFrame,
+    *,
+    name: str,
+    colour: str = "colour",
+    tip: str = "tip",
+    opacity: float = 0.7,
+    line: str | None = None,
+    weight: float = 0.0,
+    show: bool = True,
+) -> None:
+    """Polygons already classed: columns ``colour`` and ``tip`` (escaped HTML) per feature."""
+    if shapes.empty:
+        return
+    gj = json.loads(shapes[[colour, tip, "geometry"]].rename(columns={colour: "c", tip: "t"}).to_json())
+    folium.GeoJson(
+        gj,
+        name=name,
+        show=show,
+        style_function=lambda f: {
+            "fillColor": f["properties"]["c"],
+            "fillOpacity": opacity,
+            "color": line or f["properties"]["c"],
+            "weight": weight,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["t"], labels=False),
+    ).add_to(m)
+
+
+def add_points(
+    m: folium.Map,
+    points: pd.DataFrame,
+    *,
+    name: str,
+    colour: str,
+    size: str = "count",
+    tip: str = "tip",
+    max_radius: float = 16,
+    show: bool = True,
+) -> None:
+    """Circles sized by ``points[size]`` at ``lon``/``lat``; ``tip`` is escaped HTML.
+
+    Drawn as one GeoJSON layer (not one marker each), so thousands of points stay light.
+    """
+    if points.empty:
+        folium.FeatureGroup(name=name, show=show).add_to(m)
+        return
+    s = points[size].to_numpy(dtype=float)
+    radius = 3 + (max_radius - 3) * np.sqrt(s / max(s.max(), 1))
+    feats = [
+        {
+            "type": "Feature",
+            "properties": {"t": t, "r": round(float(r), 1)},
+            "geometry": {"type": "Point", "coordinates": [round(float(x), 6), round(float(y), 6)]},
+        }
+        for x, y, r, t in zip(points["lon"], points["lat"], radius, points[tip], strict=True)
+    ]
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": feats},
+        name=name,
+        show=show,
+        marker=folium.CircleMarker(radius=5, fill=True),
+        style_function=lambda f: {
+            "radius": f["properties"]["r"],
+            "color": "#ffffff",
+            "weight": 1,
+            "fillColor": colour,
+            "fillOpacity": 0.85,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["t"], labels=False),
+    ).add_to(m)
+
+
+def finish(m: folium.Map) -> folium.Map:
+    """Add the layer control (open, for a shared screen) and serve Leaflet offline."""
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    return make_offline(m)
+
+
+__all__ = [
+    "ATTRIBUTION",
+    "Legend",
+    "add_areas",
+    "add_classed_polygons",
+    "add_outline",
+    "add_points",
+    "base_map",
+    "break_labels",
+    "class_breaks",
+    "classify",
+    "esc",
+    "finish",
+]

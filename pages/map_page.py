@@ -1,0 +1,118 @@
+import streamlit as st
+from streamlit_folium import st_folium
+
+from dashboard import data, layers, maps, state, ui
+
+filt = st.session_state["filter"]
+path, version = data.key()
+ui.header("Map", filt)
+
+LAYERS = {
+    "areas": "Areas: count or rate",
+    "kde": "KDE surface",
+    "gistar": "Gi* hot and cold spots",
+    "incidents": "Incidents by map point",
+}
+MEASURES = {"count": "Incidents", "rate": "Rate per 1,000 residents"}
+state.url_value("measure", "count", options=list(MEASURES))
+state.url_value("layers", ["areas"], options=list(LAYERS), cast=state.split)
+state.url_value("tiles", False, cast=lambda v: v == "1")
+
+c1, c2, c3 = st.columns([2, 4, 1.4])
+c1.radio("Colour areas by", list(MEASURES), key="measure", format_func=MEASURES.get, horizontal=True)
+c2.multiselect("Layers", list(LAYERS), key="layers", format_func=LAYERS.get)
+c3.toggle("Street map", key="tiles", help="OpenStreetMap tiles under the layers; needs internet.")
+state.write_url(
+    {
+        "measure": st.session_state.measure,
+        "layers": st.session_state.layers,
+        "tiles": int(st.session_state.tiles),
+    },
+    ("measure", "layers", "tiles"),
+)
+chosen = st.session_state.layers
+
+table = data.area_table(path, version, filt)
+total = data.filtered_count(path, version, filt)
+placed = int(table["count"].sum())
+pop = int(table["population"].sum())
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Incidents", ui.number(total))
+m2.metric("Rate per 1,000 residents", ui.number(placed / pop * 1000 if pop else 0, 1))
+m3.metric(f"Highest {data.LEVEL_LABELS[filt.level]}", table["area_name"].iloc[0] if placed else "–")
+m4.metric("Residents", ui.number(pop))
+
+shapes = data.area_shapes(path, version, filt.level)
+shown = shapes[shapes["area_code"].isin(table["area_code"])]
+shown = shown.merge(table[["area_code", "count", "rate_per_1000", "rank"]], on="area_code")
+m = maps.base_map(shown.total_bounds, tiles=st.session_state.tiles)
+maps.add_outline(m, data.study_area_shape(path, version))
+params = {}
+if "areas" in chosen:
+    rate = st.session_state.measure == "rate"
+    maps.add_areas(
+        m,
+        shown,
+        value="rate_per_1000" if rate else "count",
+        title="Incidents per 1,000 residents" if rate else "Incidents",
+        decimals=1 if rate else 0,
+        name=f"{data.LEVEL_LABELS[filt.level]} areas",
+        highlight=filt.areas,
+        fields=[
+            ("count", "Incidents"),
+            ("rate_per_1000", "Per 1,000 residents"),
+            ("rank", "Rank"),
+            ("population", "Residents"),
+            ("district_name", "District"),
+        ],
+    )
+if "kde" in chosen:
+    surface, params["KDE"] = layers.kde_layer(path, version, filt, None, None, "quartic")
+    maps.add_classed_polygons(m, surface, name="KDE surface", opacity=0.65)
+    maps.Legend(
+        "KDE density (incidents per km²)", layers.kde_legend(params["KDE"]), position="bottomleft"
+    ).add_to(m)
+if "gistar" in chosen:
+    cells, params["Gi*"] = layers.gistar_layer(path, version, filt, None, 1)
+    maps.add_classed_polygons(m, cells, name="Gi* hot and cold spots", opacity=0.75)
+    maps.Legend(
+        "Gi* (FDR-corrected)",
+        [(maps.GISTAR[b], lab) for b, lab in maps.GISTAR_LABELS.items()],
+        position="bottomleft",
+    ).add_to(m)
+if "incidents" in chosen:
+    pts, n_points = layers.incident_points(path, version, filt)
+    maps.add_points(m, pts, name="Incidents by map point", colour=maps.INCIDENT)
+    if n_points > len(pts):
+        st.caption(f"Incidents layer: the {len(pts):,} busiest of {n_points:,} map points.")
+maps.finish(m)
+st_folium(m, key=f"map_{filt.level}", height=640, use_container_width=True, returned_objects=[])
+ui.attribution()
+
+left, right = st.columns([3, 2])
+with left:
+    st.subheader(f"{data.LEVEL_LABELS[filt.level]} areas, highest first")
+    st.dataframe(
+        table[["rank", "area_name", "district_name", "count", "rate_per_1000", "population"]].head(25),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "rank": "Rank",
+            "area_name": "Area",
+            "district_name": "District",
+            "count": "Incidents",
+            "rate_per_1000": st.column_config.NumberColumn("Per 1,000 residents", format="%.1f"),
+            "population": st.column_config.NumberColumn("Residents", format="%d"),
+        },
+    )
+with right:
+    ui.methods(
+        "**Areas** are coloured in five classes (quantiles of the areas with incidents). Rates are per "
+        "1,000 usual residents (Census 2021). Incidents with no location or outside the area "
+        f"({int(table['unplaced'].iloc[0]):,} here) are counted in the total but not in any area.\n\n"
+        "**KDE** (kernel density): quartic kernel, bandwidth by the spatial Silverman rule, cells sized "
+        "from the map extent; the classes are the top 50/30/15/5/1% of cells with any density.\n\n"
+        "**Gi\\*** (Getis-Ord): counts per grid cell against their queen neighbours, self included; "
+        "confidence judged on Benjamini-Hochberg FDR-adjusted p-values.",
+        {f"{k}: {p}": v for k, d in params.items() for p, v in d.items()},
+    )
