@@ -695,42 +695,47 @@ def parse_street(parsed: ParsedCSV, *, file: str) -> tuple[Batch, list[str]]:
             [rejected, _reject_frame(file, *zip(*parsed.bad, strict=True))], ignore_index=True
         )
     okx = np.flatnonzero(ok)
-    sub = df.iloc[okx]
-    crime_id = col("Crime ID").iloc[okx].str.strip().astype(object).to_numpy()
-    location = col("Location").iloc[okx].astype(object).to_numpy()
-    flags = np.where(missing[okx], "no_location", np.where(swapped[okx], "coords_swapped", ""))
+    every = len(okx) == n
+
+    def take(series: pd.Series) -> pd.Series:
+        return (series if every else series.iloc[okx]).reset_index(drop=True)
+
+    month_ok = take(month_text)
+    # months are few: parse the distinct values once
+    month_values = pd.to_datetime(pd.Series(month_ok.unique()).astype(object) + "-01", format="%Y-%m-%d")
+    month = month_ok.map(dict(zip(month_ok.unique(), month_values, strict=True))).astype("datetime64[us]")
+    outcome = take(col("Last outcome category"))
     inc = pd.DataFrame(
         {
-            "incident_id": crime_id,
+            "incident_id": take(col("Crime ID").str.strip()),
             "source": POLICE_SOURCE,
-            "month": pd.to_datetime(
-                month_text.iloc[okx].astype(object) + "-01", format="%Y-%m-%d"
-            ).to_numpy(),
-            "occurred_at": pd.NaT,
-            "category": category.iloc[okx].astype(object).to_numpy(),
-            "outcome": col("Last outcome category").iloc[okx].astype(object).to_numpy(),
-            "location_name": location,
-            "lsoa_code_reported": col("LSOA code").iloc[okx].astype(object).to_numpy(),
+            "month": month,
+            "occurred_at": pd.Series(pd.NaT, index=month.index, dtype="datetime64[us]"),
+            "category": take(category),
+            "outcome": outcome.where(outcome != "", None),
+            "location_name": take(col("Location")),
+            "lsoa_code_reported": take(col("LSOA code")),
             "lon": np.where(missing[okx], np.nan, lon[okx]),
             "lat": np.where(missing[okx], np.nan, lat[okx]),
-            "flags": flags,
+            "flags": np.where(missing[okx], "no_location", np.where(swapped[okx], "coords_swapped", "")),
             "file": file,
             "line": lines[okx],
         }
     )
-    inc["outcome"] = inc["outcome"].replace("", None)
-    no_id = inc["incident_id"] == ""
+    no_id = (inc["incident_id"] == "").to_numpy()
     if no_id.any():
-        inc.loc[no_id, "incident_id"] = deterministic_ids(
-            inc.loc[no_id].assign(
-                lon6=inc["lon"].round(6),
-                lat6=inc["lat"].round(6),
-                reported=col("Reported by").iloc[okx].to_numpy()[no_id.to_numpy()],
+        sub = inc.loc[no_id]
+        ids = deterministic_ids(
+            sub.assign(
+                lon6=sub["lon"].round(6),
+                lat6=sub["lat"].round(6),
+                reported=take(col("Reported by")).to_numpy()[no_id],
             ),
             ["month", "reported", "lon6", "lat6", "location_name", "category", "lsoa_code_reported"],
             prefix="pu-",
         )
-    del sub
+        inc["incident_id"] = inc["incident_id"].astype(object)
+        inc.loc[no_id, "incident_id"] = ids.to_numpy()
     return Batch(incidents=inc, rejected=rejected), warnings
 
 
