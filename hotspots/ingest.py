@@ -35,11 +35,13 @@ import hashlib
 import io
 import json
 import logging
+import os
 import re
 import time
 import tomllib
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -1356,10 +1358,8 @@ def ingest(
         except InputError as exc:
             reports.append(FileReport(file=str(p), status="failed", error=str(exc)))
     seen = store.loaded_checksums()
-    parsed: list[_Parsed] = []
-    for i, (name, files, warnings) in enumerate(plan):
-        if progress is not None:
-            progress(i, len(plan), name)
+    todo: list[tuple[str, list[InputFile], list[str], str]] = []
+    for name, files, warnings in plan:
         sha = _sha(files)
         if sha in seen:
             reports.append(
@@ -1372,14 +1372,27 @@ def ingest(
                 )
             )
             continue
-        try:
-            item = parse_input(name, files, sha=sha, source=source, mapping=mapping, warnings=warnings)
-        except InputError as exc:
-            reports.append(FileReport(file=name, sha256=sha, status="failed", error=str(exc)))
-            continue
         seen[sha] = name
-        parsed.append(item)
-        reports.append(item.report)
+        todo.append((name, files, warnings, sha))
+
+    def parse_one(job: tuple[str, list[InputFile], list[str], str]) -> _Parsed | FileReport:
+        name, files, warnings, sha = job
+        try:
+            return parse_input(name, files, sha=sha, source=source, mapping=mapping, warnings=warnings)
+        except InputError as exc:
+            return FileReport(file=name, sha256=sha, status="failed", error=str(exc))
+
+    parsed: list[_Parsed] = []
+    # parsing releases the GIL in Arrow's CSV reader and string kernels: use both cores
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        for i, result in enumerate(pool.map(parse_one, todo)):
+            if progress is not None:
+                progress(i + 1, len(todo) + 1, todo[i][0])
+            if isinstance(result, FileReport):
+                reports.append(result)
+            else:
+                parsed.append(result)
+                reports.append(result.report)
     if parsed:
         _write(store, parsed, started=started)
     if progress is not None:
