@@ -344,6 +344,63 @@ def add_points(
     ).add_to(m)
 
 
+def add_hotspots(
+    m: folium.Map,
+    table: gpd.GeoDataFrame,
+    *,
+    name: str = "Hotspots",
+    selected: int | None = None,
+    labels: int = 30,
+) -> None:
+    """Ranked hotspots (EPSG:4326): outlines, or circles for point hotspots, with rank labels.
+
+    ``table`` has the hotspot list columns (rank, count, top_locations, wards, …); the row at
+    position ``selected`` is drawn thicker.
+    """
+    fg = folium.FeatureGroup(name=name)
+    if table.empty:
+        fg.add_to(m)
+        return
+    feats = []
+    for i, row in enumerate(table.itertuples(index=False)):
+        tip = (
+            f"<b>Hotspot {int(row.rank)}</b>: {int(row.count):,} incidents ({row.share_of_incidents:.1%})<br>"
+            f"{esc(row.top_locations)}<br><i>{esc(row.wards)}</i>"
+        )
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": {"t": tip, "sel": i == selected},
+                "geometry": row.geometry.__geo_interface__,
+            }
+        )
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": feats},
+        marker=folium.CircleMarker(radius=9, fill=True),
+        style_function=lambda f: {
+            "color": "#000000" if f["properties"]["sel"] else CLUSTER,
+            "weight": 5 if f["properties"]["sel"] else 2.5,
+            "fillColor": CLUSTER,
+            "fillOpacity": 0.25,
+            "radius": 9,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["t"], labels=False),
+        popup=folium.GeoJsonPopup(fields=["t"], labels=False),
+    ).add_to(fg)
+    for row in table.head(labels).itertuples(index=False):
+        p = row.geometry.representative_point()
+        folium.Marker(
+            [p.y, p.x],
+            icon=folium.DivIcon(
+                html=f'<div style="font:bold 14px sans-serif;color:#000;background:#fff;border:1.5px solid {CLUSTER};'
+                f'border-radius:10px;padding:0 5px;display:inline-block">{int(row.rank)}</div>',
+                icon_anchor=(10, 10),
+            ),
+            interactive=False,
+        ).add_to(fg)
+    fg.add_to(m)
+
+
 def finish(m: folium.Map) -> folium.Map:
     """Add the layer control (open, for a shared screen) and serve Leaflet offline."""
     folium.LayerControl(collapsed=False, position="topright").add_to(m)

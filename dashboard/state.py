@@ -30,10 +30,9 @@ def _query_filter() -> Filter:
         return Filter()
 
 
-def _init(opts: dict) -> None:
-    """Set the widget values from the URL once per session (and after new data arrives)."""
+def _init(opts: dict, version: int) -> None:
+    """Set the widget values from the URL once per session; re-check them after each load."""
     ready = st.session_state.get(_READY)
-    version = (len(opts["months"]), tuple(opts["categories"]))
     if ready == version:
         return
     q = _query_filter() if ready is None else current_filter()
@@ -80,7 +79,7 @@ def sidebar_filters() -> Filter:
     """Draw the shared filters in the sidebar and return the Filter they describe."""
     path, version = data.key()
     opts = data.options(path, version)
-    _init(opts)
+    _init(opts, version)
     sb = st.sidebar
     sb.header("Filters")
     if opts["months"]:

@@ -1,3 +1,138 @@
 import streamlit as st
+from streamlit_folium import st_folium
 
-st.title("TODO")
+from dashboard import analysis, data, maps, state, ui
+
+filt = st.session_state["filter"]
+path, version = data.key()
+ui.header("Hotspots", filt)
+
+state.url_value("method", "kde", options=list(analysis.METHOD_LABELS))
+st.selectbox("Method", list(analysis.METHOD_LABELS), key="method", format_func=analysis.METHOD_LABELS.get)
+method = st.session_state.method
+defaults = analysis.editable_params(method)
+keys = [f"hp_{method}_{k}" for k in defaults]
+with st.expander("Method parameters (empty = chosen from the data)", expanded=False):
+    st.markdown(analysis.METHOD_HELP[method])
+    cols = st.columns(3)
+    for i, (name, default) in enumerate(defaults.items()):
+        key = f"hp_{method}_{name}"
+        col = cols[i % 3]
+        if name in analysis.CHOICES:
+            state.url_value(key, default, options=analysis.CHOICES[name])
+            col.selectbox(name.replace("_", " ").capitalize(), analysis.CHOICES[name], key=key)
+        else:
+            label, step = analysis.NUMERIC[name]
+            integer = isinstance(step, int)
+            state.url_value(key, default, cast=int if integer else float)
+            col.number_input(label, min_value=step, step=step, key=key, placeholder="auto")
+state.sync_page_params(["method", *keys])
+items = tuple((name, st.session_state[f"hp_{method}_{name}"]) for name in defaults)
+
+table, params = analysis.hotspots(path, version, filt, method, items)
+if table.empty:
+    st.warning(f"No hotspots for these settings. {params.get('note', '')}")
+    st.stop()
+st.caption(
+    f"{len(table)} hotspots hold {params.get('share_in_hotspots', 0):.0%} of {params['n_incidents']:,.0f} incidents "
+    f"with a location. Compared with {params.get('previous_period', 'the previous period')}."
+)
+
+cols = [
+    "rank",
+    "count",
+    "share_of_incidents",
+    "change_pct",
+    "top_locations",
+    "top_categories",
+    "wards",
+    "district",
+    "months_active",
+    "area_km2",
+]
+event = st.dataframe(
+    table[cols],
+    hide_index=True,
+    width="stretch",
+    on_select="rerun",
+    selection_mode="single-row",
+    key="hs_table",
+    column_config={
+        "rank": "Rank",
+        "count": "Incidents",
+        "months_active": "Months active",
+        "wards": "Wards",
+        "district": "District",
+        "share_of_incidents": st.column_config.NumberColumn("Share", format="percent"),
+        "change_pct": st.column_config.NumberColumn("Change on previous period", format="percent"),
+        "top_locations": st.column_config.TextColumn("Most common places", width="large"),
+        "top_categories": st.column_config.TextColumn("Top categories", width="medium"),
+        "area_km2": st.column_config.NumberColumn("Area (km²)", format="%.2f"),
+    },
+)
+rows = event.selection.rows if event else []
+sel = rows[0] if rows else None
+st.caption("Choose a row to go to that hotspot on the map.")
+
+shown = analysis.to_map(table)
+m = maps.base_map(data.study_area_shape(path, version).total_bounds if not filt.areas else shown.total_bounds)
+maps.add_outline(m, data.study_area_shape(path, version))
+areas = data.area_shapes(path, version, filt.level)
+maps.add_classed_polygons(
+    m,
+    areas.assign(colour="#ffffff", tip=areas["area_name"].map(maps.esc)),
+    name="Area outlines",
+    opacity=0.0,
+    line="#777777",
+    weight=0.7,
+)
+maps.add_hotspots(m, shown, name=analysis.METHOD_LABELS[method], selected=sel)
+maps.finish(m)
+center = zoom = None
+if sel is not None:
+    p = shown.geometry.iloc[sel].representative_point()
+    center, zoom = (p.y, p.x), 14
+st_folium(
+    m,
+    key=f"hs_map_{method}",
+    height=600,
+    use_container_width=True,
+    returned_objects=[],
+    center=center,
+    zoom=zoom,
+)
+ui.attribution()
+
+st.subheader("Download this list")
+ui.downloads(
+    table, stem=f"hotspots_{method}", filt=filt, params=params, title=f"Hotspots ({method})", key="hs"
+)
+
+st.subheader("How well would these settings have predicted the latest months?")
+test_months = st.radio(
+    "Test on the last", [1, 3, 6], index=1, horizontal=True, format_func=lambda n: f"{n} months"
+)
+ev = analysis.evaluation(path, version, filt, method, items, test_months)
+if "error" in ev:
+    st.info(f"Evaluation not available: {ev['error']}.")
+else:
+    e1, e2, e3, e4 = st.columns(4)
+    e1.metric(
+        "Hit rate", f"{ev['hit_rate']:.0%}", help="Share of the test months' incidents inside the hotspots."
+    )
+    e2.metric(
+        "PAI",
+        f"{ev['pai']:.1f}",
+        help="Predictive Accuracy Index: hit rate ÷ share of the area (1 = chance).",
+    )
+    e3.metric(
+        "PEI",
+        f"{ev['pei']:.0%}",
+        help="Predictive Efficiency Index: hits ÷ the most possible in that much area.",
+    )
+    e4.metric("RRI", f"{ev['rri']:.2f}", help="Recapture Rate Index: how well the hotspots held their share.")
+    st.caption(
+        f"Trained on {ev['train']}; tested on {ev['test']}; hotspots = {ev['area_share']:.1%} of the area "
+        f"({ev['cells_selected']} of {ev['n_cells']} cells)."
+    )
+ui.methods(analysis.METHOD_HELP[method], {k: v for k, v in params.items() if k not in ("filter",)})

@@ -1,0 +1,119 @@
+"""Cached calls into the hotspot engine, keyed by plain values.
+
+The keys are the store path and version, the Filter, the method and its parameters as a
+tuple of pairs.
+
+Results are returned as plain frames plus their ``params`` dict, so the cache can copy them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from dashboard import data
+from hotspots._errors import InputError
+from hotspots.evaluate import evaluate
+from hotspots.filters import Filter
+from hotspots.hotspot_list import METHOD_PARAMS, find_hotspots
+
+HASH = data.HASH
+METHOD_LABELS = {
+    "kde": "KDE: densest places",
+    "gistar": "Gi*: statistically significant hot spots",
+    "dbscan": "DBSCAN: clusters of incidents",
+    "repeat": "Repeat locations: busiest single points",
+    "count": "Counts: busiest grid cells",
+}
+METHOD_HELP = {
+    "kde": "Kernel density estimation smooths incidents into a surface; the densest cells (top share of the "
+    "area) are joined into places. Quartic kernel, bandwidth by the spatial Silverman rule (as in ArcGIS) "
+    "unless you set one; cell size about 50 cells on the shorter side of the area.",
+    "gistar": "Getis-Ord Gi* compares each cell and its neighbours with the whole area; cells significant after "
+    "Benjamini-Hochberg false-discovery correction (at alpha) are hot spots.",
+    "dbscan": "DBSCAN groups map points with at least min_samples incidents within eps metres; noise is not a "
+    "hotspot. Defaults scale with the number of incidents and the area.",
+    "repeat": "The map points (police.uk's anonymised snap points) with the most incidents.",
+    "count": "The grid cells with the most incidents, joined where they touch: the plain baseline.",
+}
+#: Options shown as number inputs (None = chosen from the data), with a label and step.
+NUMERIC = {
+    "cell_size": ("Cell size (m)", 50.0),
+    "bandwidth": ("Bandwidth (m)", 50.0),
+    "multiplier": ("Bandwidth multiplier", 0.1),
+    "top_share": ("Share of the area kept as hotspots", 0.005),
+    "band": ("Neighbourhood (cells each side)", 1),
+    "alpha": ("Significance level (alpha)", 0.01),
+    "eps": ("eps: neighbourhood radius (m)", 25.0),
+    "min_samples": ("min_samples: incidents", 1),
+    "buffer": ("Outline buffer (m)", 25.0),
+    "top_n": ("How many locations", 5),
+}
+CHOICES = {"kernel": ("quartic", "gaussian"), "bandwidth_rule": ("silverman", "normal_reference")}
+HIDDEN = {"permutations", "seed", "fdr"}
+
+
+def editable_params(method: str) -> dict[str, Any]:
+    """The method's options shown in the page, with their defaults (None: from the data)."""
+    return {k: v for k, v in METHOD_PARAMS[method].items() if k not in HIDDEN}
+
+
+def _params(items: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    return {k: v for k, v in items if v is not None}
+
+
+@st.cache_data(show_spinner="Finding hotspots…", max_entries=64, hash_funcs=HASH)
+def hotspots(
+    path: str, version: int, filt: Filter, method: str, items: tuple[tuple[str, Any], ...]
+) -> tuple[gpd.GeoDataFrame, dict]:
+    """The ranked hotspot list (EPSG:27700) and its parameters."""
+    h = find_hotspots(
+        data.incidents(), method=method, geography=data.store().geography(), filt=filt, **_params(items)
+    )
+    return gpd.GeoDataFrame(h, geometry="geometry", crs=h.crs), dict(h.params)
+
+
+@st.cache_data(show_spinner="Scoring against the latest months…", max_entries=64, hash_funcs=HASH)
+def evaluation(
+    path: str, version: int, filt: Filter, method: str, items: tuple[tuple[str, Any], ...], test_months: int
+) -> dict[str, Any]:
+    """Hit rate, PAI, PEI and RRI of the current settings on the latest months.
+
+    Trained on the filter's earlier months, tested on its last ``test_months`` months;
+    ``{"error": …}`` when that split is impossible.
+    """
+    months = data.options(path, version)["months"]
+    lo = filt.month_from or months[0]
+    hi = filt.month_to or months[-1]
+    span = pd.period_range(lo, hi, freq="M")
+    if len(span) < test_months + 2:
+        return {"error": f"needs at least {test_months + 2} months in the filter to train and test"}
+    train = filt.replace(month_from=str(span[0]), month_to=str(span[-test_months - 1]))
+    test = filt.replace(month_from=str(span[-test_months]), month_to=str(span[-1]))
+    allowed = {
+        "kde": ("bandwidth", "kernel", "bandwidth_rule", "multiplier", "cell_size"),
+        "gistar": ("band", "cell_size"),
+        "dbscan": ("eps", "min_samples"),
+        "count": ("cell_size",),
+        "repeat": (),
+    }[method]
+    params = {k: v for k, v in _params(items).items() if k in allowed}
+    try:
+        return evaluate(
+            data.incidents(),
+            method=method,
+            train=train,
+            test=test,
+            geography=data.store().geography(),
+            **params,
+        )
+    except InputError as exc:
+        return {"error": str(exc)}
+
+
+def to_map(table: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Hotspot outlines in EPSG:4326 for drawing."""
+    return table.to_crs(4326)

@@ -1,0 +1,146 @@
+"""Loading uploads into the store from the Data page (the same library calls as the CLI).
+
+Each upload is one transaction (:func:`hotspots.ingest.load_input`): a file that cannot be
+read raises :class:`~hotspots._errors.InputError`, is reported as failed and leaves the store
+as it was.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+import boundaries
+from hotspots._errors import InputError
+from hotspots.ingest import FileReport, InputFile, PartnerMapping, load_input, read_zip, reassign_areas
+from hotspots.store import Store
+
+
+def load_upload(
+    store: Store, name: str, data: bytes, *, source: str | None = None, mapping: PartnerMapping | None = None
+) -> FileReport:
+    """Load one uploaded CSV or police.uk zip; failures come back as a report, not an exception."""
+    try:
+        if name.lower().endswith(".zip"):
+            files, warnings = read_zip(name, data=data)
+        else:
+            files, warnings = [InputFile(name, data)], []
+        return load_input(store, name, files, source=source, mapping=mapping, warnings=warnings)
+    except InputError as exc:
+        return FileReport(file=name, status="failed", error=str(exc))
+
+
+def load_uploads(
+    store: Store, uploads: list[tuple[str, bytes]], *, progress: Callable[[int, int, str], None] | None = None
+) -> list[FileReport]:
+    """Load police.uk uploads in name order (police.uk names sort by month)."""
+    reports = []
+    uploads = sorted(uploads, key=lambda u: u[0])
+    for i, (name, data) in enumerate(uploads):
+        if progress:
+            progress(i, len(uploads), name)
+        reports.append(load_upload(store, name, data))
+    if progress:
+        progress(len(uploads), len(uploads), "")
+    return reports
+
+
+def csv_columns(data: bytes) -> list[str]:
+    """The header of an uploaded CSV (UTF-8, or Windows-1252 when that fails).
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read as CSV.
+    """
+    for enc in ("utf-8-sig", "cp1252"):
+        try:
+            return [str(c) for c in pd.read_csv(io.BytesIO(data), nrows=0, encoding=enc).columns]
+        except UnicodeDecodeError:
+            continue
+        except Exception as exc:  # pandas raises several parser errors
+            raise InputError(f"could not be read as CSV ({exc})") from exc
+    raise InputError("could not be decoded as UTF-8 or Windows-1252 text")
+
+
+def _temp(name: str, data: bytes) -> Path:
+    tmp = Path(tempfile.mkdtemp(prefix="hotspots-upload-"))
+    path = tmp / Path(name).name
+    path.write_bytes(data)
+    return path
+
+
+def set_boundaries(store: Store, name: str, data: bytes) -> str:
+    """Use an uploaded 2021 LSOA boundary file as the study area and re-assign every location.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read or does not hold 2021 LSOAs (the store is unchanged).
+    """
+    geo = boundaries.geography_from_lsoas(_temp(name, data))
+    blob = boundaries.geography_to_bytes(geo)
+    with store.transaction() as con:
+        con.execute("DELETE FROM geography")
+        con.execute("INSERT INTO geography VALUES (?, ?)", [geo.name, blob])
+    n = reassign_areas(store)
+    return (
+        f"Study area set to {geo.name}: {len(geo.lsoas):,} LSOAs, {geo.lsoas['ward_code'].nunique():,} wards, "
+        f"{geo.lsoas['district_code'].nunique():,} districts, {int(geo.lsoas['population'].sum()):,} residents; "
+        f"{n:,} locations re-assigned."
+    )
+
+
+def reset_boundaries(store: Store) -> str:
+    """Go back to the shipped Staffordshire and Stoke-on-Trent geography."""
+    with store.transaction() as con:
+        con.execute("DELETE FROM geography")
+    n = reassign_areas(store)
+    return f"Shipped Staffordshire and Stoke-on-Trent geography restored; {n:,} locations re-assigned."
+
+
+def set_localities(store: Store, name: str, data: bytes) -> str:
+    """Set localities from an uploaded two-column CSV (ward code, locality name).
+
+    Raises
+    ------
+    InputError
+        If the CSV is malformed or names wards that are not in the study area.
+    """
+    loc = boundaries.read_localities_csv(_temp(name, data))
+    wards = set(store.geography().lsoas["ward_code"])
+    unknown = sorted(set(loc["ward_code"]) - wards)
+    if unknown:
+        raise InputError(
+            f"{len(unknown)} ward codes are not wards of the study area (first: {unknown[0]}); "
+            "use May 2024 ward codes (E05…)",
+            file=name,
+        )
+    store.set_localities(loc)
+    missing = len(wards - set(loc["ward_code"]))
+    return f"{loc['locality'].nunique()} localities set from {len(loc)} wards" + (
+        f"; {missing} wards not listed stay in their district's locality." if missing else "."
+    )
+
+
+def reports_table(reports: list[FileReport]) -> pd.DataFrame:
+    """One row per report for display."""
+    rows = [
+        {
+            "file": r.file,
+            "status": r.status,
+            "rows read": r.rows_read,
+            "accepted": r.accepted,
+            "duplicate": r.duplicate,
+            "rejected": r.rejected,
+            "outside the study area": r.outside_area,
+            "no location": r.no_location,
+            "seconds": round(r.seconds, 2),
+        }
+        for r in reports
+    ]
+    return pd.DataFrame(rows)
