@@ -90,3 +90,16 @@ def real_incidents(sample_raw, geography) -> pd.DataFrame:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def sample_store_path(tmp_path_factory) -> Path:
+    """A store file loaded once with the real sample (read-only use in tests, please)."""
+    from hotspots.ingest import ingest
+    from hotspots.store import Store
+
+    path = tmp_path_factory.mktemp("sample_store") / "sample.duckdb"
+    store = Store(path)
+    ingest([SAMPLE_ZIP], store=store)
+    store.close()
+    return path
