@@ -218,6 +218,16 @@ def kernel_values(d2: np.ndarray, bandwidth: float, kernel: str) -> np.ndarray:
     return np.where(u <= REACH["gaussian"] ** 2, np.exp(-0.5 * u) / (2.0 * math.pi * h2), 0.0)
 
 
+def location_key(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Return an int64 key per point identifying its location to the millimetre.
+
+    Coordinates must be finite EPSG:27700 metres (up to 2,000 km).
+    """
+    kx = np.rint(np.asarray(x, dtype=float) * 1000).astype(np.int64)
+    ky = np.rint(np.asarray(y, dtype=float) * 1000).astype(np.int64)
+    return (kx << 31) ^ ky
+
+
 def unique_locations(
     x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -239,10 +249,7 @@ def unique_locations(
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise InputError("`x` and `y` must be finite; leave off incidents with no location first")
-    kx = np.rint(x * 1000).astype(np.int64)
-    ky = np.rint(y * 1000).astype(np.int64)
-    key = (kx << 31) ^ ky
-    inverse, uniques = pd.factorize(key)
+    inverse, uniques = pd.factorize(location_key(x, y))
     first = np.full(len(uniques), len(x), dtype=np.int64)
     np.minimum.at(first, inverse, np.arange(len(x)))
     uw = np.bincount(inverse, weights=w, minlength=len(uniques))

@@ -1,0 +1,288 @@
+"""How well hotspots found on one period predict a later one: hit rate, PAI, PEI and RRI.
+
+Every method is scored the same way, on the analysis grid: the method turns the training
+incidents into a score per cell (a count, a density, a Gi* z-score, …), the highest-scoring
+cells covering ``area_share`` of the study area are taken as the hotspots, and the test-period
+incidents that fall in them are counted. Ties (for example cells a method scores zero) are
+broken by the training count, then by cell order.
+
+* hit rate ``= n / N``: share of test incidents in the hotspots;
+* PAI (Predictive Accuracy Index, Chainey et al. 2008) ``= (n / N) / (a / A)``;
+* PEI (Predictive Efficiency Index, Hunt 2016) ``= n / n*``, where ``n*`` is the most test
+  incidents any set of cells of the same total area could have caught;
+* RRI (Recapture Rate Index, Levine 2008) ``= (n / n_train) / (N / N_train)``: the hotspots'
+  test-to-training ratio against the whole area's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from hotspots._errors import InputError
+from hotspots._validate import check_choice, check_positive
+from hotspots.dbscan import dbscan
+from hotspots.filters import Filter
+from hotspots.gistar import gistar
+from hotspots.grid import Grid, make_grid
+from hotspots.hotspot_list import DEFAULT_METHOD, study_area_for
+from hotspots.kde import kde, location_key
+from hotspots.repeat import check_incidents, located_mask
+
+METHODS = ("count", "kde", "gistar", "dbscan", "repeat")
+#: Options each method accepts when scoring cells.
+SCORE_PARAMS: dict[str, tuple[str, ...]] = {
+    "count": (),
+    "kde": ("bandwidth", "kernel", "bandwidth_rule", "multiplier"),
+    "gistar": ("band",),
+    "dbscan": ("eps", "min_samples"),
+    "repeat": (),
+}
+#: The metrics every evaluation returns.
+METRICS = ("hit_rate", "area_share", "pai", "pei", "rri")
+
+
+def score_cells(
+    method: str, x: np.ndarray, y: np.ndarray, grid: Grid, *, area_km2: float | None = None, **params: Any
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Score every grid cell from (training) incidents; higher means more likely a hotspot.
+
+    Parameters
+    ----------
+    method
+        ``"count"`` (incidents per cell), ``"kde"`` (density at the cell centre), ``"gistar"``
+        (Gi* z-score), ``"dbscan"`` (incidents in DBSCAN clusters per cell; noise scores 0) or
+        ``"repeat"`` (incidents at the cell's busiest single location).
+    x, y
+        Incident coordinates with a location (EPSG:27700).
+    grid
+        The analysis grid.
+    area_km2
+        Study area for the DBSCAN default ``min_samples``.
+    **params
+        Method options (see :data:`SCORE_PARAMS`).
+
+    Returns
+    -------
+    tuple
+        ``((ny, nx) score, params used)``.
+    """
+    check_choice(method, METHODS, name="method")
+    unknown = sorted(set(params) - set(SCORE_PARAMS[method]))
+    if unknown:
+        raise InputError(
+            f"method {method!r} has no option {', '.join(repr(u) for u in unknown)} for evaluation; "
+            f"its options are {', '.join(SCORE_PARAMS[method]) or 'none'}"
+        )
+    params = {k: v for k, v in params.items() if v is not None}
+    used: dict[str, Any] = {"method": method}
+    if method == "count":
+        return grid.counts(x, y), used
+    if method == "kde":
+        res = kde(x, y, grid=grid, **params)
+        used.update({k: v for k, v in res.params.items() if k in ("kernel", "bandwidth_m", "bandwidth_rule")})
+        return res.density, used
+    if method == "gistar":
+        res = gistar(grid.counts(x, y), mask=grid.mask, band=params.get("band", 1))
+        used["band_cells"] = res.params["band_cells"]
+        return np.nan_to_num(res.z, nan=-np.inf), used
+    if method == "dbscan":
+        res = dbscan(x, y, area_km2=area_km2, **params)
+        used.update({"eps_m": res.eps, "min_samples": res.min_samples, "n_clusters": res.n_clusters})
+        member = res.labels >= 0
+        return grid.counts(res.x[member], res.y[member], res.weights[member]), used
+    # repeat: busiest single location in each cell
+    key = location_key(x, y)
+    codes, _ = pd.factorize(key)
+    counts = np.bincount(codes)
+    first = np.full(counts.size, x.size, dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(x.size))
+    flat = grid.flat_index(x[first], y[first])
+    ok = flat >= 0
+    score = np.zeros(grid.nx * grid.ny)
+    np.maximum.at(score, flat[ok], counts[ok].astype(float))
+    return score.reshape(grid.shape), used
+
+
+def _select(score: np.ndarray, tiebreak: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
+    ids = np.flatnonzero(mask.ravel())
+    s = score.ravel()[ids]
+    t = tiebreak.ravel()[ids]
+    order = np.lexsort((np.arange(ids.size), -t, -s))[:k]
+    out = np.zeros(score.size, dtype=bool)
+    out[ids[order]] = True
+    return out.reshape(score.shape)
+
+
+def _split(incidents: pd.DataFrame, filt: Filter, name: str) -> tuple[np.ndarray, np.ndarray, int]:
+    if not isinstance(filt, Filter):
+        raise InputError(f"`{name}` must be a hotspots.filters.Filter; got {type(filt).__name__}")
+    sel = filt.apply(incidents)
+    has = located_mask(sel)
+    return sel["x"].to_numpy(dtype=float)[has], sel["y"].to_numpy(dtype=float)[has], int((~has).sum())
+
+
+def evaluate(
+    incidents: pd.DataFrame,
+    *,
+    method: str = DEFAULT_METHOD,
+    train: Filter,
+    test: Filter,
+    area_share: float = 0.01,
+    geography: Any,
+    cell_size: float | None = None,
+    **params: Any,
+) -> dict[str, Any]:
+    """Score hotspots found on ``train`` against the incidents of ``test``.
+
+    Parameters
+    ----------
+    incidents
+        The full incident frame.
+    method
+        ``"kde"`` (default), ``"count"``, ``"gistar"``, ``"dbscan"`` or ``"repeat"``.
+    train, test
+        Filters for the training and test periods (usually the same filter over two month
+        ranges). Areas named in ``train`` set the study area.
+    area_share
+        Share of the study area's cells taken as hotspots (default 0.01, 1%).
+    geography
+        The :class:`boundaries.Geography`.
+    cell_size
+        Grid cell size in metres; None chooses it from the study area's extent.
+    **params
+        Method options (see :data:`SCORE_PARAMS`).
+
+    Returns
+    -------
+    dict
+        ``hit_rate``, ``area_share`` (achieved: whole cells), ``pai``, ``pei``, ``rri``, the
+        counts behind them (``n_train``, ``n_test``, ``hits``, ``best_hits``, ``train_hits``,
+        ``n_cells``, ``cells_selected``), ``n_left_off`` (incidents with no location), and
+        ``params`` (method, grid and chosen defaults).
+
+    Raises
+    ------
+    InputError
+        If the method or an option is invalid, ``area_share`` is not in (0, 1], or the
+        training or test period holds no incidents with a location.
+    """
+    check_incidents(incidents)
+    check_choice(method, METHODS, name="method")
+    check_positive(area_share, name="area_share")
+    if not 0 < float(area_share) <= 1:
+        raise InputError(
+            f"`area_share` must be a share of the area between 0 and 1, such as 0.01 for 1%; got {area_share!r}"
+        )
+    area = study_area_for(geography, train)
+    grid = make_grid(area, cell_size=cell_size)
+    tx, ty, t_off = _split(incidents, train, "train")
+    vx, vy, v_off = _split(incidents, test, "test")
+    if tx.size == 0:
+        raise InputError(f"the training filter ({train.describe()}) holds no incidents with a location; widen it")
+    if vx.size == 0:
+        raise InputError(f"the test filter ({test.describe()}) holds no incidents with a location; widen it")
+    area_km2 = float(shapely.area(shapely.union_all(area.to_numpy())) / 1e6)
+    score, used = score_cells(method, tx, ty, grid, area_km2=area_km2, **params)
+    train_counts = grid.counts(tx, ty)
+    test_counts = grid.counts(vx, vy)
+    mask = grid.mask
+    n_cells = int(mask.sum())
+    k = max(1, int(round(float(area_share) * n_cells)))
+    chosen = _select(score, train_counts, mask, k)
+    n_test = float(test_counts[mask].sum())
+    n_train = float(train_counts[mask].sum())
+    hits = float(test_counts[chosen].sum())
+    train_hits = float(train_counts[chosen].sum())
+    best = float(np.sort(test_counts[mask])[::-1][:k].sum())
+    a = k / n_cells
+    hit_rate = hits / n_test if n_test else float("nan")
+    return {
+        "method": method,
+        "hit_rate": hit_rate,
+        "area_share": a,
+        "pai": hit_rate / a,
+        "pei": hits / best if best else float("nan"),
+        "rri": (hits / train_hits) / (n_test / n_train) if train_hits and n_test else float("nan"),
+        "n_train": n_train,
+        "n_test": n_test,
+        "hits": hits,
+        "best_hits": best,
+        "train_hits": train_hits,
+        "n_cells": n_cells,
+        "cells_selected": k,
+        "n_left_off": t_off + v_off,
+        "train": train.describe(),
+        "test": test.describe(),
+        "params": {**used, **grid.describe(), "area_share_requested": float(area_share)},
+    }
+
+
+def compare(
+    incidents: pd.DataFrame,
+    *,
+    methods: Sequence[str | tuple[str, Mapping[str, Any]]] | Mapping[str, tuple[str, Mapping[str, Any]]],
+    train: Filter,
+    test: Filter,
+    area_share: float | Sequence[float] = 0.01,
+    geography: Any,
+    cell_size: float | None = None,
+) -> pd.DataFrame:
+    """Evaluate several methods (and parameter choices) on the same split.
+
+    Parameters
+    ----------
+    methods
+        Method names, ``(method, options)`` pairs, or a mapping label → ``(method, options)``.
+    train, test, geography, cell_size
+        As for :func:`evaluate`; every method uses the same grid.
+    area_share
+        One share, or several (a row per method and share).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per method and share: ``label``, ``method``, ``area_share``, ``hit_rate``,
+        ``pai``, ``pei``, ``rri``, ``hits``, ``n_test``, ``cells_selected``, ``cell_size_m``,
+        ``params`` (text), ordered as given.
+    """
+    if isinstance(methods, Mapping):
+        items = [(label, m, dict(opts)) for label, (m, opts) in methods.items()]
+    else:
+        items = []
+        for entry in methods:
+            if isinstance(entry, str):
+                items.append((entry, entry, {}))
+            else:
+                m, opts = entry
+                label = m + (" (" + ", ".join(f"{k}={v}" for k, v in opts.items()) + ")" if opts else "")
+                items.append((label, m, dict(opts)))
+    shares = [area_share] if np.isscalar(area_share) else list(area_share)
+    rows = []
+    for label, m, opts in items:  # a handful of method configurations
+        for share in shares:
+            r = evaluate(
+                incidents, method=m, train=train, test=test, area_share=share, geography=geography,
+                cell_size=cell_size, **opts,
+            )
+            rows.append(
+                {
+                    "label": label,
+                    "method": m,
+                    "area_share": r["area_share"],
+                    "hit_rate": r["hit_rate"],
+                    "pai": r["pai"],
+                    "pei": r["pei"],
+                    "rri": r["rri"],
+                    "hits": r["hits"],
+                    "n_test": r["n_test"],
+                    "cells_selected": r["cells_selected"],
+                    "cell_size_m": r["params"]["cell_size_m"],
+                    "params": ", ".join(f"{k}={v}" for k, v in r["params"].items() if k not in ("method",)),
+                }
+            )
+    return pd.DataFrame(rows)

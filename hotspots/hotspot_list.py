@@ -1,0 +1,468 @@
+"""One ranked hotspot list, whatever the method.
+
+:func:`find_hotspots` runs a method on the filtered incidents and returns a
+:class:`HotspotList`: a GeoDataFrame (EPSG:27700) with one row per hotspot and the fixed
+columns :data:`HOTSPOT_COLUMNS`, plus a ``params`` dict saying how it was produced.
+
+Methods and what a "hotspot" is for each:
+
+* ``kde`` (default): the densest cells of the kernel density surface (``top_share`` of the
+  study area's cells), joined into places where they touch.
+* ``gistar``: cells that are significant Getis-Ord Gi* hot spots (FDR-corrected, at ``alpha``)
+  and hold at least one incident, joined into places where they touch.
+* ``dbscan``: DBSCAN clusters of locations; the outline is the hull of the member locations,
+  buffered by ``eps / 2``.
+* ``repeat``: the ``top_n`` busiest single locations (police.uk snap points).
+* ``count``: the busiest grid cells (``top_share``), joined into places (the plain baseline).
+
+Membership is fixed by the method: grid methods count the incidents in the hotspot's cells,
+``dbscan`` and ``repeat`` the incidents at its locations. The previous-period count uses the
+same rule on the equal-length period just before (``Filter.previous_period``) applied to the
+full ``incidents`` — so pass the unfiltered incidents together with ``filt``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from hotspots._errors import InputError
+from hotspots._validate import BNG, check_choice, check_positive, check_projected
+from hotspots.dbscan import cluster_polygons, dbscan
+from hotspots.filters import Filter
+from hotspots.gistar import gistar
+from hotspots.grid import Grid, make_grid, places_from_cells, top_cells
+from hotspots.kde import kde, location_key
+from hotspots.repeat import check_incidents, located_mask, repeat_locations, top_text
+
+METHODS = ("kde", "gistar", "dbscan", "repeat", "count")
+DEFAULT_METHOD = "kde"
+
+#: Options each method accepts (through ``**params``), with their defaults.
+METHOD_PARAMS: dict[str, dict[str, Any]] = {
+    "kde": {
+        "cell_size": None,
+        "bandwidth": None,
+        "kernel": "quartic",
+        "bandwidth_rule": "silverman",
+        "multiplier": 1.0,
+        "top_share": 0.02,
+    },
+    "gistar": {"cell_size": None, "band": 1, "fdr": True, "alpha": 0.05, "permutations": 0, "seed": None},
+    "dbscan": {"eps": None, "min_samples": None, "buffer": None},
+    "repeat": {"top_n": 20},
+    "count": {"cell_size": None, "top_share": 0.02},
+}
+COMMON_PARAMS = {"top_categories": 3}
+
+#: The fixed columns of a hotspot list, in order.
+HOTSPOT_COLUMNS = [
+    "hotspot_id",
+    "rank",
+    "method",
+    "count",
+    "share_of_incidents",
+    "area_km2",
+    "incidents_per_km2",
+    "top_categories",
+    "top_locations",
+    "wards",
+    "ward_codes",
+    "district",
+    "district_code",
+    "months_active",
+    "first_month",
+    "last_month",
+    "previous_count",
+    "change",
+    "change_pct",
+    "params",
+    "geometry",
+]
+
+
+class HotspotList(gpd.GeoDataFrame):
+    """A ranked hotspot table (GeoDataFrame, EPSG:27700) with a ``params`` dict.
+
+    ``params`` (also kept in ``attrs["params"]``) holds the method, every parameter with the
+    value chosen from the data where it was left empty, the filter, the period and the
+    previous period compared, and how many incidents were used and left off.
+    """
+
+    _metadata = [*gpd.GeoDataFrame._metadata, "params"]
+
+    @classmethod
+    def build(cls, table: gpd.GeoDataFrame, params: dict[str, Any]) -> HotspotList:
+        """Wrap ``table`` with its parameters."""
+        out = cls(table, geometry="geometry", crs=BNG)
+        out.params = params
+        out.attrs["params"] = params
+        return out
+
+
+# ---------------------------------------------------------------------------- helpers
+def _check_params(method: str, params: dict[str, Any]) -> dict[str, Any]:
+    allowed = {**METHOD_PARAMS[method], **COMMON_PARAMS}
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise InputError(
+            f"method {method!r} has no option {', '.join(repr(u) for u in unknown)}; "
+            f"its options are {', '.join(sorted(allowed))}"
+        )
+    return {**allowed, **{k: v for k, v in params.items() if v is not None or k in ("seed",)}}
+
+
+def study_area_for(geography: Any, filt: Filter | None) -> gpd.GeoSeries:
+    """The area analysed: the filter's areas when it names some, else the whole study area.
+
+    Raises
+    ------
+    InputError
+        If the filter names areas the geography does not hold.
+    CRSError
+        If the geography's layers are not in EPSG:27700.
+    """
+    if geography is None or not hasattr(geography, "study_area"):
+        raise InputError(
+            "`geography` must be a boundaries.Geography (for example boundaries.default_geography())"
+        )
+    if filt is not None and filt.areas:
+        areas = geography.areas(filt.level)
+        check_projected(areas, name="geography")
+        chosen = areas[areas["area_code"].isin(filt.areas)]
+        missing = sorted(set(filt.areas) - set(chosen["area_code"]))
+        if missing:
+            raise InputError(
+                f"the filter names {filt.level} area(s) not in the geography: {', '.join(missing)}; "
+                f"check the codes (e.g. {areas['area_code'].iloc[0]})"
+            )
+        return chosen.geometry
+    area = geography.study_area
+    check_projected(area, name="geography")
+    return area
+
+
+def _period(filt: Filter | None, selected: pd.DataFrame) -> Filter | None:
+    """The filter with its month range closed on the data when it was left open."""
+    base = filt or Filter()
+    if base.month_from and base.month_to:
+        return base
+    if selected.empty:
+        return None
+    months = pd.to_datetime(selected["month"])
+    return base.replace(
+        month_from=base.month_from or months.min().strftime("%Y-%m"),
+        month_to=base.month_to or months.max().strftime("%Y-%m"),
+    )
+
+
+def _names(geography: Any, code_col: str, name_col: str) -> pd.Series:
+    lsoas = geography.lsoas
+    return lsoas.drop_duplicates(code_col).set_index(code_col)[name_col]
+
+
+def _empty(method: str, params: dict[str, Any]) -> HotspotList:
+    table = gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in HOTSPOT_COLUMNS[:-1]}, geometry=[], crs=BNG)
+    return HotspotList.build(table, params)
+
+
+# ---------------------------------------------------------------------------- methods
+def _grid_places(
+    method: str, x: np.ndarray, y: np.ndarray, grid: Grid, opts: dict[str, Any], params: dict[str, Any]
+) -> tuple[np.ndarray, gpd.GeoDataFrame]:
+    """Labels grid (0 = no hotspot) and place polygons for the grid methods."""
+    counts = grid.counts(x, y)
+    if method == "kde":
+        res = kde(
+            x,
+            y,
+            grid=grid,
+            bandwidth=opts["bandwidth"],
+            kernel=opts["kernel"],
+            bandwidth_rule=opts["bandwidth_rule"],
+            multiplier=opts["multiplier"],
+        )
+        params.update({k: v for k, v in res.params.items() if k not in ("method", "n_incidents", "n_left_off")})
+        params["top_share"] = float(opts["top_share"])
+        selected = top_cells(res.density, grid.mask, opts["top_share"], name="top_share")
+        order = res.density
+    elif method == "count":
+        params["top_share"] = float(opts["top_share"])
+        selected = top_cells(counts, grid.mask, opts["top_share"], name="top_share")
+        order = counts
+    else:
+        res = gistar(
+            counts,
+            mask=grid.mask,
+            band=opts["band"],
+            fdr=opts["fdr"],
+            alpha=opts["alpha"],
+            permutations=opts["permutations"],
+            seed=opts["seed"],
+        )
+        params.update({k: v for k, v in res.params.items() if k != "method"})
+        significant = res.hot
+        if opts["permutations"]:
+            significant &= np.nan_to_num(res.p_sim, nan=1.0) <= opts["alpha"]
+            params["significance"] = "analytic q and permutation p both at most alpha"
+        selected = significant & (counts > 0)
+        params["hot_cells_rule"] = "significant hot cells (bin > 0) holding at least one incident"
+        order = np.where(np.isfinite(res.z), res.z, 0)
+        if counts[grid.mask].sum() < 30:
+            params["warning"] = "fewer than 30 incidents: Gi* is unreliable with so few"
+    labels, places = places_from_cells(selected, grid, {"order": order}, how={"order": "max"})
+    return labels, places
+
+
+def _assign_cells(labels: np.ndarray, grid: Grid, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    ix, iy = grid.index(x, y)
+    out = np.zeros(x.size, dtype=np.int64)
+    ok = ix >= 0
+    out[ok] = labels[iy[ok], ix[ok]]
+    return out
+
+
+def _assign_locations(lookup: pd.Series, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Map points to hotspot ids through a location-key → id lookup (0 = none)."""
+    out = np.zeros(x.size, dtype=np.int64)
+    ok = np.isfinite(x) & np.isfinite(y)
+    if ok.any() and len(lookup):
+        pos = lookup.index.get_indexer(location_key(x[ok], y[ok]))
+        out[ok] = np.where(pos >= 0, lookup.to_numpy()[np.maximum(pos, 0)], 0)
+    return out
+
+
+# ---------------------------------------------------------------------------- public API
+def find_hotspots(
+    incidents: pd.DataFrame,
+    *,
+    method: str = DEFAULT_METHOD,
+    geography: Any,
+    filt: Filter | None = None,
+    **params: Any,
+) -> HotspotList:
+    """Find hotspots and return them as one ranked list.
+
+    Parameters
+    ----------
+    incidents
+        The full incident frame (unfiltered: the previous period is taken from it). Incidents
+        with no location are left off and counted in ``params["n_left_off"]``.
+    method
+        ``"kde"`` (default), ``"gistar"``, ``"dbscan"``, ``"repeat"`` or ``"count"``.
+    geography
+        The :class:`boundaries.Geography` (study area, ward and district names).
+    filt
+        Which incidents to use; None uses them all. When it names areas, the grid covers those
+        areas only.
+    **params
+        Method options (see :data:`METHOD_PARAMS`): ``cell_size``, ``bandwidth``, ``kernel``,
+        ``bandwidth_rule``, ``multiplier``, ``top_share`` (kde, count); ``cell_size``,
+        ``band``, ``fdr``, ``alpha``, ``permutations``, ``seed`` (gistar); ``eps``,
+        ``min_samples``, ``buffer`` (dbscan); ``top_n`` (repeat); and ``top_categories`` (all).
+        Options left empty are chosen from the data and reported in ``params``.
+
+    Returns
+    -------
+    HotspotList
+        One row per hotspot, most incidents first, with :data:`HOTSPOT_COLUMNS`. An empty
+        list (with a ``params["note"]``) when no incident matches the filter or no place
+        qualifies.
+
+    Raises
+    ------
+    InputError
+        If the method or an option is unknown or invalid, or the filter names unknown areas.
+    CRSError
+        If the geography is not in EPSG:27700.
+
+    Notes
+    -----
+    ``share_of_incidents`` is over the filtered incidents that have a location.
+    ``area_km2`` is the hotspot's area within the study area (cells clipped to it, DBSCAN
+    hulls buffered by ``eps / 2``); a ``repeat`` hotspot is a point and has no area.
+    ``previous_count`` is the same hotspot's count in the equal-length period just before the
+    filter's months (closed on the data's first and last month when the filter leaves them
+    open); it is empty when the incidents do not cover that period.
+    """
+    check_choice(method, METHODS, name="method")
+    check_incidents(incidents)
+    if filt is not None and not isinstance(filt, Filter):
+        raise InputError(f"`filt` must be a hotspots.filters.Filter or None; got {type(filt).__name__}")
+    opts = _check_params(method, params)
+    check_positive(opts["top_categories"], name="top_categories")
+    area = study_area_for(geography, filt)
+    selected = filt.apply(incidents) if filt is not None else incidents
+    has = located_mask(selected)
+    current = selected[has]
+    out_params: dict[str, Any] = {
+        "method": method,
+        "filter": filt.to_dict() if filt is not None else {},
+        "filter_text": filt.describe() if filt is not None else "all incidents",
+        "n_incidents": int(len(current)),
+        "n_left_off": int((~has).sum()),
+    }
+    period = _period(filt, selected)
+    prev = period.previous_period() if period is not None else None
+    if period is not None:
+        out_params["period"] = f"{period.month_from} to {period.month_to}"
+    if current.empty:
+        out_params["note"] = (
+            f"no incidents with a location match the filter ({out_params['filter_text']}); widen it"
+        )
+        return _empty(method, out_params)
+
+    x = current["x"].to_numpy(dtype=float)
+    y = current["y"].to_numpy(dtype=float)
+    prev_inc = None
+    if prev is not None:
+        first_month = pd.to_datetime(incidents["month"]).min()
+        if first_month <= pd.Timestamp(prev.month_from + "-01"):
+            prev_inc = prev.apply(incidents)
+            prev_inc = prev_inc[located_mask(prev_inc)]
+            out_params["previous_period"] = f"{prev.month_from} to {prev.month_to}"
+        else:
+            out_params["previous_period"] = (
+                f"{prev.month_from} to {prev.month_to} (not covered by the data: no change shown)"
+            )
+    px = prev_inc["x"].to_numpy(dtype=float) if prev_inc is not None else np.empty(0)
+    py = prev_inc["y"].to_numpy(dtype=float) if prev_inc is not None else np.empty(0)
+
+    area_km2 = float(shapely.area(shapely.union_all(area.to_numpy())) / 1e6)
+    out_params["study_area_km2"] = round(area_km2, 3)
+    if method in ("kde", "gistar", "count"):
+        grid = make_grid(area, cell_size=opts["cell_size"])
+        out_params.update(grid.describe())
+        out_params["cell_size_rule"] = "user" if opts["cell_size"] else "about 50 cells on the shorter side"
+        labels, places = _grid_places(method, x, y, grid, opts, out_params)
+        member = _assign_cells(labels, grid, x, y)
+        prev_member = _assign_cells(labels, grid, px, py)
+        geoms = places.set_index("place_id").geometry
+        areas = places.set_index("place_id")["area_km2"]
+    elif method == "dbscan":
+        res = dbscan(x, y, eps=opts["eps"], min_samples=opts["min_samples"], area_km2=area_km2)
+        out_params.update({k: v for k, v in res.params.items() if k not in ("method", "n_incidents", "n_left_off")})
+        polys = cluster_polygons(res, buffer=opts["buffer"])
+        out_params["buffer_m"] = polys.attrs.get("buffer_m", res.eps / 2 if opts["buffer"] is None else opts["buffer"])
+        # hotspot id = 1 + position of the cluster in `polys` (most incidents first)
+        to_id = np.zeros(res.n_clusters + 1, dtype=np.int64)
+        to_id[polys["cluster"].to_numpy() + 1] = np.arange(1, len(polys) + 1)
+        loc_id = to_id[res.labels + 1]
+        lookup = pd.Series(loc_id, index=pd.Index(location_key(res.x, res.y)))
+        lookup = lookup[lookup > 0]
+        member = loc_id[res.inverse]
+        prev_member = _assign_locations(lookup, px, py)
+        geoms = pd.Series(polys.geometry.to_numpy(), index=np.arange(1, len(polys) + 1))
+        areas = pd.Series(polys["area_km2"].to_numpy(), index=geoms.index)
+    else:  # repeat
+        top_n = opts["top_n"]
+        if isinstance(top_n, bool) or not isinstance(top_n, int | np.integer) or top_n < 1:
+            raise InputError(f"`top_n` must be a whole number of locations, at least 1; got {top_n!r}")
+        table = repeat_locations(current).head(int(top_n))
+        out_params.update({"top_n": int(top_n), **{
+            k: v for k, v in table.attrs["params"].items() if k.startswith("locations_holding")
+        }})
+        ids = np.arange(1, len(table) + 1)
+        lookup = pd.Series(ids, index=pd.Index(location_key(table["x"].to_numpy(), table["y"].to_numpy())))
+        member = _assign_locations(lookup, x, y)
+        prev_member = _assign_locations(lookup, px, py)
+        geoms = pd.Series(shapely.points(table["x"].to_numpy(), table["y"].to_numpy()), index=ids)
+        areas = pd.Series(np.nan, index=ids)
+
+    return _build_table(method, current, member, prev_member, geoms, areas, geography, opts, out_params, prev_inc)
+
+
+def _build_table(
+    method: str,
+    current: pd.DataFrame,
+    member: np.ndarray,
+    prev_member: np.ndarray,
+    geoms: pd.Series,
+    areas: pd.Series,
+    geography: Any,
+    opts: dict[str, Any],
+    params: dict[str, Any],
+    prev_inc: pd.DataFrame | None,
+) -> HotspotList:
+    n_places = len(geoms)
+    params["n_hotspots"] = 0
+    if n_places == 0 or not (member > 0).any():
+        params["note"] = f"no place qualifies as a hotspot with these parameters ({method})"
+        return _empty(method, params)
+    inside = member > 0
+    hot = current[inside]
+    key = member[inside]
+    ids = np.arange(1, n_places + 1)
+    counts = pd.Series(np.bincount(key, minlength=n_places + 1)[1:], index=ids)
+    k = int(opts["top_categories"])
+    months = pd.to_datetime(hot["month"])
+    month_stats = pd.DataFrame({"k": key, "m": months.to_numpy()}).groupby("k")["m"].agg(["nunique", "min", "max"])
+    ward_names = _names(geography, "ward_code", "ward_name")
+    district_names = _names(geography, "district_code", "district_name")
+    ward_code = hot["ward_code"] if "ward_code" in hot else pd.Series(np.nan, index=hot.index)
+    district_code = hot["district_code"] if "district_code" in hot else pd.Series(np.nan, index=hot.index)
+    wards = top_text(key, ward_code.astype(object).map(ward_names), k)
+    wards_codes = top_text(key, ward_code.astype(object), k, counts=False)
+    district = top_text(key, district_code.astype(object).map(district_names), 1, counts=False)
+    district_c = top_text(key, district_code.astype(object), 1, counts=False)
+    locations = (
+        top_text(key, hot["location_name"], k) if "location_name" in hot else pd.Series(dtype=object)
+    )
+    total = len(current)
+    table = pd.DataFrame(index=ids)
+    table["count"] = counts
+    table["share_of_incidents"] = counts / total
+    table["area_km2"] = areas.reindex(ids).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["incidents_per_km2"] = np.where(table["area_km2"] > 0, table["count"] / table["area_km2"], np.nan)
+    table["top_categories"] = top_text(key, hot["category"], k).reindex(ids)
+    table["top_locations"] = locations.reindex(ids)
+    table["wards"] = wards.reindex(ids)
+    table["ward_codes"] = wards_codes.reindex(ids)
+    table["district"] = district.reindex(ids)
+    table["district_code"] = district_c.reindex(ids)
+    table["months_active"] = month_stats["nunique"].reindex(ids).fillna(0).astype(int)
+    table["first_month"] = month_stats["min"].reindex(ids).dt.strftime("%Y-%m")
+    table["last_month"] = month_stats["max"].reindex(ids).dt.strftime("%Y-%m")
+    if prev_inc is not None:
+        prev_counts = np.bincount(prev_member[prev_member > 0], minlength=n_places + 1)[1:]
+        table["previous_count"] = prev_counts
+        table["change"] = table["count"] - table["previous_count"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table["change_pct"] = np.where(prev_counts > 0, 100.0 * table["change"] / prev_counts, np.nan)
+    else:
+        table["previous_count"] = np.nan
+        table["change"] = np.nan
+        table["change_pct"] = np.nan
+    table["geometry"] = geoms.reindex(ids).to_numpy()
+    table = table[table["count"] > 0]
+    table = table.sort_values("count", ascending=False, kind="stable")
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    table.insert(0, "hotspot_id", [f"{method}-{r:03d}" for r in table["rank"]])
+    table.insert(2, "method", method)
+    params["n_hotspots"] = int(len(table))
+    params["share_in_hotspots"] = float(table["count"].sum() / total)
+    table["params"] = json.dumps(_plain(params), sort_keys=True, default=str)
+    table = table.reset_index(drop=True)[HOTSPOT_COLUMNS]
+    gdf = gpd.GeoDataFrame(table, geometry="geometry", crs=BNG)
+    return HotspotList.build(gdf, params)
+
+
+def _plain(params: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in params.items():
+        if isinstance(v, float) and not math.isfinite(v):
+            v = None
+        elif isinstance(v, np.generic):
+            v = v.item()
+        out[k] = v
+    return out
+
+
+__all__ = ["HOTSPOT_COLUMNS", "METHODS", "METHOD_PARAMS", "HotspotList", "find_hotspots", "study_area_for"]
