@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
+from hotspots import calendar_events, emerging, expected, seasonality, trends
 from hotspots._errors import InputError
 from hotspots.evaluate import evaluate
 from hotspots.filters import Filter
@@ -117,3 +118,58 @@ def evaluation(
 def to_map(table: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Hotspot outlines in EPSG:4326 for drawing."""
     return table.to_crs(4326)
+
+
+# ---------------------------------------------------------------------------- trends
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs=HASH)
+def expected_series(path: str, version: int, filt: Filter) -> pd.DataFrame:
+    """Monthly counts for the filter with the expected range and flags (one series)."""
+    series = trends.monthly_series(data.incidents(), filt=filt)
+    return expected.expected_range(series)
+
+
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs=HASH)
+def rolling_compare(path: str, version: int, filt: Filter) -> dict[str, Any]:
+    """The 12 months to the filter's last month against the 12 before (one row as a dict)."""
+    series = trends.monthly_series(data.incidents(), filt=filt.replace(month_from=None))
+    row = trends.last12_vs_previous12(series, end=filt.month_to).iloc[0]
+    return row.to_dict()
+
+
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs=HASH)
+def rising(path: str, version: int, filt: Filter, months: int = 3) -> pd.DataFrame:
+    """Each category's last ``months`` months against the ``months`` before (FDR-tested)."""
+    series = trends.monthly_series(data.incidents(), filt=filt.replace(month_from=None), by_category=True)
+    out = trends.last12_vs_previous12(series, end=filt.month_to, months=months)
+    return out.sort_values("change", ascending=False, na_position="last").reset_index(drop=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs=HASH)
+def seasonal_profile(path: str, version: int, filt: Filter) -> pd.DataFrame:
+    """Month-of-year index for the filter."""
+    return seasonality.seasonal_profile(data.incidents(), filt=filt)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def events_by_month(months: tuple[str, ...]) -> pd.DataFrame:
+    """The partnership calendar's events named per month (``month``, ``events``)."""
+    ev = calendar_events.load_events()
+    return calendar_events.events_by_month(ev, pd.DatetimeIndex(pd.to_datetime(list(months))))
+
+
+@st.cache_data(show_spinner="Emerging hot spot analysis…", max_entries=32, hash_funcs=HASH)
+def emerging_cells(path: str, version: int, filt: Filter) -> tuple[gpd.GeoDataFrame, dict]:
+    """Emerging hot spot categories per grid cell (EPSG:27700), without the "no pattern" cells."""
+    from dashboard.layers import study_area
+
+    cells = emerging.emerging_hotspots(data.incidents(), filt=filt, study_area=study_area(filt))
+    params = dict(cells.attrs.get("params", {}))
+    return gpd.GeoDataFrame(cells[cells["category"] != "no pattern detected"]), params
+
+
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs=HASH)
+def category_mix(path: str, version: int, filt: Filter) -> pd.DataFrame:
+    """Incidents by category in the filter (``category``, ``count``), largest first."""
+    df = data.filtered(path, version, filt, ("category",))
+    out = df["category"].astype(str).value_counts().rename_axis("category").rename("count").reset_index()
+    return out

@@ -148,3 +148,35 @@ def incident_points(path: str, version: int, filt: Filter, limit: int = 3000) ->
         for i, nm, c in zip(agg.index, agg["name"], agg["count"], strict=True)
     ]
     return agg.reset_index(drop=True), total
+
+
+#: Emerging hot spot categories: reds for hot (darkest = newest/intensifying), blues for cold.
+EMERGING_COLOURS = {
+    "new hot spot": "#67000d",
+    "consecutive hot spot": "#a50f15",
+    "intensifying hot spot": "#cb181d",
+    "persistent hot spot": "#ef3b2c",
+    "diminishing hot spot": "#fc9272",
+    "sporadic hot spot": "#fcbba1",
+    "oscillating hot spot": "#fee0d2",
+    "historical hot spot": "#bdbdbd",
+    "new cold spot": "#08306b",
+    "consecutive cold spot": "#08519c",
+    "intensifying cold spot": "#2171b5",
+    "persistent cold spot": "#4292c6",
+    "diminishing cold spot": "#6baed6",
+    "sporadic cold spot": "#9ecae1",
+    "oscillating cold spot": "#c6dbef",
+    "historical cold spot": "#d9d9d9",
+}
+
+
+def emerging_layer(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Emerging hot spot cells dissolved by category, coloured, in EPSG:4326."""
+    if cells.empty:
+        return gpd.GeoDataFrame({"colour": [], "tip": []}, geometry=[], crs=4326)
+    n = cells["category"].value_counts()
+    out = cells.dissolve(by="category", as_index=False)[["category", "geometry"]].to_crs(4326)
+    out["colour"] = out["category"].map(EMERGING_COLOURS).fillna("#999999")
+    out["tip"] = [f"<b>{esc(c.capitalize())}</b><br>{int(n[c]):,} cells" for c in out["category"]]
+    return out

@@ -1,0 +1,96 @@
+"""Altair charts sized and labelled for a projector, with units and the data source on each."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+SOURCE = "Source: data.police.uk and partner data; ONS Census 2021. Open Government Licence v3.0."
+#: Okabe-Ito colours (colour-blind safe).
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+ABOVE, BELOW, WITHIN = "#D55E00", "#0072B2", "#000000"
+
+
+def _style(chart: alt.Chart, title: str, units: str) -> alt.Chart:
+    return (
+        chart.properties(
+            title=alt.TitleParams(title, subtitle=[units, SOURCE], fontSize=20, subtitleFontSize=13)
+        )
+        .configure_axis(labelFontSize=15, titleFontSize=16)
+        .configure_legend(labelFontSize=15, titleFontSize=15)
+    )
+
+
+def monthly(
+    expected: pd.DataFrame, events: pd.DataFrame | None = None, *, title: str = "Incidents by month"
+) -> alt.Chart:
+    """Counts by month with the expected range as a band; months outside it as coloured dots.
+
+    ``expected`` is :func:`hotspots.expected.expected_range` output for one series; ``events``
+    (``month``, ``events``) adds the partnership calendar to the tooltips.
+    """
+    df = expected.copy()
+    df["events"] = "" if events is None else df["month"].map(events.set_index("month")["events"]).fillna("")
+    df["status"] = (
+        df["flag"].map({"above": "above expected", "below": "below expected"}).fillna("within expected")
+    )
+    base = alt.Chart(df).encode(x=alt.X("month:T", title="Month", axis=alt.Axis(format="%b %Y")))
+    band = base.mark_area(opacity=0.25, color="#999999").encode(
+        y=alt.Y("lower:Q", title="Incidents"), y2="upper:Q"
+    )
+    line = base.mark_line(color="#333333", strokeWidth=3).encode(y="count:Q")
+    dots = base.mark_circle(size=140, opacity=1).encode(
+        y="count:Q",
+        color=alt.Color(
+            "status:N",
+            title="",
+            scale=alt.Scale(
+                domain=["above expected", "within expected", "below expected"], range=[ABOVE, WITHIN, BELOW]
+            ),
+        ),
+        tooltip=[
+            alt.Tooltip("month:T", format="%B %Y", title="Month"),
+            alt.Tooltip("count:Q", title="Incidents", format=","),
+            alt.Tooltip("expected:Q", title="Expected", format=",.0f"),
+            alt.Tooltip("lower:Q", title="Expected from", format=",.0f"),
+            alt.Tooltip("upper:Q", title="Expected to", format=",.0f"),
+            alt.Tooltip("events:N", title="Calendar"),
+        ],
+    )
+    return _style(
+        (band + line + dots).properties(height=360), title, "Incidents per month; grey band: expected range"
+    )
+
+
+def seasonal(profile: pd.DataFrame, *, title: str = "Seasonal profile") -> alt.Chart:
+    """Month-of-year index (1 = an average month) with its interval."""
+    base = alt.Chart(profile).encode(
+        x=alt.X("month_name:N", sort=list(profile["month_name"]), title="Month of year")
+    )
+    bars = base.mark_bar(color=OKABE_ITO[0]).encode(
+        y=alt.Y("index:Q", title="Index (1 = average month)"),
+        tooltip=[
+            alt.Tooltip("month_name:N", title="Month"),
+            alt.Tooltip("index:Q", format=".2f"),
+            alt.Tooltip("count:Q", title="Incidents", format=","),
+        ],
+    )
+    err = base.mark_errorbar(color="#000000", thickness=2).encode(y="lower:Q", y2="upper:Q")
+    rule = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(strokeDash=[6, 4], color="#555555").encode(y="y:Q")
+    return _style(
+        (bars + err + rule).properties(height=320), title, "Incidents per day against the yearly average"
+    )
+
+
+def categories(table: pd.DataFrame, *, title: str = "Mix of categories") -> alt.Chart:
+    """Horizontal bars of incidents by category (``category``, ``count``)."""
+    chart = (
+        alt.Chart(table)
+        .mark_bar(color=OKABE_ITO[0])
+        .encode(
+            y=alt.Y("category:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320)),
+            x=alt.X("count:Q", title="Incidents"),
+            tooltip=["category:N", alt.Tooltip("count:Q", format=",")],
+        )
+    )
+    return _style(chart.properties(height=max(160, 28 * len(table))), title, "Incidents in the filter")
