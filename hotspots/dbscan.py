@@ -231,9 +231,16 @@ def cluster_polygons(result: DBSCANResult, *, buffer: float | None = None) -> gp
     check_positive(buffer, name="buffer", unit="metres")
     buf = result.eps / 2 if buffer is None else float(buffer)
     member = result.labels >= 0
-    cols = ["cluster", "count", "n_locations", "area_km2", "geometry"]
     if not member.any():
-        return gpd.GeoDataFrame({c: [] for c in cols[:-1]}, geometry=[], crs=BNG)
+        empty = {
+            "cluster": pd.Series(dtype=np.int64),
+            "count": pd.Series(dtype=float),
+            "n_locations": pd.Series(dtype=np.int64),
+            "area_km2": pd.Series(dtype=float),
+        }
+        out = gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=BNG), crs=BNG)
+        out.attrs["buffer_m"] = buf
+        return out
     lab = result.labels[member]
     order = np.argsort(lab, kind="stable")
     lab = lab[order]

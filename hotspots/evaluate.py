@@ -178,6 +178,9 @@ def evaluate(
         raise InputError(
             f"`area_share` must be a share of the area between 0 and 1, such as 0.01 for 1%; got {area_share!r}"
         )
+    for name, f in (("train", train), ("test", test)):
+        if not isinstance(f, Filter):
+            raise InputError(f"`{name}` must be a hotspots.filters.Filter; got {type(f).__name__}")
     area = study_area_for(geography, train)
     grid = make_grid(area, cell_size=cell_size)
     tx, ty, t_off = _split(incidents, train, "train")

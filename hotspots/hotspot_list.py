@@ -60,6 +60,8 @@ METHOD_PARAMS: dict[str, dict[str, Any]] = {
     "count": {"cell_size": None, "top_share": 0.02},
 }
 COMMON_PARAMS = {"top_categories": 3}
+#: Fewest incidents for a Gi* hotspot list (as ArcGIS's guidance: at least 30 features).
+GISTAR_MIN_INCIDENTS = 30
 
 #: The fixed columns of a hotspot list, in order.
 HOTSPOT_COLUMNS = [
@@ -214,8 +216,6 @@ def _grid_places(
         selected = significant & (counts > 0)
         params["hot_cells_rule"] = "significant hot cells (bin > 0) holding at least one incident"
         order = np.where(np.isfinite(res.z), res.z, 0)
-        if counts[grid.mask].sum() < 30:
-            params["warning"] = "fewer than 30 incidents: Gi* is unreliable with so few"
     labels, places = places_from_cells(selected, grid, {"order": order}, how={"order": "max"})
     return labels, places
 
@@ -334,6 +334,12 @@ def find_hotspots(
     px = prev_inc["x"].to_numpy(dtype=float) if prev_inc is not None else np.empty(0)
     py = prev_inc["y"].to_numpy(dtype=float) if prev_inc is not None else np.empty(0)
 
+    if method == "gistar" and len(current) < GISTAR_MIN_INCIDENTS:
+        out_params["note"] = (
+            f"only {len(current)} incident(s) with a location: Gi* needs at least {GISTAR_MIN_INCIDENTS} "
+            "(its normal approximation flags a lone incident as a hot spot); widen the filter or use repeat"
+        )
+        return _empty(method, out_params)
     area_km2 = float(shapely.area(shapely.union_all(area.to_numpy())) / 1e6)
     out_params["study_area_km2"] = round(area_km2, 3)
     if method in ("kde", "gistar", "count"):

@@ -1,0 +1,115 @@
+import numpy as np
+import pytest
+
+from hotspots._errors import CRSError, InputError
+from hotspots.evaluate import METRICS, compare, evaluate, score_cells
+from hotspots.filters import Filter
+from hotspots.grid import make_grid
+
+TRAIN = Filter(month_from="2025-01", month_to="2025-09")
+TEST = Filter(month_from="2025-10", month_to="2025-12")
+
+
+@pytest.fixture(scope="module")
+def incidents(real_incidents):
+    return real_incidents
+
+
+# ---------------------------------------------------------------- checks inputs
+def test_rejects_bad_area_share(incidents, geography):
+    with pytest.raises(InputError, match="`area_share` must be a share of the area between 0 and 1"):
+        evaluate(incidents, method="count", train=TRAIN, test=TEST, area_share=5, geography=geography)
+    with pytest.raises(InputError, match="`area_share` must be a positive number"):
+        evaluate(incidents, method="count", train=TRAIN, test=TEST, area_share=0, geography=geography)
+
+
+def test_rejects_unknown_method_and_option(incidents, geography):
+    with pytest.raises(InputError, match="`method` must be one of 'count', 'kde', 'gistar', 'dbscan', 'repeat'"):
+        evaluate(incidents, method="svm", train=TRAIN, test=TEST, geography=geography)
+    with pytest.raises(InputError, match="method 'count' has no option 'eps' for evaluation; its options are none"):
+        evaluate(incidents, method="count", train=TRAIN, test=TEST, geography=geography, eps=100)
+
+
+def test_rejects_empty_periods(incidents, geography):
+    with pytest.raises(InputError, match="the test filter \\(2026-01 to 2026-03; all categories\\) holds no incidents"):
+        evaluate(incidents, train=TRAIN, test=Filter(month_from="2026-01", month_to="2026-03"), geography=geography)
+    with pytest.raises(InputError, match="the training filter .* holds no incidents"):
+        evaluate(incidents, train=Filter(categories=("Nothing",)), test=TEST, geography=geography)
+    with pytest.raises(InputError, match="`train` must be a hotspots.filters.Filter"):
+        evaluate(incidents, train="2025-01", test=TEST, geography=geography)
+
+
+def test_rejects_geographic_crs(incidents, geography):
+    import boundaries
+
+    wgs = boundaries.Geography(lsoas=geography.lsoas.to_crs(4326))
+    with pytest.raises(CRSError, match="geographic CRS"):
+        evaluate(incidents, method="count", train=TRAIN, test=TEST, geography=wgs)
+
+
+# ---------------------------------------------------------------- checks outputs
+def test_count_metrics_by_hand(incidents, geography):
+    r = evaluate(incidents, method="count", train=TRAIN, test=TEST, area_share=0.01, geography=geography)
+    for m in METRICS:
+        assert np.isfinite(r[m])
+    grid = make_grid(geography.study_area)
+    tr = TRAIN.apply(incidents)
+    te = TEST.apply(incidents)
+    trc = grid.counts(tr["x"], tr["y"])
+    tec = grid.counts(te["x"], te["y"])
+    k = round(0.01 * grid.mask.sum())
+    top = np.argsort(-np.where(grid.mask, trc, -1).ravel(), kind="stable")[:k]
+    hits = tec.ravel()[top].sum()
+    n_test = tec[grid.mask].sum()
+    assert r["cells_selected"] == k and r["hits"] == hits and r["n_test"] == n_test
+    assert r["hit_rate"] == pytest.approx(hits / n_test)
+    assert r["area_share"] == pytest.approx(k / grid.mask.sum())
+    assert r["pai"] == pytest.approx((hits / n_test) / (k / grid.mask.sum()))
+    best = np.sort(tec[grid.mask])[::-1][:k].sum()
+    assert r["pei"] == pytest.approx(hits / best) and r["pei"] <= 1
+    n_train = trc[grid.mask].sum()
+    assert r["rri"] == pytest.approx((hits / trc.ravel()[top].sum()) / (n_test / n_train))
+    assert r["params"]["cell_size_m"] == 1200
+
+
+def test_compare_methods_on_real_split(incidents, geography):
+    table = compare(
+        incidents,
+        methods=["count", "kde", ("kde", {"bandwidth": 1200}), "gistar", "dbscan", "repeat"],
+        train=TRAIN,
+        test=TEST,
+        area_share=[0.01, 0.05],
+        geography=geography,
+    )
+    assert len(table) == 12
+    assert list(table.columns[:7]) == ["label", "method", "area_share", "hit_rate", "pai", "pei", "rri"]
+    assert (table["pai"] > 5).all()  # every method is far better than chance (PAI 1)
+    assert (table["pei"] <= 1 + 1e-12).all()
+    # a wider area catches more incidents but with a lower PAI
+    one = table[table["area_share"] < 0.02].set_index("label")
+    five = table[table["area_share"] > 0.02].set_index("label")
+    assert (five["hit_rate"] > one["hit_rate"]).all() and (five["pai"] < one["pai"]).all()
+
+
+def test_score_cells_methods(incidents, geography):
+    grid = make_grid(geography.study_area)
+    tr = TRAIN.apply(incidents)
+    tr = tr[np.isfinite(tr["x"])]
+    x, y = tr["x"].to_numpy(), tr["y"].to_numpy()
+    rep, _ = score_cells("repeat", x, y, grid)
+    counts = grid.counts(x, y)
+    assert (rep <= counts).all() and rep.max() == tr.groupby(["x", "y"]).size().max()
+    db, used = score_cells("dbscan", x, y, grid, area_km2=2718.4)
+    assert (db <= counts + 1e-9).all() and used["n_clusters"] > 0
+
+
+def test_single_incident_and_one_point(incidents, geography):
+    one = incidents[np.isfinite(incidents["x"]) & incidents["ward_code"].notna()]
+    tr = one[one["month"] == "2025-01-01"].iloc[[0]]
+    te = one[one["month"] == "2025-10-01"].iloc[[0]]
+    import pandas as pd
+
+    data = pd.concat([tr, te.assign(x=tr["x"].iloc[0], y=tr["y"].iloc[0])], ignore_index=True)
+    r = evaluate(data, method="kde", train=TRAIN, test=TEST, geography=geography)
+    assert r["hit_rate"] == 1.0 and r["pei"] == 1.0
+    assert r["pai"] == pytest.approx(1 / r["area_share"])

@@ -1,0 +1,194 @@
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from hotspots._errors import CRSError, InputError
+from hotspots.filters import Filter
+from hotspots.hotspot_list import HOTSPOT_COLUMNS, METHODS, HotspotList, find_hotspots
+
+H2 = Filter(month_from="2025-07", month_to="2025-12")
+
+
+@pytest.fixture(scope="module")
+def incidents(real_incidents):
+    df = real_incidents.copy()
+    bad = ~np.isfinite(df["x"])
+    df.loc[bad, ["x", "y"]] = np.nan  # the store gives NaN for no location
+    return df
+
+
+@pytest.fixture(scope="module")
+def lists(incidents, geography):
+    return {m: find_hotspots(incidents, method=m, geography=geography, filt=H2) for m in METHODS}
+
+
+# ---------------------------------------------------------------- checks inputs
+def test_rejects_unknown_method(incidents, geography):
+    with pytest.raises(InputError, match="`method` must be one of 'kde', 'gistar', 'dbscan', 'repeat', 'count'"):
+        find_hotspots(incidents, method="hexbin", geography=geography)
+
+
+def test_rejects_option_of_another_method(incidents, geography):
+    with pytest.raises(InputError, match="method 'dbscan' has no option 'bandwidth'; its options are"):
+        find_hotspots(incidents, method="dbscan", geography=geography, bandwidth=300)
+
+
+def test_rejects_unknown_area(incidents, geography):
+    with pytest.raises(InputError, match="the filter names ward area\\(s\\) not in the geography: E05999999"):
+        find_hotspots(incidents, geography=geography, filt=Filter(level="ward", areas=("E05999999",)))
+
+
+def test_rejects_bandwidth_smaller_than_cell(incidents, geography):
+    with pytest.raises(InputError, match="`bandwidth` 100 m is too small for 1200 m cells"):
+        find_hotspots(incidents, geography=geography, filt=H2, bandwidth=100)
+
+
+def test_rejects_geography_without_crs_or_geographic(incidents, geography):
+    import boundaries
+
+    no_crs = boundaries.Geography(lsoas=geography.lsoas.set_crs(None, allow_override=True))
+    with pytest.raises(CRSError, match="`geography` has no CRS"):
+        find_hotspots(incidents, geography=no_crs, filt=H2)
+    wgs = boundaries.Geography(lsoas=geography.lsoas.to_crs(4326))
+    with pytest.raises(CRSError, match="`geography` is in a geographic CRS"):
+        find_hotspots(incidents, geography=wgs, filt=H2)
+
+
+def test_rejects_bad_filter_and_frame(incidents, geography):
+    with pytest.raises(InputError, match="`filt` must be a hotspots.filters.Filter or None; got dict"):
+        find_hotspots(incidents, geography=geography, filt={"month_from": "2025-01"})
+    with pytest.raises(InputError, match="`incidents` lacks the column"):
+        find_hotspots(incidents[["x", "y"]], geography=geography)
+    with pytest.raises(InputError, match="`top_n` must be a whole number of locations"):
+        find_hotspots(incidents, method="repeat", geography=geography, filt=H2, top_n=0)
+
+
+# ---------------------------------------------------------------- checks outputs
+@pytest.mark.parametrize("method", METHODS)
+def test_fixed_columns_and_ranking(lists, incidents, method):
+    hl = lists[method]
+    assert isinstance(hl, HotspotList) and isinstance(hl, gpd.GeoDataFrame)
+    assert list(hl.columns) == HOTSPOT_COLUMNS
+    assert hl.crs.to_epsg() == 27700
+    assert len(hl) >= 3
+    assert hl["rank"].tolist() == list(range(1, len(hl) + 1))
+    assert hl["count"].is_monotonic_decreasing
+    assert hl["hotspot_id"].iloc[0] == f"{method}-001" and (hl["method"] == method).all()
+    n = int((H2.mask(incidents) & np.isfinite(incidents["x"])).sum())
+    assert hl.params["n_incidents"] == n
+    assert hl.params["n_left_off"] == int((H2.mask(incidents) & ~np.isfinite(incidents["x"])).sum()) > 0
+    np.testing.assert_allclose(hl["share_of_incidents"], hl["count"] / n)
+    assert hl["count"].sum() <= n
+    assert (hl["months_active"] == 6).iloc[:3].all()
+    assert (hl["first_month"].iloc[:3] == "2025-07").all() and (hl["last_month"].iloc[:3] == "2025-12").all()
+    assert hl.params["previous_period"] == "2025-01 to 2025-06"
+    np.testing.assert_array_equal(hl["change"], hl["count"] - hl["previous_count"])
+    assert json.loads(hl["params"].iloc[0])["method"] == method
+    assert hl.params == hl.attrs["params"]
+    assert hl.geometry.is_valid.all()
+    # the busiest hotspot is in Stoke-on-Trent or Newcastle (the conurbation) for every method
+    assert hl["district"].iloc[0] in ("Stoke-on-Trent", "Newcastle-under-Lyme")
+
+
+def test_grid_hotspot_counts_by_hand(lists, incidents):
+    """Counts and previous counts equal a point-in-polygon count of the hotspot's cells."""
+    hl = lists["count"]
+    prev = Filter(month_from="2025-01", month_to="2025-06").apply(incidents)
+    cur = H2.apply(incidents)
+    for _, row in hl.head(3).iterrows():
+        # cells are clipped to the study area: count incidents inside the unclipped cells' area
+        g = row.geometry.buffer(-0.01)
+        inside = shapely.contains_xy(g, cur["x"].fillna(0), cur["y"].fillna(0)).sum()
+        assert abs(inside - row["count"]) <= 0.02 * row["count"]
+        inside_prev = shapely.contains_xy(g, prev["x"].fillna(0), prev["y"].fillna(0)).sum()
+        assert abs(inside_prev - row["previous_count"]) <= 0.02 * row["previous_count"]
+
+
+def test_dbscan_and_repeat_membership_by_location(lists, incidents):
+    rep = lists["repeat"]
+    cur = H2.apply(incidents)
+    top = cur.groupby(["x", "y"]).size().sort_values(ascending=False)
+    assert rep["count"].tolist() == top.head(len(rep)).tolist()
+    assert rep["area_km2"].isna().all() and (rep.geom_type == "Point").all()
+    db = lists["dbscan"]
+    assert db.params["eps_rule"] == "default" and db.params["min_samples"] >= 5
+    assert (db.geom_type == "Polygon").all() and (db["area_km2"] > 0).all()
+
+
+def test_kde_defaults_reported(lists):
+    p = lists["kde"].params
+    for key in ("cell_size_m", "bandwidth_m", "bandwidth_rule", "kernel", "top_share", "cell_size_rule"):
+        assert key in p
+    assert p["cell_size_m"] == 1200 and p["bandwidth_rule"] == "silverman" and p["kernel"] == "quartic"
+
+
+def test_open_filter_uses_data_months(incidents, geography):
+    hl = find_hotspots(incidents, method="count", geography=geography)
+    assert hl.params["period"] == "2025-01 to 2025-12"
+    assert "not covered by the data" in hl.params["previous_period"]
+    assert hl["previous_count"].isna().all()
+
+
+def test_filter_on_areas_builds_grid_on_them(incidents, geography):
+    wards = geography.areas("ward")
+    code = wards.loc[wards["area_name"] == "Hanley Park, Joiner's Square & Shelton", "area_code"].iloc[0]
+    f = H2.replace(level="ward", areas=(code,))
+    hl = find_hotspots(incidents, method="kde", geography=geography, filt=f, cell_size=100, bandwidth=200)
+    assert hl.params["cell_size_m"] == 100 and len(hl) >= 1
+    assert hl["ward_codes"].str.startswith(code).all()
+    assert hl.params["study_area_km2"] < 10
+
+
+def test_empty_filter(incidents, geography):
+    hl = find_hotspots(incidents, geography=geography, filt=Filter(categories=("No such crime",)))
+    assert isinstance(hl, HotspotList) and hl.empty and list(hl.columns) == HOTSPOT_COLUMNS
+    assert "no incidents with a location match the filter" in hl.params["note"]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_single_incident(incidents, geography, method):
+    one = incidents[np.isfinite(incidents["x"]) & incidents["ward_code"].notna()].iloc[[0]]
+    hl = find_hotspots(one, method=method, geography=geography)
+    assert list(hl.columns) == HOTSPOT_COLUMNS
+    if method == "dbscan":
+        assert hl.empty and "no place qualifies" in hl.params["note"]  # one incident is not a cluster
+    elif method == "gistar":
+        assert hl.empty and "Gi* needs at least 30" in hl.params["note"]
+    else:
+        assert hl["count"].tolist() == [1]
+    if method == "kde":
+        assert "raised to the cell size" in hl.params["bandwidth_rule"]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_all_incidents_at_one_point(incidents, geography, method):
+    one = incidents[np.isfinite(incidents["x"]) & incidents["ward_code"].notna()].iloc[[0]]
+    same = pd.concat([one] * 200, ignore_index=True)
+    hl = find_hotspots(same, method=method, geography=geography)
+    assert hl["count"].iloc[0] == 200
+    assert hl["share_of_incidents"].iloc[0] == 1.0
+
+
+def test_area_with_no_residents(incidents, geography):
+    """Hotspots do not depend on residents: a geography with an empty LSOA still works."""
+    import boundaries
+
+    lsoas = geography.lsoas.copy()
+    lsoas.loc[lsoas.index[0], "population"] = 0
+    geo = boundaries.Geography(lsoas=lsoas)
+    code = lsoas["lsoa_code"].iloc[0]
+    f = H2.replace(level="lsoa", areas=(code,))
+    hl = find_hotspots(incidents, method="count", geography=geo, filt=f)
+    assert np.isfinite(hl["incidents_per_km2"]).all() or hl.empty
+    n = int(f.mask(incidents).sum())
+    assert hl.params["n_incidents"] + hl.params["n_left_off"] == n
+
+
+def test_does_not_mutate_input(incidents, geography):
+    before = incidents.copy()
+    find_hotspots(incidents, method="dbscan", geography=geography, filt=H2)
+    pd.testing.assert_frame_equal(incidents, before)
