@@ -1,0 +1,145 @@
+"""Every page renders in AppTest on a store loaded with the real sample, and filters change it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from hotspots.ingest import ingest
+from hotspots.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+PAGES = {
+    "pages/map_page.py": "Map",
+    "pages/hotspots_page.py": "Hotspots",
+    "pages/trends_page.py": "Trends & seasonality",
+    "pages/profile_page.py": "Ward profile",
+    "pages/data_page.py": "Data",
+}
+
+
+@pytest.fixture(scope="session")
+def app_store(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("app") / "store.duckdb"
+    with Store(path) as store:
+        reports = ingest([ROOT / "sample_data" / "staffordshire-2025-street.zip"], store=store)
+        assert reports[0].status == "loaded"
+    old = os.environ.get("HOTSPOTS_STORE")
+    os.environ["HOTSPOTS_STORE"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("HOTSPOTS_STORE", None)
+    else:
+        os.environ["HOTSPOTS_STORE"] = old
+
+
+def open_page(page: str, query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    if page != "pages/map_page.py":
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def numbers(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def set_categories(at: AppTest, categories: list[str]) -> None:
+    at.sidebar.multiselect(key="f_categories").set_value(categories).run()
+    assert not at.exception, at.exception
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_page_renders_with_its_title(app_store, page):
+    at = open_page(page)
+    assert [t.value for t in at.title][0] == PAGES[page]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_map_numbers_follow_the_filter(app_store):
+    at = open_page("pages/map_page.py")
+    before = numbers(at)
+    assert before["Incidents"] == "102,451"
+    set_categories(at, ["Burglary"])
+    after = numbers(at)
+    assert after["Incidents"] != before["Incidents"]
+    assert int(after["Incidents"].replace(",", "")) < 10_000
+    assert "Burglary" in at.caption[0].value
+
+
+def test_map_draws_every_layer(app_store):
+    at = open_page("pages/map_page.py")
+    at.multiselect(key="layers").set_value(["areas", "kde", "gistar", "incidents"]).run()
+    assert not at.exception, at.exception
+    at.radio(key="measure").set_value("rate").run()
+    assert not at.exception, at.exception
+
+
+def test_hotspots_list_follows_filter_and_method(app_store):
+    at = open_page("pages/hotspots_page.py")
+    before = at.caption[1].value
+    set_categories(at, ["Shoplifting"])
+    assert at.caption[1].value != before
+    for method in ("gistar", "dbscan", "repeat", "count"):
+        at.selectbox(key="method").set_value(method).run()
+        assert not at.exception, (method, at.exception)
+        assert at.dataframe, method
+    assert {m.label for m in at.metric} >= {"Hit rate", "PAI", "PEI", "RRI"}
+
+
+def test_hotspot_parameters_are_editable(app_store):
+    at = open_page("pages/hotspots_page.py")
+    at.number_input(key="hp_kde_cell_size").set_value(500.0).run()
+    assert not at.exception, at.exception
+    assert at.query_params["hp_kde_cell_size"] in ("500.0", ["500.0"])
+
+
+def test_trends_numbers_follow_the_filter(app_store):
+    at = open_page("pages/trends_page.py")
+    before = numbers(at)
+    set_categories(at, ["Anti-social behaviour"])
+    assert numbers(at) != before
+
+
+def test_profile_numbers_follow_the_filter_and_the_area(app_store):
+    at = open_page("pages/profile_page.py")
+    before = numbers(at)
+    set_categories(at, ["Vehicle crime"])
+    after = numbers(at)
+    assert after["Incidents"] != before["Incidents"]
+    assert after["Residents"] == before["Residents"]
+    at.selectbox(key="profile_level").set_value("district").run()
+    assert not at.exception, at.exception
+    assert numbers(at)["Residents"] != after["Residents"]
+    assert any(d.label.startswith("Download a printable") for d in at.get("download_button"))
+
+
+def test_data_page_shows_what_the_store_holds(app_store):
+    at = open_page("pages/data_page.py")
+    held = numbers(at)
+    assert held["Incidents"] == "102,451"
+    assert held["Files loaded"] == "1"
+
+
+def test_url_query_sets_the_filter(app_store):
+    at = open_page(
+        "pages/map_page.py", {"categories": "Burglary", "month_from": "2025-03", "month_to": "2025-05"}
+    )
+    assert "2025-03 to 2025-05; Burglary" in at.caption[0].value
+    assert at.query_params["categories"] in ("Burglary", ["Burglary"])
+    at_all = open_page("pages/map_page.py")
+    assert numbers(at)["Incidents"] != numbers(at_all)["Incidents"]
+
+
+def test_bad_url_query_falls_back_to_everything(app_store):
+    at = open_page("pages/map_page.py", {"month_from": "June", "level": "galaxy"})
+    assert numbers(at)["Incidents"] == "102,451"

@@ -1,0 +1,122 @@
+"""Map builders: escaping of data text, classed legends, and maps that need no internet."""
+
+from __future__ import annotations
+
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import streamlit_folium
+from shapely.geometry import Point, box
+
+from dashboard import maps
+from dashboard.profile import html_report
+
+EVIL = '<img src=x onerror="alert(1)">`${alert(2)}`\\'
+
+
+def rendered(m) -> str:
+    """The text streamlit-folium sends to the browser, with JSON unicode escapes undone."""
+    m.get_root().render()
+    text = (
+        streamlit_folium._get_map_string(m) + streamlit_folium._get_header(m) + streamlit_folium._get_html(m)
+    )
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda g: chr(int(g.group(1), 16)), text)
+
+
+def areas() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "area_code": ["A", "B", "C"],
+            "area_name": [EVIL, "Hanley", "Leek"],
+            "district_name": ["X", "Y", "Z"],
+            "count": [0, 10, 100],
+            "rate_per_1000": [0.0, 1.5, np.nan],
+        },
+        geometry=[box(-2.2, 53.0, -2.1, 53.1), box(-2.1, 53.0, -2.0, 53.1), box(-2.0, 53.0, -1.9, 53.1)],
+        crs=4326,
+    )
+
+
+def test_esc_escapes_html_and_template_literal_characters():
+    out = maps.esc(EVIL)
+    assert "<" not in out and "`" not in out and "${" not in out and "\\" not in out
+    assert maps.esc(None) == "" and maps.esc(float("nan")) == ""
+
+
+def test_area_tooltips_and_legend_escape_data_text():
+    m = maps.base_map(areas().total_bounds)
+    maps.add_areas(m, areas(), value="count", title="Incidents <b>", fields=[("count", "Incidents")])
+    maps.finish(m)
+    text = rendered(m)
+    assert "<img src=x" not in text
+    assert 'onerror=\\"alert' not in text
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in text
+    assert "Incidents &lt;b&gt;" in text
+
+
+def test_points_and_hotspots_escape_data_text():
+    pts = pd.DataFrame(
+        {"lon": [-2.0, -2.1], "lat": [53.0, 53.05], "count": [5, 50], "tip": [maps.esc(EVIL), "ok"]}
+    )
+    hs = gpd.GeoDataFrame(
+        {"rank": [1], "count": [9], "share_of_incidents": [0.5], "top_locations": [EVIL], "wards": [EVIL]},
+        geometry=[Point(-2.0, 53.0)],
+        crs=4326,
+    )
+    m = maps.base_map(areas().total_bounds, tiles=True)
+    maps.add_points(m, pts, name="points", colour=maps.INCIDENT)
+    maps.add_hotspots(m, hs)
+    maps.finish(m)
+    text = rendered(m)
+    assert "<img src=x" not in text and "${alert" not in text
+
+
+def test_maps_load_no_script_or_style_from_the_internet():
+    m = maps.base_map(areas().total_bounds)
+    maps.add_areas(m, areas(), value="rate_per_1000", title="Rate", decimals=1)
+    maps.finish(m)
+    text = rendered(m)
+    assert not re.findall(r"(?:src|href)=[\"']https?://", text)
+    assert m.default_js[0][1].startswith("data:text/javascript;base64,")
+    assert all(url.startswith("data:") for _, url in m.default_css)
+
+
+def test_no_tiles_by_default_and_street_map_on_request():
+    assert "tile.openstreetmap" not in rendered(maps.finish(maps.base_map(areas().total_bounds)))
+    assert "tile.openstreetmap" in rendered(maps.finish(maps.base_map(areas().total_bounds, tiles=True)))
+
+
+def test_class_breaks_cover_the_values_and_label_them():
+    values = [0, 1, 2, 3, 10, 50, 200]
+    breaks = maps.class_breaks(values)
+    assert breaks == sorted(breaks) and breaks[-1] >= 200
+    cls = maps.classify(values, breaks)
+    assert cls.min() == 0 and cls.max() == len(breaks) - 1
+    assert list(cls) == sorted(cls)
+    labels = maps.break_labels(breaks)
+    assert labels[0].startswith("0 – ") and len(labels) == len(breaks)
+    assert maps.classify([np.nan], breaks)[0] == -1
+
+
+def test_class_breaks_with_no_positive_values():
+    assert maps.class_breaks([0, 0, np.nan]) == [0.0]
+
+
+def test_printable_profile_escapes_everything():
+    from dashboard.profile import Profile
+    from hotspots.filters import Filter
+
+    p = Profile(EVIL, EVIL, "ward", 100, 5, 50.0, 1, 10, None, None, 20.0, sentences=[EVIL])
+    page = html_report(p, Filter(), {"Places": pd.DataFrame({"Place": [EVIL]})}, [EVIL])
+    assert "<img src=x" not in page
+    assert page.count("&lt;img src=x") >= 3
+
+
+@pytest.mark.parametrize("month", ["2025-01", "2024-12"])
+def test_month_labels_round_trip(month):
+    from dashboard.data import label_month, month_label
+
+    assert label_month(month_label(month)) == month
