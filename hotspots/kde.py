@@ -422,6 +422,9 @@ def kde(
     if not isinstance(grid, Grid):
         raise InputError(f"`grid` must be a hotspots.grid.Grid (from make_grid); got {type(grid).__name__}")
     x, y, w, left_off = _clean(x, y, weights)
+    # everything below works on the unique locations (the rules and counts are weighted sums,
+    # so this equals working on the raw points, and is much cheaper with police.uk data)
+    x, y, w, _ = unique_locations(x, y, w)
     notes: list[str] = []
     if bandwidth is not None:
         h = float(bandwidth)
@@ -457,7 +460,7 @@ def kde(
     if w.size == 0:
         notes.append("no incidents with a location: the surface is zero")
         return result
-    ux, uy, uw, _ = unique_locations(x, y, w)
+    ux, uy, uw = x, y, w
     result.n_locations = int(ux.size)
     if algorithm == "auto":
         exact_cost, fft_cost = _costs(ux.size, grid, h, kernel)
