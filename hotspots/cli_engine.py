@@ -1,0 +1,293 @@
+"""Hotspot subcommands of the ``hotspots`` command line: ``find``, ``surface`` and ``evaluate``.
+
+``hotspots.cli`` calls :func:`register` to add them. Every command takes the shared filter
+options of ``hotspots areas`` and ``--store FILE``; every default chosen from the data is
+printed and written into the export.
+
+Examples
+--------
+::
+
+    hotspots find --method kde --from 2025-07 --to 2025-12 --out hotspots.xlsx
+    hotspots find --method dbscan --eps 150 --category "Anti-social behaviour" --out asb.gpkg
+    hotspots surface --method gistar --cell-size 500 --out gistar.csv
+    hotspots evaluate --method count kde dbscan --train-from 2025-01 --train-to 2025-09 --test-from 2025-10 --test-to 2025-12
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hotspots._errors import InputError
+
+SURFACE_METHODS = ("count", "kde", "gistar")
+SURFACE_COLUMNS = ["cell_id", "x", "y", "count", "value", "p", "q", "bin"]
+#: Command-line option → keyword argument, for the method options.
+METHOD_OPTIONS = {
+    "cell_size": "cell_size",
+    "bandwidth": "bandwidth",
+    "kernel": "kernel",
+    "bandwidth_rule": "bandwidth_rule",
+    "multiplier": "multiplier",
+    "top_share": "top_share",
+    "band": "band",
+    "alpha": "alpha",
+    "permutations": "permutations",
+    "seed": "seed",
+    "eps": "eps",
+    "min_samples": "min_samples",
+    "buffer": "buffer",
+    "top_n": "top_n",
+}
+
+
+def _add_method_options(p: argparse.ArgumentParser, *, which: tuple[str, ...]) -> None:
+    g = p.add_argument_group("method options (left empty: chosen from the data and reported)")
+    if "grid" in which:
+        g.add_argument("--cell-size", type=float, metavar="M", help="grid cell size in metres")
+    if "kde" in which:
+        g.add_argument("--bandwidth", type=float, metavar="M", help="KDE bandwidth in metres")
+        g.add_argument("--kernel", choices=("quartic", "gaussian"), help="KDE kernel (default quartic)")
+        g.add_argument(
+            "--bandwidth-rule",
+            choices=("silverman", "normal_reference"),
+            help="rule for the default bandwidth (default silverman)",
+        )
+        g.add_argument("--multiplier", type=float, metavar="X", help="factor on the rule's bandwidth")
+    if "top_share" in which:
+        g.add_argument(
+            "--top-share", type=float, metavar="S", help="share of the area's cells kept as hotspots (kde, count)"
+        )
+    if "gistar" in which:
+        g.add_argument("--band", type=int, metavar="K", help="Gi* window half-width in cells (default 1: queen)")
+    if "gistar_full" in which:
+        g.add_argument("--alpha", type=float, help="Gi* significance level after FDR (default 0.05)")
+        g.add_argument("--permutations", type=int, metavar="N", help="Gi* permutations for pseudo p-values")
+        g.add_argument("--seed", type=int, help="seed for the permutations")
+    if "dbscan" in which:
+        g.add_argument("--eps", type=float, metavar="M", help="DBSCAN radius in metres")
+        g.add_argument("--min-samples", type=int, metavar="N", help="DBSCAN incidents within eps for a core")
+    if "dbscan_full" in which:
+        g.add_argument("--buffer", type=float, metavar="M", help="buffer around cluster hulls (default eps/2)")
+    if "repeat" in which:
+        g.add_argument("--top-n", type=int, metavar="N", help="locations listed by the repeat method (default 20)")
+
+
+def _method_kwargs(args: argparse.Namespace, allowed: set[str] | None = None) -> dict[str, Any]:
+    out = {}
+    for opt, kw in METHOD_OPTIONS.items():
+        value = getattr(args, opt, None)
+        if value is not None and (allowed is None or kw in allowed):
+            out[kw] = value
+    return out
+
+
+def _chosen(params: dict[str, Any], keys: tuple[str, ...]) -> str:
+    parts = []
+    for k in keys:
+        if k in params and params[k] is not None:
+            v = params[k]
+            parts.append(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}")
+    return ", ".join(parts)
+
+
+# ---------------------------------------------------------------------------- find
+def cmd_find(args: argparse.Namespace) -> int:
+    """Write the ranked hotspot list."""
+    from hotspots.cli import check_categories, filter_from_args, load
+    from hotspots.export import export_table
+    from hotspots.hotspot_list import find_hotspots
+
+    incidents, geo = load(args)
+    filt = filter_from_args(args)
+    check_categories(incidents, filt)
+    hl = find_hotspots(incidents, method=args.method, geography=geo, filt=filt, **_method_kwargs(args))
+    params = hl.params
+    table = hl if args.out.suffix.lower() in (".geojson", ".gpkg") else hl.drop(columns="geometry")
+    export_table(
+        table,
+        args.out,
+        params=params,
+        filt=filt,
+        title=f"Hotspots ({args.method}): {filt.describe()}",
+        layer="hotspots",
+    )
+    chosen = _chosen(
+        params,
+        ("cell_size_m", "bandwidth_m", "bandwidth_rule", "kernel", "top_share", "band_cells", "alpha",
+         "eps_m", "min_samples", "top_n"),
+    )
+    print(f"{args.method}: {chosen}" if chosen else args.method)
+    if "note" in params:
+        print(params["note"])
+    print(
+        f"wrote {len(hl)} hotspots to {args.out} ({params['n_incidents']:,} incidents with a location; "
+        f"{params['n_left_off']:,} without a location left off)"
+    )
+    return 0
+
+
+# ---------------------------------------------------------------------------- surface
+def cmd_surface(args: argparse.Namespace) -> int:
+    """Write a grid surface: one row per cell of the study area."""
+    from hotspots.cli import check_categories, filter_from_args, load
+    from hotspots.export import export_table
+    from hotspots.gistar import gistar
+    from hotspots.grid import make_grid
+    from hotspots.hotspot_list import study_area_for
+    from hotspots.kde import kde
+    from hotspots.repeat import located_mask
+
+    incidents, geo = load(args)
+    filt = filter_from_args(args)
+    check_categories(incidents, filt)
+    for opt, methods in (("bandwidth", ("kde",)), ("kernel", ("kde",)), ("bandwidth_rule", ("kde",)),
+                         ("multiplier", ("kde",)), ("band", ("gistar",)), ("alpha", ("gistar",)),
+                         ("permutations", ("gistar",)), ("seed", ("gistar",))):
+        if getattr(args, opt, None) is not None and args.method not in methods:
+            raise InputError(
+                f"--{opt.replace('_', '-')} applies to --method {' or '.join(methods)}, not {args.method}"
+            )
+    area = study_area_for(geo, filt)
+    grid = make_grid(area, cell_size=args.cell_size)
+    sel = filt.apply(incidents)
+    has = located_mask(sel)
+    x = sel["x"].to_numpy(dtype=float)[has]
+    y = sel["y"].to_numpy(dtype=float)[has]
+    counts = grid.counts(x, y)
+    params: dict[str, Any] = {"method": args.method, **grid.describe(),
+                              "cell_size_rule": "user" if args.cell_size else "about 50 cells on the shorter side",
+                              "n_incidents": int(has.sum()), "n_left_off": int((~has).sum())}
+    nan = np.full(grid.shape, np.nan)
+    values = {"count": counts, "value": counts, "p": nan, "q": nan, "bin": np.zeros(grid.shape, dtype=int)}
+    if args.method == "kde":
+        kw = {k: v for k, v in _method_kwargs(args, {"bandwidth", "kernel", "bandwidth_rule", "multiplier"}).items()}
+        res = kde(x, y, grid=grid, **kw)
+        values["value"] = res.density
+        params.update(
+            {k: v for k, v in res.params.items() if k not in ("method", "cell_size_m", "n_incidents", "n_left_off")}
+        )
+        params["value"] = "kernel density, incidents per km² at the cell centre"
+    elif args.method == "gistar":
+        kw = _method_kwargs(args, {"band", "alpha", "permutations", "seed"})
+        res = gistar(counts, mask=grid.mask, **kw)
+        values.update({"value": res.z, "p": res.p, "q": res.q, "bin": res.bin})
+        if res.p_sim is not None:
+            values["p_sim"] = res.p_sim
+        params.update({k: v for k, v in res.params.items() if k != "method"})
+        params["value"] = "Gi* z-score; q = Benjamini-Hochberg adjusted p; bin = ±3/2/1 for 99/95/90% (FDR)"
+    else:
+        params["value"] = "incidents per cell"
+    spatial = args.out.suffix.lower() in (".geojson", ".gpkg")
+    table = grid.to_geodataframe(values, clip=spatial)
+    if not spatial:
+        table = table.drop(columns="geometry")
+    export_table(table, args.out, params=params, filt=filt, title=f"Surface ({args.method})", layer="surface")
+    chosen = _chosen(params, ("cell_size_m", "bandwidth_m", "bandwidth_rule", "kernel", "band_cells"))
+    print(f"{args.method}: {chosen}")
+    print(
+        f"wrote {len(table):,} cells to {args.out} ({params['n_incidents']:,} incidents with a location; "
+        f"{params['n_left_off']:,} without a location left off)"
+    )
+    return 0
+
+
+# ---------------------------------------------------------------------------- evaluate
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Print hit rate, area share, PAI, PEI and RRI for each method."""
+    from hotspots.cli import check_categories, filter_from_args, load
+    from hotspots.evaluate import SCORE_PARAMS, evaluate
+
+    if args.month_from or args.month_to:
+        raise InputError("evaluate takes --train-from/--train-to and --test-from/--test-to, not --from/--to")
+    incidents, geo = load(args)
+    base = filter_from_args(args)
+    check_categories(incidents, base)
+    train = base.replace(month_from=args.train_from, month_to=args.train_to)
+    test = base.replace(month_from=args.test_from, month_to=args.test_to)
+    results = []
+    for method in args.method:
+        opts = _method_kwargs(args, set(SCORE_PARAMS[method]))
+        r = evaluate(
+            incidents, method=method, train=train, test=test, area_share=args.area_share, geography=geo,
+            cell_size=args.cell_size, **opts,
+        )
+        results.append(r)
+    if args.json:
+        print(json.dumps(results if len(results) > 1 else results[0], indent=2, default=_json_default))
+        return 0
+    print(f"train: {train.describe()}\ntest:  {test.describe()}")
+    for r in results:
+        extra = _chosen(r["params"], ("cell_size_m", "bandwidth_m", "bandwidth_rule", "band_cells", "eps_m",
+                                      "min_samples"))
+        print(f"\n{r['method']} ({extra})")
+        for key in ("hit_rate", "area_share", "pai", "pei", "rri"):
+            print(f"  {key:<10} {r[key]:.4f}")
+        print(f"  {int(r['hits']):,} of {int(r['n_test']):,} test incidents in {r['cells_selected']} of "
+              f"{r['n_cells']} cells")
+    return 0
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return str(value)
+
+
+def _month(value: str) -> str:
+    from hotspots.filters import parse_month
+
+    try:
+        parse_month(value, name="month")
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return value
+
+
+# ---------------------------------------------------------------------------- registration
+def register(subparsers: Any) -> None:
+    """Add the ``find``, ``surface`` and ``evaluate`` subcommands."""
+    from hotspots.cli import add_filter_args, add_store_arg
+    from hotspots.evaluate import METHODS as EVAL_METHODS
+    from hotspots.hotspot_list import DEFAULT_METHOD, METHODS
+
+    p = subparsers.add_parser("find", help="ranked hotspot list: KDE, DBSCAN, Gi*, repeat locations or counts")
+    p.add_argument("--method", choices=METHODS, default=DEFAULT_METHOD, help=f"default {DEFAULT_METHOD}")
+    _add_method_options(p, which=("grid", "kde", "top_share", "gistar", "gistar_full", "dbscan", "dbscan_full",
+                                  "repeat"))
+    add_filter_args(p)
+    add_store_arg(p)
+    p.add_argument("--out", type=Path, required=True, help="output .csv, .xlsx, .geojson or .gpkg")
+    p.set_defaults(func=cmd_find)
+
+    p = subparsers.add_parser("surface", help="grid surface for QGIS: counts, KDE density or Gi* z per cell")
+    p.add_argument("--method", choices=SURFACE_METHODS, default="kde", help="default kde")
+    _add_method_options(p, which=("grid", "kde", "gistar", "gistar_full"))
+    add_filter_args(p)
+    add_store_arg(p)
+    p.add_argument("--out", type=Path, required=True, help="output .csv or .gpkg (also .xlsx, .geojson)")
+    p.set_defaults(func=cmd_surface)
+
+    p = subparsers.add_parser("evaluate", help="hit rate, PAI, PEI and RRI of hotspots on a later period")
+    p.add_argument(
+        "--method", choices=EVAL_METHODS, nargs="+", default=[DEFAULT_METHOD],
+        help=f"one or more methods compared on the same split (default {DEFAULT_METHOD})",
+    )
+    p.add_argument("--train-from", type=_month, required=True, metavar="YYYY-MM")
+    p.add_argument("--train-to", type=_month, required=True, metavar="YYYY-MM")
+    p.add_argument("--test-from", type=_month, required=True, metavar="YYYY-MM")
+    p.add_argument("--test-to", type=_month, required=True, metavar="YYYY-MM")
+    p.add_argument("--area-share", type=float, default=0.01, help="share of the area as hotspots (default 0.01)")
+    _add_method_options(p, which=("grid", "kde", "gistar", "dbscan"))
+    add_filter_args(p)
+    add_store_arg(p)
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.set_defaults(func=cmd_evaluate)
