@@ -75,7 +75,9 @@ def seasonal(profile: pd.DataFrame, *, title: str = "Seasonal profile") -> alt.C
             alt.Tooltip("count:Q", title="Incidents", format=","),
         ],
     )
-    err = base.mark_errorbar(color="#000000", thickness=2).encode(y="lower:Q", y2="upper:Q")
+    err = base.mark_errorbar(color="#000000", thickness=2).encode(
+        y=alt.Y("lower:Q", title="Index (1 = average month)"), y2="upper:Q"
+    )
     rule = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(strokeDash=[6, 4], color="#555555").encode(y="y:Q")
     return _style(
         (bars + err + rule).properties(height=320), title, "Incidents per day against the yearly average"

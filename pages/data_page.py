@@ -16,7 +16,12 @@ st.markdown(
 def show_reports(reports: list) -> None:
     for r in reports:
         if r.status == "failed":
-            st.error(f"**{r.file}** was not loaded: {r.error}. The store is unchanged.")
+            hint = (
+                " Partner data (fly-tipping, council ASB…) loads on the **Partner data** tab."
+                if "mapping" in str(r.error)
+                else ""
+            )
+            st.error(f"**{r.file}** was not loaded: {r.error}. The store is unchanged.{hint}")
         elif r.status == "already loaded":
             st.info(r.line())
         else:

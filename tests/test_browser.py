@@ -1,0 +1,262 @@
+"""The dashboard in headless Chromium, started as `make run` starts it.
+
+Every request that leaves the machine is refused (as on an offline meeting-room laptop), so
+the map must draw with the vendored Leaflet and no basemap tiles. Screenshots are kept in
+tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+LOCAL = ("http://localhost", "http://127.0.0.1", "ws://localhost", "data:", "blob:", "about:")
+FOLIUM = "iframe[title='streamlit_folium.st_folium']"
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(port: int, store: Path, log: Path) -> subprocess.Popen:
+    """`make run` with a port and store, in its own process group; returns once the port answers."""
+    env = {k: v for k, v in os.environ.items() if k != "HOTSPOTS_STORE"}
+    proc = subprocess.Popen(
+        ["make", "run", f"PORT={port}", f"STORE={store}"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"make run exited with {proc.returncode}: {log.read_text()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return proc
+        except OSError:
+            time.sleep(0.5)
+    stop_app(proc)
+    raise RuntimeError(f"the app did not listen on port {port}: {log.read_text()[-2000:]}")
+
+
+def stop_app(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def launch(playwright):
+    exe = shutil.which("chromium")
+    if exe is None:
+        pytest.skip("Debian chromium is not installed (make browser)")
+    return playwright.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+
+
+def new_page(browser):
+    page = browser.new_page(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(LOCAL) else r.abort())
+    return page
+
+
+def wait_idle(page, timeout: float = 30) -> None:
+    """Wait until Streamlit has finished running the script."""
+    page.wait_for_timeout(150)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout * 1000
+    )
+
+
+def legend(page) -> str:
+    """The text of the map's first legend (inside the streamlit-folium iframe)."""
+    box = page.frame_locator(FOLIUM).first.locator(".hs-legend").first
+    box.wait_for(timeout=30000)
+    return box.inner_text()
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the multiselect labelled ``label``."""
+    box = page.get_by_label(label, exact=True)
+    box.click()
+    box.fill(option)
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+
+
+def shot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    tmp = tmp_path_factory.mktemp("browser")
+    store = tmp / "store.duckdb"
+    port = free_port()
+    proc = start_app(port, store, tmp / "app.log")
+    try:
+        yield f"http://localhost:{port}", store
+    finally:
+        stop_app(proc)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+PAGES = {
+    "": (f"{FOLIUM}", "Map"),
+    "hotspots": ('[data-testid="stDataFrame"]', "Hotspots"),
+    "trends": ('[data-testid="stVegaLiteChart"]', "Trends & seasonality"),
+    "profile": ('[data-testid="stVegaLiteChart"]', "Ward profile"),
+    "data": ('[data-testid="stTabs"]', "Data"),
+}
+
+
+@pytest.mark.parametrize("path", list(PAGES), ids=[p or "map" for p in PAGES])
+def test_each_page_loads_with_its_main_element(app, browser, path):
+    url, _ = app
+    page = new_page(browser)
+    page.goto(f"{url}/{path}")
+    selector, title = PAGES[path]
+    page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=60000)
+    page.locator(selector).first.wait_for(timeout=60000)
+    wait_idle(page, 60)
+    assert not page.locator('[data-testid="stException"]').count()
+    if path in ("", "hotspots", "profile"):
+        legend_or_map = page.frame_locator(FOLIUM).first.locator(".leaflet-container")
+        legend_or_map.wait_for(timeout=30000)
+    page.wait_for_timeout(500)
+    shot(page, f"page_{path or 'map'}")
+    page.close()
+
+
+def test_filter_change_updates_map_and_table_and_url_reproduces_it(app, browser):
+    url, _ = app
+    page = new_page(browser)
+    page.goto(f"{url}/")
+    before_legend = legend(page)
+    table = page.locator('[data-testid="stDataFrame"]').first
+    table.wait_for()
+    before_metric = page.locator('[data-testid="stMetricValue"]').first.inner_text()
+    choose(page, "Crime and ASB types", "Burglary")
+    page.get_by_text("Showing: 2025-01 to 2025-12; Burglary").wait_for(timeout=30000)
+    wait_idle(page)
+    page.wait_for_function(
+        '(before) => { const f = document.querySelector("' + FOLIUM.replace('"', '\\"') + '");'
+        " const l = f && f.contentDocument && f.contentDocument.querySelector('.hs-legend');"
+        " return l && l.innerText !== before; }",
+        arg=before_legend,
+        timeout=30000,
+    )
+    after_legend = legend(page)
+    after_metric = page.locator('[data-testid="stMetricValue"]').first.inner_text()
+    assert after_legend != before_legend
+    assert after_metric != before_metric
+    assert "categories=Burglary" in page.url
+    shot(page, "map_burglary")
+
+    other = new_page(browser)
+    other.goto(page.url)
+    other.get_by_text("Showing: 2025-01 to 2025-12; Burglary").wait_for(timeout=60000)
+    assert legend(other) == after_legend
+    assert other.locator('[data-testid="stMetricValue"]').first.inner_text() == after_metric
+    shot(other, "map_from_copied_url")
+    other.close()
+    page.close()
+
+
+def test_hotspot_downloads_open(app, browser, tmp_path):
+    url, _ = app
+    page = new_page(browser)
+    page.goto(f"{url}/hotspots")
+    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60000)
+    wait_idle(page, 60)
+    files = {}
+    for label, ext in (
+        ("Download CSV", ".csv"),
+        ("Download GeoJSON", ".geojson"),
+        ("Download GeoPackage", ".gpkg"),
+    ):
+        with page.expect_download(timeout=60000) as dl:
+            page.get_by_role("button", name=label).click()
+        path = tmp_path / f"hotspots{ext}"
+        dl.value.save_as(path)
+        files[ext] = path
+    table = pd.read_csv(files[".csv"])
+    assert len(table) > 0 and {"rank", "count", "filter", "parameters"} <= set(table.columns)
+    gj = gpd.read_file(files[".geojson"])
+    assert len(gj) == len(table) and gj.crs.to_epsg() == 4326
+    gp = gpd.read_file(files[".gpkg"], layer="hotspots_kde")
+    assert len(gp) == len(table) and gp.crs.to_epsg() == 27700
+    shot(page, "hotspots")
+    page.close()
+
+
+def store_numbers(page) -> dict[str, str]:
+    page.get_by_role("tab", name="What the store holds").click()
+    values = page.locator('[data-testid="stMetric"]')
+    values.first.wait_for()
+    out = {}
+    for i in range(values.count()):
+        text = values.nth(i).inner_text().split("\n")
+        out[text[0]] = text[-1]
+    return out
+
+
+def test_bad_upload_shows_its_error_and_leaves_the_store_unchanged(app, browser, tmp_path):
+    url, store = app
+    page = new_page(browser)
+    page.goto(f"{url}/data")
+    page.get_by_role("tab", name="police.uk files").wait_for(timeout=60000)
+    wait_idle(page, 60)
+    before = store_numbers(page)
+    bad = tmp_path / "not-police.csv"
+    bad.write_text("Name,Colour\nfox,red\nowl,brown\n")
+    page.get_by_role("tab", name="police.uk files").click()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(bad))
+    page.get_by_role("button", name="Load files").click()
+    error = page.get_by_text("was not loaded")
+    error.wait_for(timeout=60000)
+    assert (
+        "not a police.uk street-level or outcomes file"
+        in page.locator('[data-testid="stAlert"]').first.inner_text()
+    )
+    shot(page, "data_bad_upload")
+    assert store_numbers(page) == before
+    page.close()
