@@ -288,13 +288,11 @@ def cmd_localities(args: argparse.Namespace) -> int:
 
 def cmd_boundaries(args: argparse.Namespace) -> int:
     """Use a user's LSOA boundaries or restore the shipped ones."""
-    from hotspots.ingest import reassign_areas
+    from hotspots.ingest import set_geography
 
     store = open_from_args(args, read_only=False)
     if args.reset:
-        with store.transaction() as con:
-            con.execute("DELETE FROM geography")
-        n = reassign_areas(store)
+        n = set_geography(store, None)
         print(f"shipped Staffordshire geography restored; {n:,} locations re-assigned")
         return EXIT_OK
     if args.file is None:
@@ -302,11 +300,7 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
             "give a 2021 LSOA boundary file (GeoJSON, GeoPackage or zipped Shapefile) or --reset"
         )
     geo = boundaries.geography_from_lsoas(args.file, code_field=args.code_field, name=args.name)
-    data = boundaries.geography_to_bytes(geo)
-    with store.transaction() as con:
-        con.execute("DELETE FROM geography")
-        con.execute("INSERT INTO geography VALUES (?, ?)", [geo.name, data])
-    n = reassign_areas(store)
+    n = set_geography(store, geo)
     print(
         f"study area set to {geo.name}: {len(geo.lsoas)} LSOAs, "
         f"{geo.lsoas['ward_code'].nunique()} wards, {geo.lsoas['district_code'].nunique()} districts, "

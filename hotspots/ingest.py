@@ -73,18 +73,7 @@ STREET_COLUMNS = [
     "Context",
 ]
 STREET_REQUIRED = ["Crime ID", "Month", "Longitude", "Latitude", "Location", "LSOA code", "Crime type"]
-OUTCOME_COLUMNS = [
-    "Crime ID",
-    "Month",
-    "Reported by",
-    "Falls within",
-    "Longitude",
-    "Latitude",
-    "Location",
-    "LSOA code",
-    "LSOA name",
-    "Outcome type",
-]
+OUTCOME_COLUMNS = [*STREET_COLUMNS[:9], "Outcome type"]
 STOP_SEARCH_MARKERS = {"object of search", "officer-defined ethnicity", "legislation"}
 
 POLICE_CATEGORIES = (
@@ -955,20 +944,53 @@ def areas_for_points(x: np.ndarray, y: np.ndarray, geography) -> pd.DataFrame:
     return res
 
 
+def _reassign(con, geo) -> int:
+    """Point-in-polygon for every stored location, and the outside_area flags to match."""
+    locs = con.execute("SELECT location_id, x, y FROM locations").df()
+    areas = areas_for_points(locs["x"].to_numpy(), locs["y"].to_numpy(), geo)
+    con.register("upd", pd.concat([locs[["location_id"]], areas], axis=1))
+    con.execute(
+        "UPDATE locations SET lsoa_code = upd.lsoa_code, ward_code = upd.ward_code, "
+        "district_code = upd.district_code FROM upd WHERE locations.location_id = upd.location_id"
+    )
+    con.unregister("upd")
+    con.execute(
+        "UPDATE incidents SET flags = trim(both ';' FROM replace(replace(flags, 'outside_area', ''), ';;', ';'))"
+    )
+    con.execute(
+        "UPDATE incidents SET flags = CASE WHEN flags = '' THEN 'outside_area' ELSE flags || ';outside_area' END "
+        "FROM locations l WHERE incidents.location_id = l.location_id AND l.lsoa_code IS NULL"
+    )
+    return len(locs)
+
+
+def set_geography(store: Store, geography=None) -> int:
+    """Replace the store's geography (None: the shipped one) and re-assign every location.
+
+    One transaction: the geography, every location's areas and the ``outside_area`` flags
+    change together.
+
+    Returns
+    -------
+    The number of locations re-assigned.
+    """
+    import boundaries
+
+    geo = geography or boundaries.default_geography()
+    with store.transaction() as con:
+        con.execute("DELETE FROM geography")
+        if geography is not None:
+            con.execute("INSERT INTO geography VALUES (?, ?)", [geo.name, boundaries.geography_to_bytes(geo)])
+        n = _reassign(con, geo)
+    store._geo = None
+    return n
+
+
 def reassign_areas(store: Store) -> int:
-    """Re-run point-in-polygon for every stored location (after the geography changed)."""
+    """Re-run point-in-polygon for every stored location with the store's current geography."""
     geo = store.geography()
     with store.transaction() as con:
-        locs = con.execute("SELECT location_id, x, y FROM locations").df()
-        areas = areas_for_points(locs["x"].to_numpy(), locs["y"].to_numpy(), geo)
-        upd = pd.concat([locs[["location_id"]], areas], axis=1)
-        con.register("upd", upd)
-        con.execute(
-            "UPDATE locations SET lsoa_code = upd.lsoa_code, ward_code = upd.ward_code, "
-            "district_code = upd.district_code FROM upd WHERE locations.location_id = upd.location_id"
-        )
-        con.unregister("upd")
-    return len(locs)
+        return _reassign(con, geo)
 
 
 @dataclass

@@ -183,3 +183,29 @@ def test_areas_levels(sample_store_path, tmp_path, level):
     df = pd.read_csv(out)
     assert len(df) == {"lsoa": 697, "district": 9}[level]
     assert df["population"].sum() == 1_134_501
+
+
+def test_user_boundaries_reassign_areas_and_flags(sample_store_path, tmp_path, capsys, geography):
+    import shutil
+
+    store = tmp_path / "s.duckdb"
+    shutil.copy(sample_store_path, store)
+    part = geography.lsoas[geography.lsoas.district_code == "E07000199"]  # Tamworth only
+    f = tmp_path / "tamworth.geojson"
+    gpd.GeoDataFrame({"LSOA21CD": part.lsoa_code}, geometry=part.geometry.to_numpy(), crs=27700).to_crs(
+        4326
+    ).to_file(f)
+    assert main(["boundaries", str(f), "--store", str(store)]) == 0
+    assert f"study area set to tamworth: {len(part)} LSOAs" in capsys.readouterr().out
+    from hotspots.store import Store
+
+    s = Store(store, read_only=True)
+    inc = s.incidents()
+    inside = inc["district_code"].notna()
+    assert set(inc.loc[inside, "district_code"].astype(str)) == {"E07000199"}
+    outside = inc["flags"].astype(str).str.contains("outside_area")
+    assert (outside == (inc["location_id"].ge(0) & ~inside)).all()
+    s.close()
+    assert main(["boundaries", "--reset", "--store", str(store)]) == 0
+    s = Store(store, read_only=True)
+    assert s.incidents()["flags"].astype(str).str.contains("outside_area").sum() == 632
