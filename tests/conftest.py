@@ -65,8 +65,8 @@ def real_incidents(sample_raw, geography) -> pd.DataFrame:
             "location_name": raw["Location"].to_numpy(),
             "lon": lon,
             "lat": lat,
-            "x": pts.x.to_numpy(),
-            "y": pts.y.to_numpy(),
+            "x": np.where(np.isfinite(lon), pts.x.to_numpy(), np.nan),
+            "y": np.where(np.isfinite(lon), pts.y.to_numpy(), np.nan),
         }
     )
     has = np.isfinite(df["x"].to_numpy())
