@@ -23,7 +23,7 @@ from hotspots.store import Store, default_path
 HASH = {Filter: lambda f: f.to_json()}
 LEVEL_LABELS = {"lsoa": "LSOA", "ward": "Ward", "district": "District (CSP)", "locality": "Locality"}
 #: Boundaries are simplified to this tolerance (metres) before drawing.
-SIMPLIFY_M = 15.0
+SIMPLIFY_M = 25.0
 
 
 @st.cache_resource(show_spinner=False)

@@ -216,7 +216,7 @@ def add_areas(
     cls = classify(areas[value], breaks)
     chosen = set(highlight)
     feats = []
-    for row, c in zip(areas.itertuples(index=False), cls, strict=True):
+    for i, (row, c) in enumerate(zip(areas.itertuples(index=False), cls, strict=True)):
         rows = "".join(
             f"<tr><th style='text-align:left;padding-right:8px'>{esc(label)}</th><td>{esc(_fmt(getattr(row, col)))}</td></tr>"
             for col, label in fields
@@ -227,7 +227,10 @@ def add_areas(
             "weight": 3.5 if row.area_code in chosen else 0.6,
             "line": "#000000" if row.area_code in chosen else "#555555",
         }
-        feats.append({"type": "Feature", "properties": props, "geometry": row.geometry.__geo_interface__})
+        # a short feature id keeps folium's per-feature style table small
+        feats.append(
+            {"type": "Feature", "id": i, "properties": props, "geometry": row.geometry.__geo_interface__}
+        )
     layer = folium.GeoJson(
         {"type": "FeatureCollection", "features": feats},
         name=name,
@@ -323,10 +326,11 @@ def add_points(
     feats = [
         {
             "type": "Feature",
+            "id": i,
             "properties": {"t": t, "r": round(float(r), 1)},
             "geometry": {"type": "Point", "coordinates": [round(float(x), 6), round(float(y), 6)]},
         }
-        for x, y, r, t in zip(points["lon"], points["lat"], radius, points[tip], strict=True)
+        for i, (x, y, r, t) in enumerate(zip(points["lon"], points["lat"], radius, points[tip], strict=True))
     ]
     folium.GeoJson(
         {"type": "FeatureCollection", "features": feats},
@@ -370,6 +374,7 @@ def add_hotspots(
         feats.append(
             {
                 "type": "Feature",
+                "id": i,
                 "properties": {"t": tip, "sel": i == selected},
                 "geometry": row.geometry.__geo_interface__,
             }
