@@ -16,7 +16,7 @@ import pandas as pd
 
 import boundaries
 from hotspots._errors import InputError
-from hotspots.ingest import FileReport, InputFile, PartnerMapping, load_input, read_zip, reassign_areas
+from hotspots.ingest import FileReport, InputFile, PartnerMapping, load_input, read_zip, set_geography
 from hotspots.store import Store
 
 
@@ -83,11 +83,7 @@ def set_boundaries(store: Store, name: str, data: bytes) -> str:
         If the file cannot be read or does not hold 2021 LSOAs (the store is unchanged).
     """
     geo = boundaries.geography_from_lsoas(_temp(name, data))
-    blob = boundaries.geography_to_bytes(geo)
-    with store.transaction() as con:
-        con.execute("DELETE FROM geography")
-        con.execute("INSERT INTO geography VALUES (?, ?)", [geo.name, blob])
-    n = reassign_areas(store)
+    n = set_geography(store, geo)
     return (
         f"Study area set to {geo.name}: {len(geo.lsoas):,} LSOAs, {geo.lsoas['ward_code'].nunique():,} wards, "
         f"{geo.lsoas['district_code'].nunique():,} districts, {int(geo.lsoas['population'].sum()):,} residents; "
@@ -97,9 +93,7 @@ def set_boundaries(store: Store, name: str, data: bytes) -> str:
 
 def reset_boundaries(store: Store) -> str:
     """Go back to the shipped Staffordshire and Stoke-on-Trent geography."""
-    with store.transaction() as con:
-        con.execute("DELETE FROM geography")
-    n = reassign_areas(store)
+    n = set_geography(store, None)
     return f"Shipped Staffordshire and Stoke-on-Trent geography restored; {n:,} locations re-assigned."
 
 
