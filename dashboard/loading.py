@@ -106,19 +106,7 @@ def set_localities(store: Store, name: str, data: bytes) -> str:
         If the CSV is malformed or names wards that are not in the study area.
     """
     loc = boundaries.read_localities_csv(_temp(name, data))
-    wards = set(store.geography().lsoas["ward_code"])
-    unknown = sorted(set(loc["ward_code"]) - wards)
-    if unknown:
-        raise InputError(
-            f"{len(unknown)} ward codes are not wards of the study area (first: {unknown[0]}); "
-            "use May 2024 ward codes (E05…)",
-            file=name,
-        )
-    store.set_localities(loc)
-    missing = len(wards - set(loc["ward_code"]))
-    return f"{loc['locality'].nunique()} localities set from {len(loc)} wards" + (
-        f"; {missing} wards not listed stay in their district's locality." if missing else "."
-    )
+    return store.set_localities(loc, file=name) + "."
 
 
 def reports_table(reports: list[FileReport]) -> pd.DataFrame:

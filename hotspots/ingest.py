@@ -1043,7 +1043,7 @@ def parse_input(
             if kind == "unknown":
                 raise InputError(
                     "not a police.uk street-level or outcomes file (no 'Crime type' or 'Outcome type' "
-                    "column); for partner data give --source NAME and --mapping FILE",
+                    "column); partner data needs a source name and a column mapping (on the command line: --source NAME --mapping FILE)",
                     file=f.name,
                     line=1,
                 )

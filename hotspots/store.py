@@ -254,8 +254,27 @@ class Store:
         self._geo = (version, geo)
         return geo
 
-    def set_localities(self, localities: pd.DataFrame | None) -> None:
-        """Replace the localities (ward_code, locality); None restores the default (districts)."""
+    def set_localities(self, localities: pd.DataFrame | None, *, file: str | None = None) -> str:
+        """Replace the localities (ward_code, locality); None restores the default (districts).
+
+        Returns
+        -------
+        A one-line summary for the user.
+
+        Raises
+        ------
+        InputError
+            If a ward code is not a ward of the study area (the store is unchanged).
+        """
+        wards = set(self.geography().lsoas["ward_code"])
+        if localities is not None and len(localities):
+            unknown = sorted(set(localities["ward_code"]) - wards)
+            if unknown:
+                raise InputError(
+                    f"{len(unknown)} ward codes are not wards of the study area (first: {unknown[0]}); "
+                    "use May 2024 ward codes (E05…)",
+                    file=file,
+                )
         with self.transaction() as con:
             con.execute("DELETE FROM localities")
             if localities is not None and len(localities):
@@ -264,6 +283,12 @@ class Store:
                 con.execute("INSERT INTO localities SELECT ward_code, locality FROM new_localities")
                 con.unregister("new_localities")
         self._geo = None
+        if localities is None or not len(localities):
+            return "localities reset to the districts"
+        missing = len(wards - set(localities["ward_code"]))
+        return f"{localities['locality'].nunique()} localities set from {len(localities)} wards" + (
+            f"; {missing} wards not listed stay in their district's locality" if missing else ""
+        )
 
     # ------------------------------------------------------------------ reading incidents
     def incidents(self) -> pd.DataFrame:
