@@ -1,7 +1,7 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import data, layers, maps, state, ui
+from dashboard import analysis, data, layers, maps, state, ui
 
 filt = st.session_state["filter"]
 path, version = data.key()
@@ -11,6 +11,8 @@ LAYERS = {
     "areas": "Areas: count or rate",
     "kde": "KDE surface",
     "gistar": "Gi* hot and cold spots",
+    "dbscan": "DBSCAN clusters",
+    "repeat": "Repeat locations",
     "incidents": "Incidents by map point",
 }
 MEASURES = {"count": "Incidents", "rate": "Rate per 1,000 residents"}
@@ -81,6 +83,10 @@ if "gistar" in chosen:
         [(maps.GISTAR[b], lab) for b, lab in maps.GISTAR_LABELS.items()],
         position="bottomleft",
     ).add_to(m)
+for method in ("dbscan", "repeat"):
+    if method in chosen:
+        found, params[LAYERS[method]] = analysis.hotspots(path, version, filt, method, ())
+        maps.add_hotspots(m, analysis.to_map(found.head(50)), name=LAYERS[method], labels=15)
 if "incidents" in chosen:
     pts, n_points = layers.incident_points(path, version, filt)
     maps.add_points(m, pts, name="Incidents by map point", colour=maps.INCIDENT)
@@ -114,6 +120,9 @@ with right:
         "**KDE** (kernel density): quartic kernel, bandwidth by the spatial Silverman rule, cells sized "
         "from the map extent; the classes are the top 50/30/15/5/1% of cells with any density.\n\n"
         "**Gi\\*** (Getis-Ord): counts per grid cell against their queen neighbours, self included; "
-        "confidence judged on Benjamini-Hochberg FDR-adjusted p-values.",
+        "confidence judged on Benjamini-Hochberg FDR-adjusted p-values.\n\n"
+        "**DBSCAN** clusters police.uk map points weighted by their incidents (eps in metres and "
+        "min_samples chosen from the data; noise is not a hotspot). **Repeat locations** are the "
+        "busiest map points. Both show their top places, numbered by rank.",
         {f"{k}: {p}": v for k, d in params.items() for p, v in d.items()},
     )

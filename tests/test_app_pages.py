@@ -78,8 +78,11 @@ def test_map_numbers_follow_the_filter(app_store):
 
 def test_map_draws_every_layer(app_store):
     at = open_page("pages/map_page.py")
-    at.multiselect(key="layers").set_value(["areas", "kde", "gistar", "incidents"]).run()
+    at.multiselect(key="layers").set_value(["areas", "kde", "gistar", "dbscan", "repeat", "incidents"]).run()
     assert not at.exception, at.exception
+    shown = at.dataframe[-1].value["parameter"].tolist()
+    assert any(p.startswith("DBSCAN clusters: eps") for p in shown), shown
+    assert any(p.startswith("KDE: bandwidth") for p in shown), shown
     at.radio(key="measure").set_value("rate").run()
     assert not at.exception, at.exception
 
