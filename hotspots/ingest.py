@@ -574,6 +574,18 @@ def _reject_frame(
     return pd.DataFrame({"file": file, "line": list(lines), "raw": list(raws), "reason": list(reasons)})
 
 
+def _rejected_rows(parsed: ParsedCSV, *, file: str, ok: np.ndarray, reason: np.ndarray) -> pd.DataFrame:
+    """Rows that failed a check, plus rows with the wrong number of fields, with line and raw text."""
+    lines = parsed.lines[~ok]
+    raw = np.asarray(parsed.raw, dtype=object)[lines - 1] if len(lines) else np.array([], dtype=object)
+    rejected = _reject_frame(file, lines, raw, reason[~ok])
+    if parsed.bad:
+        rejected = pd.concat(
+            [rejected, _reject_frame(file, *zip(*parsed.bad, strict=True))], ignore_index=True
+        )
+    return rejected
+
+
 def _coordinates(
     lon_text: pd.Series, lat_text: pd.Series, *, en: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -652,7 +664,6 @@ def parse_street(parsed: ParsedCSV, *, file: str) -> tuple[Batch, list[str]]:
         parsed.header, STREET_REQUIRED, STREET_COLUMNS, file=file, kind="police.uk street-level"
     )
     df = parsed.table
-    raw = np.asarray(parsed.raw, dtype=object)
     lines = parsed.lines
     n = len(df)
 
@@ -680,11 +691,7 @@ def parse_street(parsed: ParsedCSV, *, file: str) -> tuple[Batch, list[str]]:
     take = (reason == "") & (coord_reason != "")
     reason[take] = coord_reason[take]
     ok = reason == ""
-    rejected = _reject_frame(file, lines[~ok], raw[lines[~ok] - 1], reason[~ok])
-    if parsed.bad:
-        rejected = pd.concat(
-            [rejected, _reject_frame(file, *zip(*parsed.bad, strict=True))], ignore_index=True
-        )
+    rejected = _rejected_rows(parsed, file=file, ok=ok, reason=reason)
     okx = np.flatnonzero(ok)
     every = len(okx) == n
 
@@ -749,11 +756,7 @@ def parse_outcomes(parsed: ParsedCSV, *, file: str) -> tuple[Batch, list[str]]:
     cid = df[cols["Crime ID"]].str.strip()
     reason[(cid == "").to_numpy() & (reason == "")] = "Crime ID is empty, so the outcome cannot be matched"
     ok = reason == ""
-    rejected = _reject_frame(file, lines[~ok], raw[lines[~ok] - 1], reason[~ok])
-    if parsed.bad:
-        rejected = pd.concat(
-            [rejected, _reject_frame(file, *zip(*parsed.bad, strict=True))], ignore_index=True
-        )
+    rejected = _rejected_rows(parsed, file=file, ok=ok, reason=reason)
     outcomes = pd.DataFrame(
         {
             "incident_id": cid[ok].astype(object).to_numpy(),
@@ -790,7 +793,6 @@ def parse_partner(
     if extra:
         warnings.append(f"{file}: columns not in the mapping are ignored: {', '.join(extra)}")
     df = parsed.table
-    raw = np.asarray(parsed.raw, dtype=object)
     lines = parsed.lines
     n = len(df)
     reason = np.full(n, "", dtype=object)
@@ -840,11 +842,7 @@ def parse_partner(
     else:
         lon, lat = a, b
     ok = reason == ""
-    rejected = _reject_frame(file, lines[~ok], raw[lines[~ok] - 1], reason[~ok])
-    if parsed.bad:
-        rejected = pd.concat(
-            [rejected, _reject_frame(file, *zip(*parsed.bad, strict=True))], ignore_index=True
-        )
+    rejected = _rejected_rows(parsed, file=file, ok=ok, reason=reason)
     okx = np.flatnonzero(ok)
     ids = (
         df[mapping.id].str.strip().astype(object).to_numpy()[okx]
