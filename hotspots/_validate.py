@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 
 from hotspots._errors import CRSError, InputError
 
@@ -58,3 +59,23 @@ def check_positive(value: float | None, *, name: str, unit: str = "") -> None:
         raise InputError(
             f"`{name}` must be a positive number{(' of ' + unit) if unit else ''}; got {value!r}"
         )
+
+
+def check_points(x, y, weights=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``x``, ``y`` and ``weights`` as flat float arrays of one length (weights default 1).
+
+    Raises
+    ------
+    InputError
+        If the lengths differ or a weight is negative or not finite.
+    """
+    x = np.asarray(x, dtype=float).ravel()
+    y = np.asarray(y, dtype=float).ravel()
+    if x.shape != y.shape:
+        raise InputError(f"`x` and `y` must have the same length; got {x.size} and {y.size}")
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float).ravel()
+    if w.shape != x.shape:
+        raise InputError(f"`weights` must have one value per point ({x.size}); got {w.size}")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise InputError("`weights` must be finite and non-negative")
+    return x, y, w

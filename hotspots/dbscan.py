@@ -23,7 +23,7 @@ import shapely
 from sklearn.cluster import DBSCAN
 
 from hotspots._errors import InputError
-from hotspots._validate import BNG, check_positive
+from hotspots._validate import BNG, check_points, check_positive
 from hotspots.kde import unique_locations
 
 #: Default neighbourhood radius in metres: a few street blocks, the scale of a town-centre
@@ -153,22 +153,20 @@ def dbscan(
     if min_samples is not None and (
         isinstance(min_samples, bool) or not isinstance(min_samples, int | np.integer) or min_samples < 1
     ):
-        raise InputError(f"`min_samples` must be a whole number of incidents, at least 1; got {min_samples!r}")
+        raise InputError(
+            f"`min_samples` must be a whole number of incidents, at least 1; got {min_samples!r}"
+        )
     check_positive(area_km2, name="area_km2", unit="km²")
-    x = np.asarray(x, dtype=float).ravel()
-    y = np.asarray(y, dtype=float).ravel()
-    if x.shape != y.shape:
-        raise InputError(f"`x` and `y` must have the same length; got {x.size} and {y.size}")
-    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float).ravel()
-    if w.shape != x.shape:
-        raise InputError(f"`weights` must have one value per point ({x.size}); got {w.size}")
-    if not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise InputError("`weights` must be finite and non-negative")
+    x, y, w = check_points(x, y, weights)
     has = np.isfinite(x) & np.isfinite(y)
     ux, uy, uw, inverse = unique_locations(x[has], y[has], w[has])
     n = float(uw.sum())
-    params: dict[str, Any] = {"method": "dbscan", "n_incidents": n, "n_locations": int(ux.size),
-                              "n_left_off": int((~has).sum())}
+    params: dict[str, Any] = {
+        "method": "dbscan",
+        "n_incidents": n,
+        "n_locations": int(ux.size),
+        "n_left_off": int((~has).sum()),
+    }
     if eps is None or min_samples is None:
         if area_km2 is None:
             hull = shapely.convex_hull(shapely.multipoints(np.c_[ux, uy])) if ux.size else None

@@ -32,7 +32,7 @@ import pandas as pd
 from scipy import signal
 
 from hotspots._errors import InputError
-from hotspots._validate import check_choice, check_positive
+from hotspots._validate import check_choice, check_points, check_positive
 from hotspots.grid import Grid, places_from_cells, top_cells
 
 logger = logging.getLogger(__name__)
@@ -122,15 +122,7 @@ class KDEResult:
 
 # ---------------------------------------------------------------------- bandwidth rules
 def _clean(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, ...]:
-    x = np.asarray(x, dtype=float).ravel()
-    y = np.asarray(y, dtype=float).ravel()
-    if x.shape != y.shape:
-        raise InputError(f"`x` and `y` must have the same length; got {x.size} and {y.size}")
-    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float).ravel()
-    if w.shape != x.shape:
-        raise InputError(f"`weights` must have one value per point ({x.size}); got {w.size}")
-    if np.any(w[np.isfinite(w)] < 0) or not np.all(np.isfinite(w)):
-        raise InputError("`weights` must be finite and non-negative")
+    x, y, w = check_points(x, y, weights)
     ok = np.isfinite(x) & np.isfinite(y) & (w > 0)
     return x[ok], y[ok], w[ok], int((~(np.isfinite(x) & np.isfinite(y))).sum())
 
@@ -168,7 +160,7 @@ def bandwidth_silverman(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None
     d2 = (x - mx) ** 2 + (y - my) ** 2
     sd = math.sqrt(np.average(d2, weights=w))
     dm = _weighted_quantile(np.sqrt(d2), w, 0.5)
-    return float(0.9 * min(sd, math.sqrt(1 / math.log(2)) * dm) * n ** -0.2)
+    return float(0.9 * min(sd, math.sqrt(1 / math.log(2)) * dm) * n**-0.2)
 
 
 def bandwidth_normal_reference(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> float:
@@ -197,7 +189,7 @@ def bandwidth_normal_reference(x: np.ndarray, y: np.ndarray, weights: np.ndarray
         var = np.average((v - mean) ** 2, weights=w) * (n / (n - 1) if n > 1 else 1.0)
         iqr = _weighted_quantile(v, w, 0.75) - _weighted_quantile(v, w, 0.25)
         spread = min(math.sqrt(var), iqr / 1.34) if iqr > 0 else math.sqrt(var)
-        return 4 * 1.06 * spread * n ** -0.2
+        return 4 * 1.06 * spread * n**-0.2
 
     return float((nrd(x) + nrd(y)) / 2)
 
@@ -265,7 +257,9 @@ def _density_exact(ux, uy, uw, grid: Grid, h: float, kernel: str) -> np.ndarray:
     ox = ox.ravel()
     oy = oy.ravel()
     # keep only window offsets whose nearest point can be within reach
-    near = (np.maximum(np.abs(ox) - 1, 0) ** 2 + np.maximum(np.abs(oy) - 1, 0) ** 2) * grid.cell**2 <= reach**2
+    near = (
+        np.maximum(np.abs(ox) - 1, 0) ** 2 + np.maximum(np.abs(oy) - 1, 0) ** 2
+    ) * grid.cell**2 <= reach**2
     ox, oy = ox[near], oy[near]
     ix = np.floor((ux - grid.x0) / grid.cell).astype(np.int64)
     iy = np.floor((uy - grid.y0) / grid.cell).astype(np.int64)
@@ -305,7 +299,12 @@ def _density_fft(ux, uy, uw, grid: Grid, h: float, kernel: str) -> tuple[np.ndar
     tx = gx - bx
     ty = gy - by
     fine = np.zeros(fnx * fny)
-    for ddx, ddy, share in ((0, 0, (1 - tx) * (1 - ty)), (1, 0, tx * (1 - ty)), (0, 1, (1 - tx) * ty), (1, 1, tx * ty)):
+    for ddx, ddy, share in (
+        (0, 0, (1 - tx) * (1 - ty)),
+        (1, 0, tx * (1 - ty)),
+        (0, 1, (1 - tx) * ty),
+        (1, 1, tx * ty),
+    ):
         cx = bx + ddx
         cy = by + ddy
         ok = (cx >= 0) & (cx < fnx) & (cy >= 0) & (cy < fny)
