@@ -16,7 +16,8 @@ import pandas as pd
 
 import boundaries
 from hotspots._errors import InputError
-from hotspots.ingest import FileReport, InputFile, PartnerMapping, load_input, read_zip, set_geography
+from hotspots.assign import set_geography
+from hotspots.ingest import FileReport, InputFile, PartnerMapping, load_input, read_zip
 from hotspots.store import Store
 
 

@@ -275,7 +275,7 @@ def cmd_localities(args: argparse.Namespace) -> int:
 
 def cmd_boundaries(args: argparse.Namespace) -> int:
     """Use a user's LSOA boundaries or restore the shipped ones."""
-    from hotspots.ingest import set_geography
+    from hotspots.assign import set_geography
 
     store = open_from_args(args, read_only=False)
     if args.reset:
