@@ -43,11 +43,13 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from pyproj import Transformer
 
@@ -385,17 +387,70 @@ def _norm(name: str) -> str:
     return re.sub(r"[\s_\-]+", " ", name.strip().lower())
 
 
+_OTHER_BREAKS = re.compile(rb"\r(?!\n)|[\x0b\x0c\x1c-\x1e]|\xc2\x85|\xe2\x80[\xa8\xa9]")
+_SPACE_BYTES = np.zeros(256, dtype=bool)
+_SPACE_BYTES[[9, 10, 11, 12, 13, 32]] = True
+
+
 @dataclass
 class ParsedCSV:
-    """A CSV read as text columns, with physical line numbers and the rows that failed."""
+    """A CSV read as text columns, with physical line numbers and the rows that failed.
+
+    ``arrow`` holds every column as strings; ``table`` is the same as a pandas frame (built on
+    first use). The raw text of any line is read back with :meth:`raw_lines`, so the text of
+    a million accepted rows is never copied.
+    """
 
     header: list[str]
-    table: pd.DataFrame  # all columns as str, one row per parsed record
+    arrow: pa.Table  # all columns as strings, one row per parsed record
     lines: np.ndarray  # physical 1-based line number of each parsed record
-    raw: list[str]  # the text of each physical line (index line-1)
     bad: list[tuple[int, str, str]]  # (line, raw, reason) for records with the wrong field count
     blank_lines: int
     encoding: str
+    _buf: bytes = b""  # the text as UTF-8 (when lines are split on "\n")
+    _starts: np.ndarray | None = None  # byte offset of each physical line in _buf
+    _ends: np.ndarray | None = None  # byte offset of its end (without "\r\n")
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        """The records as a pandas frame of strings (columns named as in the header)."""
+        df = self.arrow.to_pandas(
+            types_mapper=lambda t: pd.StringDtype("pyarrow") if t == pa.string() else None
+        )
+        df.columns = self.header
+        return df
+
+    def raw_lines(self, lines: np.ndarray | Iterable[int]) -> np.ndarray:
+        """The text of physical lines (1-based numbers), as an object array of str."""
+        idx = np.asarray(lines, dtype=np.int64) - 1
+        buf, s, e = self._buf, self._starts, self._ends
+        return np.array([buf[s[i] : e[i]].decode("utf-8", errors="replace") for i in idx], dtype=object)
+
+
+def _split_lines(buf: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Byte offsets of the start and end (without the line break) of every line in ``buf``."""
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    nl = np.flatnonzero(arr == 10)
+    starts = np.concatenate(([0], nl + 1)).astype(np.int64)
+    ends = np.concatenate((nl, [len(arr)])).astype(np.int64)
+    if starts[-1] == len(arr):  # the text ends with a line break: no last empty line
+        starts, ends = starts[:-1], ends[:-1]
+    cr = (ends > starts) & (arr[np.maximum(ends - 1, 0)] == 13)
+    ends = ends - cr
+    return starts, ends
+
+
+def _blank_mask(buf: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """True for lines with nothing but white space."""
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    empty = ends <= starts
+    first = np.zeros(len(starts), dtype=bool)
+    some = ~empty
+    first[some] = _SPACE_BYTES[arr[starts[some]]] | (arr[starts[some]] == 0xC2) | (arr[starts[some]] == 0xE2)
+    blank = empty.copy()
+    for i in np.flatnonzero(first):  # lines starting with a space: look closer (rare)
+        blank[i] = buf[starts[i] : ends[i]].decode("utf-8", errors="replace").strip() == ""
+    return blank
 
 
 def read_csv_text(data: bytes, *, file: str) -> ParsedCSV:
@@ -410,35 +465,55 @@ def read_csv_text(data: bytes, *, file: str) -> ParsedCSV:
         If the file is empty, binary, or has no header.
     """
     text, encoding = decode(data, file=file)
-    raw = text.splitlines()
-    nonblank = np.array([i + 1 for i, s in enumerate(raw) if s.strip() != ""], dtype=np.int64)
+    if encoding == "utf-8":
+        buf = data
+    elif encoding == "utf-8-sig":
+        buf = data[3:]
+    else:
+        buf = text.encode("utf-8")
+    raw_list: list[str] | None = None
+    if _OTHER_BREAKS.search(buf):
+        # line breaks other than "\n" / "\r\n" (old Mac "\r", form feeds…): split as Python does
+        raw_list = text.splitlines()
+        buf = "\n".join(raw_list).encode("utf-8")
+    starts, ends = _split_lines(buf)
+    blank = _blank_mask(buf, starts, ends)
+    nonblank = np.flatnonzero(~blank) + 1
     if len(nonblank) == 0:
         raise InputError("the file is empty", file=file)
-    header_line = raw[nonblank[0] - 1]
+    h = int(nonblank[0])
+    header_line = buf[starts[h - 1] : ends[h - 1]].decode("utf-8", errors="replace")
     try:
         header = next(csv.reader([header_line]))
     except csv.Error as exc:
-        raise InputError(f"the header row cannot be read ({exc})", file=file, line=int(nonblank[0])) from exc
+        raise InputError(f"the header row cannot be read ({exc})", file=file, line=h) from exc
     if len(header) < 2:
         raise InputError(
             f"this does not look like a CSV file: the first line has one column ({header_line[:60]!r})",
             file=file,
-            line=int(nonblank[0]),
+            line=h,
         )
+    if len(set(header)) != len(header):
+        dup = [c for c in header if header.count(c) > 1][0]
+        raise InputError(f"the column {dup!r} appears twice in the header", file=file, line=h)
     names = [f"c{i}" for i in range(len(header))]
+    body_lines = nonblank[1:]
+    n_blank = int(blank[h:].sum())
+    if n_blank == 0 and len(body_lines):
+        body = memoryview(buf)[starts[body_lines[0] - 1] :]
+    else:
+        body = b"\n".join(buf[starts[i - 1] : ends[i - 1]] for i in body_lines)
     bad_rows: list[tuple[int, str, int, int]] = []
 
     def on_bad(row: pacsv.InvalidRow) -> str:
         bad_rows.append((row.number, row.text, row.expected_columns, row.actual_columns))
         return "skip"
 
-    body = "\n".join(raw[i - 1] for i in nonblank[1:]).encode("utf-8")
-
     def parse(threads: bool) -> pa.Table:
         bad_rows.clear()
         try:
             return pacsv.read_csv(
-                io.BytesIO(body),
+                pa.py_buffer(body),
                 read_options=pacsv.ReadOptions(column_names=names, use_threads=threads, block_size=1 << 24),
                 parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad, newlines_in_values=False),
                 convert_options=pacsv.ConvertOptions(
@@ -453,14 +528,7 @@ def read_csv_text(data: bytes, *, file: str) -> ParsedCSV:
     table = parse(True)
     if any(b[0] is None for b in bad_rows):  # row numbers are only known when parsing on one thread
         table = parse(False)
-    df = table.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow") if t == pa.string() else None)
-    df.columns = header if len(set(header)) == len(header) else names
-    if len(set(header)) != len(header):
-        dup = [h for h in header if header.count(h) > 1][0]
-        raise InputError(f"the column {dup!r} appears twice in the header", file=file, line=int(nonblank[0]))
-    body_lines = nonblank[1:] - 0  # physical lines of the body's non-blank rows (in order)
     # pyarrow numbers rows from 1 over the non-blank body lines we passed it
-    bad_numbers = np.array([b[0] for b in bad_rows], dtype=np.int64)
     bad = []
     for number, row_text, expected, actual in bad_rows:
         line = int(body_lines[number - 1]) if 0 < number <= len(body_lines) else -1
@@ -468,16 +536,25 @@ def read_csv_text(data: bytes, *, file: str) -> ParsedCSV:
         hint = " (a truncated line?)" if actual < expected else " (an unquoted comma?)"
         bad.append((line, row_text, f"has {actual} fields, expected {expected}: {what} fields{hint}"))
     keep = np.ones(len(body_lines), dtype=bool)
-    if len(bad_numbers):
-        keep[bad_numbers - 1] = False
+    if bad_rows:
+        keep[np.array([b[0] for b in bad_rows], dtype=np.int64) - 1] = False
     good_lines = body_lines[keep]
-    blank = sum(1 for s in raw[nonblank[0] :] if s.strip() == "")
-    if len(good_lines) != len(df):  # quoted newlines: fall back to the csv module for numbering
-        good_lines, bad = _lines_with_csv_module(text, len(header))
-        if len(good_lines) != len(df):
+    if len(good_lines) != table.num_rows:  # quoted newlines: fall back to the csv module for numbering
+        good_lines, bad = _lines_with_csv_module(
+            text if raw_list is None else "\n".join(raw_list), len(header)
+        )
+        if len(good_lines) != table.num_rows:
             raise InputError("cannot match records to lines (unbalanced quotes?)", file=file)
     return ParsedCSV(
-        header=header, table=df, lines=good_lines, raw=raw, bad=bad, blank_lines=blank, encoding=encoding
+        header=header,
+        arrow=table,
+        lines=good_lines,
+        bad=bad,
+        blank_lines=n_blank,
+        encoding=encoding,
+        _buf=buf,
+        _starts=starts,
+        _ends=ends,
     )
 
 
@@ -567,6 +644,36 @@ class Batch:
     outcomes: pd.DataFrame | None = None  # incident_id, outcome, month, file, line, raw (outcomes files)
 
 
+_NUMBER_RE = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+_KNOWN_ARRAY = pa.array(sorted(KNOWN_CATEGORIES))
+INCIDENT_SCHEMA = pa.schema(
+    [
+        ("incident_id", pa.string()),
+        ("source", pa.dictionary(pa.int32(), pa.string())),
+        ("month", pa.timestamp("us")),
+        ("occurred_at", pa.timestamp("us")),
+        ("category", pa.string()),
+        ("outcome", pa.string()),
+        ("location_name", pa.string()),
+        ("lsoa_code_reported", pa.string()),
+        ("lon", pa.float64()),
+        ("lat", pa.float64()),
+        ("flags", pa.string()),
+        ("file", pa.dictionary(pa.int32(), pa.string())),
+        ("line", pa.int64()),
+    ]
+)
+
+
+def _constant(value: str, n: int) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value]))
+
+
+def _np(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A writable numpy copy of an Arrow array (nulls become NaN for floats)."""
+    return np.array(values.to_numpy(zero_copy_only=False))
+
+
 def _reject_frame(
     file: str, lines: Iterable[int], raws: Iterable[str], reasons: Iterable[str]
 ) -> pd.DataFrame:
@@ -576,8 +683,7 @@ def _reject_frame(
 def _rejected_rows(parsed: ParsedCSV, *, file: str, ok: np.ndarray, reason: np.ndarray) -> pd.DataFrame:
     """Rows that failed a check, plus rows with the wrong number of fields, with line and raw text."""
     lines = parsed.lines[~ok]
-    raw = np.asarray(parsed.raw, dtype=object)[lines - 1] if len(lines) else np.array([], dtype=object)
-    rejected = _reject_frame(file, lines, raw, reason[~ok])
+    rejected = _reject_frame(file, lines, parsed.raw_lines(lines), reason[~ok])
     if parsed.bad:
         rejected = pd.concat(
             [rejected, _reject_frame(file, *zip(*parsed.bad, strict=True))], ignore_index=True
@@ -647,8 +753,42 @@ def deterministic_ids(frame: pd.DataFrame, columns: list[str], *, prefix: str) -
     return pd.Series([f"{prefix}{v:016x}" for v in h.tolist()], index=frame.index, dtype=object)
 
 
+def _street_checks(
+    month_text: pd.Series, category: pd.Series, lon_text: pd.Series, lat_text: pd.Series
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Check rows of a street-level file one by one, with their messages.
+
+    Run on the rows the fast check does not pass. Returns the reason ('' when the row is
+    fine), lon, lat, and the missing and swapped masks.
+    """
+    n = len(month_text)
+    reason = np.full(n, "", dtype=object)
+    bad_month = ~month_text.str.match(_MONTH_RE).to_numpy(dtype=bool)
+    if bad_month.any():
+        idx = np.flatnonzero(bad_month)
+        reason[idx] = [f"Month {v!r} is not a month written YYYY-MM" for v in month_text.to_numpy()[idx]]
+    known = category.isin(KNOWN_CATEGORIES).to_numpy(dtype=bool)
+    idx = np.flatnonzero(~known & (reason == ""))
+    if len(idx):
+        reason[idx] = [
+            ("Crime type is empty" if v == "" else f"unknown Crime type {v!r}")
+            + " (police.uk types: "
+            + ", ".join(POLICE_CATEGORIES)
+            + ")"
+            for v in category.to_numpy()[idx]
+        ]
+    lon, lat, missing, coord_reason, swapped = _coordinates(lon_text, lat_text)
+    take = (reason == "") & (coord_reason != "")
+    reason[take] = coord_reason[take]
+    return reason, lon, lat, missing, swapped
+
+
 def parse_street(parsed: ParsedCSV, *, file: str) -> tuple[Batch, list[str]]:
     """Validate the rows of a police.uk street-level file.
+
+    Every row is first checked with vectorised Arrow kernels (a month written YYYY-MM, a known
+    category, coordinates that are numbers inside Great Britain or both empty); only the rows
+    that fail are checked again one by one for their message.
 
     Returns
     -------
@@ -662,77 +802,111 @@ def parse_street(parsed: ParsedCSV, *, file: str) -> tuple[Batch, list[str]]:
     cols, warnings = resolve_columns(
         parsed.header, STREET_REQUIRED, STREET_COLUMNS, file=file, kind="police.uk street-level"
     )
-    df = parsed.table
-    lines = parsed.lines
-    n = len(df)
+    t = parsed.arrow
+    n = t.num_rows
+    position = {h: i for i, h in enumerate(parsed.header)}
+    empty = pa.chunked_array([pc.fill_null(pa.nulls(n, pa.string()), "")])
 
-    def col(name: str) -> pd.Series:
-        return df[cols[name]] if name in cols else pd.Series([""] * n, dtype="string[pyarrow]")
+    def col(name: str) -> pa.ChunkedArray:
+        return t.column(position[cols[name]]) if name in cols else empty
 
-    reason = np.full(n, "", dtype=object)
-    month_text = col("Month").str.strip()
-    bad_month = ~month_text.str.match(_MONTH_RE).to_numpy(dtype=bool)
-    if bad_month.any():
-        idx = np.flatnonzero(bad_month)
-        reason[idx] = [f"Month {v!r} is not a month written YYYY-MM" for v in month_text.to_numpy()[idx]]
-    category = col("Crime type").str.strip()
-    known = category.isin(KNOWN_CATEGORIES).to_numpy(dtype=bool)
-    idx = np.flatnonzero(~known & (reason == ""))
-    if len(idx):
-        reason[idx] = [
-            ("Crime type is empty" if v == "" else f"unknown Crime type {v!r}")
-            + " (police.uk types: "
-            + ", ".join(POLICE_CATEGORIES)
-            + ")"
-            for v in category.to_numpy()[idx]
-        ]
-    lon, lat, missing, coord_reason, swapped = _coordinates(col("Longitude"), col("Latitude"))
-    take = (reason == "") & (coord_reason != "")
-    reason[take] = coord_reason[take]
-    ok = reason == ""
-    rejected = _rejected_rows(parsed, file=file, ok=ok, reason=reason)
+    month = pc.utf8_trim_whitespace(col("Month"))
+    category = pc.utf8_trim_whitespace(col("Crime type"))
+    lon_s = pc.utf8_trim_whitespace(col("Longitude"))
+    lat_s = pc.utf8_trim_whitespace(col("Latitude"))
+    null = pa.scalar(None, pa.string())
+    lon_num = pc.match_substring_regex(lon_s, _NUMBER_RE)
+    lat_num = pc.match_substring_regex(lat_s, _NUMBER_RE)
+    lon = _np(pc.cast(pc.if_else(lon_num, lon_s, null), pa.float64()))
+    lat = _np(pc.cast(pc.if_else(lat_num, lat_s, null), pa.float64()))
+    missing = _np(pc.and_(pc.equal(lon_s, ""), pc.equal(lat_s, "")))
+    with np.errstate(invalid="ignore"):
+        in_gb = (lon >= GB_LON[0]) & (lon <= GB_LON[1]) & (lat >= GB_LAT[0]) & (lat <= GB_LAT[1])
+    ok = (
+        _np(pc.match_substring_regex(month, _MONTH_RE))
+        & _np(pc.is_in(category, value_set=_KNOWN_ARRAY))
+        & (missing | in_gb)
+    )
+    swapped = np.zeros(n, dtype=bool)
+    slow = np.flatnonzero(~ok)
+    rejected = _reject_frame(file, [], [], [])
+    if len(slow):
+        take = pa.array(slow)
+
+        def sub(values: pa.ChunkedArray) -> pd.Series:
+            return pd.Series(_np(values.take(take)), dtype="string[pyarrow]")
+
+        reason, s_lon, s_lat, s_missing, s_swapped = _street_checks(
+            sub(month), sub(category), sub(lon_s), sub(lat_s)
+        )
+        good = reason == ""
+        ok[slow] = good
+        lon[slow], lat[slow], missing[slow], swapped[slow] = s_lon, s_lat, s_missing, s_swapped
+        lines = parsed.lines[slow[~good]]
+        rejected = _reject_frame(file, lines, parsed.raw_lines(lines), reason[~good])
+    if parsed.bad:
+        rejected = pd.concat(
+            [rejected, _reject_frame(file, *zip(*parsed.bad, strict=True))], ignore_index=True
+        )
     okx = np.flatnonzero(ok)
     every = len(okx) == n
+    pick = None if every else pa.array(okx)
 
-    def take(series: pd.Series) -> pd.Series:
-        return (series if every else series.iloc[okx]).reset_index(drop=True)
+    def keep(values: pa.ChunkedArray) -> pa.ChunkedArray:
+        return values if pick is None else values.take(pick)
 
-    month_ok = take(month_text)
-    # months are few: parse the distinct values once
-    month_values = pd.to_datetime(pd.Series(month_ok.unique()).astype(object) + "-01", format="%Y-%m-%d")
-    month = month_ok.map(dict(zip(month_ok.unique(), month_values, strict=True))).astype("datetime64[us]")
-    outcome = take(col("Last outcome category"))
-    inc = pd.DataFrame(
-        {
-            "incident_id": take(col("Crime ID").str.strip()),
-            "source": POLICE_SOURCE,
-            "month": month,
-            "occurred_at": pd.Series(pd.NaT, index=month.index, dtype="datetime64[us]"),
-            "category": take(category),
-            "outcome": outcome.where(outcome != "", None),
-            "location_name": take(col("Location")),
-            "lsoa_code_reported": take(col("LSOA code")),
-            "lon": np.where(missing[okx], np.nan, lon[okx]),
-            "lat": np.where(missing[okx], np.nan, lat[okx]),
-            "flags": np.where(missing[okx], "no_location", np.where(swapped[okx], "coords_swapped", "")),
-            "file": file,
-            "line": lines[okx],
-        }
-    )
-    no_id = (inc["incident_id"] == "").to_numpy()
+    k = len(okx)
+    month_k = keep(month)
+    lon_k = np.where(missing[okx], np.nan, lon[okx])
+    lat_k = np.where(missing[okx], np.nan, lat[okx])
+    flags = np.full(k, "", dtype=object)
+    flags[swapped[okx]] = "coords_swapped"
+    flags[missing[okx]] = "no_location"
+    outcome = keep(col("Last outcome category"))
+    ids = keep(pc.utf8_trim_whitespace(col("Crime ID")))
+    no_id = _np(pc.equal(ids, ""))
     if no_id.any():
-        sub = inc.loc[no_id]
-        ids = deterministic_ids(
-            sub.assign(
-                lon6=sub["lon"].round(6),
-                lat6=sub["lat"].round(6),
-                reported=take(col("Reported by")).to_numpy()[no_id],
-            ),
-            ["month", "reported", "lon6", "lat6", "location_name", "category", "lsoa_code_reported"],
-            prefix="pu-",
+        w = np.flatnonzero(no_id)
+        wa = pa.array(w)
+
+        def text(values: pa.ChunkedArray) -> pd.Series:
+            return pd.Series(_np(values.take(wa)), dtype="string[pyarrow]")
+
+        frame = pd.DataFrame(
+            {
+                "month": pd.to_datetime(text(month_k).astype(object) + "-01").astype("datetime64[us]"),
+                "reported": text(keep(col("Reported by"))),
+                "lon6": np.round(lon_k[w], 6),
+                "lat6": np.round(lat_k[w], 6),
+                "location_name": text(keep(col("Location"))),
+                "category": text(keep(category)),
+                "lsoa_code_reported": text(keep(col("LSOA code"))),
+            }
         )
-        inc["incident_id"] = inc["incident_id"].astype(object)
-        inc.loc[no_id, "incident_id"] = ids.to_numpy()
+        made = deterministic_ids(frame, list(frame.columns), prefix="pu-")
+        all_ids = _np(ids).astype(object)
+        all_ids[w] = made.to_numpy()
+        ids = pa.array(all_ids, type=pa.string())
+    inc = pa.table(
+        {
+            "incident_id": ids,
+            "source": _constant(POLICE_SOURCE, k),
+            "month": pc.strptime(
+                pc.binary_join_element_wise(month_k, "-01", ""), format="%Y-%m-%d", unit="us"
+            ),
+            "occurred_at": pa.nulls(k, pa.timestamp("us")),
+            "category": keep(category),
+            "outcome": pc.if_else(pc.equal(outcome, ""), null, outcome),
+            "location_name": keep(col("Location")),
+            "lsoa_code_reported": keep(col("LSOA code")),
+            "lon": lon_k,
+            "lat": lat_k,
+            "flags": pa.array(flags, type=pa.string()),
+            "file": _constant(file, k),
+            "line": parsed.lines[okx],
+        },
+        schema=INCIDENT_SCHEMA,
+    )
     return Batch(incidents=inc, rejected=rejected), warnings
 
 
@@ -746,7 +920,6 @@ def parse_outcomes(parsed: ParsedCSV, *, file: str) -> tuple[Batch, list[str]]:
         kind="police.uk outcomes",
     )
     df = parsed.table
-    raw = np.asarray(parsed.raw, dtype=object)
     lines = parsed.lines
     reason = np.full(len(df), "", dtype=object)
     month_text = df[cols["Month"]].str.strip()
@@ -763,7 +936,7 @@ def parse_outcomes(parsed: ParsedCSV, *, file: str) -> tuple[Batch, list[str]]:
             "month": pd.to_datetime(month_text[ok].astype(object) + "-01").to_numpy(),
             "file": file,
             "line": lines[ok],
-            "raw": raw[lines[ok] - 1],
+            "raw": parsed.raw_lines(lines[ok]),
         }
     )
     empty = pd.DataFrame(columns=["incident_id"])
@@ -886,6 +1059,11 @@ class _Parsed:
 
     report: FileReport
     batch: Batch
+    files: dict[str, ParsedCSV] = field(default_factory=dict)  # to read back the text of any line
+
+    def raw_lines(self, file: str, lines: np.ndarray) -> np.ndarray:
+        """The text of lines of one of this input's files."""
+        return self.files[file].raw_lines(lines)
 
 
 def parse_input(
@@ -906,6 +1084,7 @@ def parse_input(
     """
     report = FileReport(file=name, sha256=sha, source=source or POLICE_SOURCE, warnings=list(warnings or []))
     batches: list[Batch] = []
+    files_read: dict[str, ParsedCSV] = {}
     kinds = set()
     for f in files:
         parsed = read_csv_text(f.data, file=f.name)
@@ -915,7 +1094,7 @@ def parse_input(
             report.warnings.append(f"{f.name}: not UTF-8; read as Windows-1252 (cp1252)")
         if parsed.blank_lines:
             report.warnings.append(f"{f.name}: {parsed.blank_lines} blank line(s) skipped")
-        report.rows_read += len(parsed.table) + len(parsed.bad)
+        report.rows_read += parsed.arrow.num_rows + len(parsed.bad)
         if mapping is not None:
             kind = "partner"
             batch, w = parse_partner(parsed, file=f.name, mapping=mapping, source=source or "partner")
@@ -942,9 +1121,9 @@ def parse_input(
                 )
             batch, w = (parse_street if kind == "street" else parse_outcomes)(parsed, file=f.name)
         kinds.add(kind)
-        if len(batch.incidents):
-            raw = np.asarray(parsed.raw, dtype=object)
-            batch.incidents["raw"] = raw[batch.incidents["line"].to_numpy() - 1]
+        files_read[f.name] = parsed
+        if isinstance(batch.incidents, pd.DataFrame) and len(batch.incidents):
+            batch.incidents = _to_arrow(batch.incidents)
         report.warnings.extend(w)
         batches.append(batch)
     if len(kinds) > 1:
@@ -954,13 +1133,13 @@ def parse_input(
     report.kind = kinds.pop()
     incs = [b.incidents for b in batches if len(b.incidents)]
     merged = Batch(
-        incidents=pd.concat(incs, ignore_index=True) if incs else pd.DataFrame(columns=["incident_id"]),
+        incidents=pa.concat_tables(incs) if incs else INCIDENT_SCHEMA.empty_table(),
         rejected=pd.concat([b.rejected for b in batches], ignore_index=True),
         outcomes=(
             pd.concat([b.outcomes for b in batches], ignore_index=True) if report.kind == "outcomes" else None
         ),
     )
-    return _Parsed(report=report, batch=merged)
+    return _Parsed(report=report, batch=merged, files=files_read)
 
 
 def _write(
@@ -974,62 +1153,55 @@ def _write(
     with store.transaction() as con:
         first_id = con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests").fetchall()[0][0]
         for k, item in enumerate(items):
-            item.batch.incidents["input_no"] = k
             item.batch.rejected["input_no"] = k
             if item.batch.outcomes is not None:
                 item.batch.outcomes["input_no"] = k
-        incs = [it.batch.incidents for it in items if len(it.batch.incidents)]
+        incs = [
+            it.batch.incidents.append_column(
+                "input_no", pa.array(np.full(len(it.batch.incidents), k, np.int64))
+            )
+            for k, it in enumerate(items)
+            if len(it.batch.incidents)
+        ]
         rejected = [it.batch.rejected for it in items]
         dup_frames: list[pd.DataFrame] = []
         if incs:
-            cols = [
-                "incident_id",
-                "source",
-                "month",
-                "occurred_at",
-                "category",
-                "outcome",
-                "location_name",
-                "lsoa_code_reported",
-                "lon",
-                "lat",
-                "flags",
-                "file",
-                "line",
-                "raw",
-                "input_no",
-            ]
-            tables = [pa.Table.from_pandas(_typed(i[cols]), preserve_index=False) for i in incs]
-            con.register("batch_in", pa.concat_tables(tables, promote_options="permissive"))
-            # rank rows of each incident id: the first month (then load order) is kept
+            con.register("batch_in", pa.concat_tables(incs))
             con.execute(
-                "CREATE OR REPLACE TEMP TABLE b AS SELECT *, row_number() OVER (PARTITION BY incident_id "
-                "ORDER BY month, input_no, file, line) AS rn FROM batch_in"
+                "CREATE OR REPLACE TEMP TABLE b AS SELECT * EXCLUDE (source, file), CAST(source AS VARCHAR) AS "
+                "source, CAST(file AS VARCHAR) AS file, CAST(month AS DATE) AS outcome_month FROM batch_in"
             )
             con.unregister("batch_in")
-            # duplicates within this load, and the latest outcome of each repeated id
+            # ids repeated within this load: the first month (then load order) is kept, the others are
+            # duplicates, and the kept row takes the outcome of the latest month
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE rk AS SELECT incident_id, input_no, file, line, month, outcome, "
+                "row_number() OVER (PARTITION BY incident_id ORDER BY month, input_no, file, line) AS rn "
+                "FROM b WHERE incident_id IN (SELECT incident_id FROM b GROUP BY 1 HAVING count(*) > 1)"
+            )
             dups = con.execute(
-                "SELECT d.input_no, d.file, d.line, d.raw, d.incident_id, "
+                "SELECT d.input_no, d.file, d.line, d.incident_id, "
                 "'Crime ID already seen at ' || f.file || ' line ' || f.line || ' (' || strftime(f.month, '%Y-%m') "
-                "|| '); the first month is kept' AS reason FROM b d JOIN b f ON f.incident_id = d.incident_id "
+                "|| '); the first month is kept' AS reason FROM rk d JOIN rk f ON f.incident_id = d.incident_id "
                 "AND f.rn = 1 WHERE d.rn > 1"
             ).df()
             if len(dups):
                 dup_frames.append(dups)
-            con.execute("ALTER TABLE b ADD COLUMN outcome_month DATE")
-            con.execute("UPDATE b SET outcome_month = CAST(month AS DATE)")
-            if len(dups):
+                con.execute(
+                    "DELETE FROM b USING rk WHERE rk.rn > 1 AND b.incident_id = rk.incident_id AND "
+                    "b.input_no = rk.input_no AND b.file = rk.file AND b.line = rk.line"
+                )
                 con.execute(
                     "UPDATE b SET outcome = u.outcome, outcome_month = CAST(u.month AS DATE) FROM (SELECT "
-                    "incident_id, arg_max(outcome, month) AS outcome, max(month) AS month FROM b GROUP BY "
-                    "incident_id HAVING count(*) > 1) u WHERE b.incident_id = u.incident_id AND b.rn = 1"
+                    "incident_id, arg_max(outcome, month) AS outcome, max(month) AS month FROM rk GROUP BY "
+                    "incident_id) u WHERE b.incident_id = u.incident_id"
                 )
+            con.execute("DROP TABLE rk")
             # ids already in the store: duplicates; a later month may update the stored outcome
             existing = con.execute(
-                "SELECT c.incident_id, c.month AS new_month, c.outcome AS new_outcome, c.outcome_month AS "
-                "new_outcome_month, c.input_no, c.file, c.line, c.raw, i.month AS old_month, "
-                "i.outcome_month, g.file AS old_file, i.line AS old_line FROM b c JOIN incidents i "
-                "USING (incident_id) JOIN ingests g ON g.ingest_id = i.ingest_id WHERE c.rn = 1"
+                "SELECT c.incident_id, c.input_no, c.file, c.line, i.month AS old_month, "
+                "g.file AS old_file, i.line AS old_line FROM b c JOIN incidents i "
+                "USING (incident_id) JOIN ingests g ON g.ingest_id = i.ingest_id"
             ).df()
             if len(existing):
                 dup_frames.append(
@@ -1038,7 +1210,6 @@ def _write(
                             "input_no": existing["input_no"],
                             "file": existing["file"],
                             "line": existing["line"],
-                            "raw": existing["raw"],
                             "incident_id": existing["incident_id"],
                             "reason": [
                                 f"already in the store from {f} line {ln} ({pd.Timestamp(m):%Y-%m})"
@@ -1054,11 +1225,10 @@ def _write(
                 )
                 con.execute(
                     "UPDATE incidents SET outcome = c.outcome, outcome_month = c.outcome_month FROM b c "
-                    "WHERE c.rn = 1 AND incidents.incident_id = c.incident_id AND c.outcome IS NOT NULL "
+                    "WHERE incidents.incident_id = c.incident_id AND c.outcome IS NOT NULL "
                     "AND c.outcome_month > incidents.outcome_month"
                 )
                 con.execute("DELETE FROM b USING incidents i WHERE b.incident_id = i.incident_id")
-            con.execute("DELETE FROM b WHERE rn > 1")
             if fail_after is not None:
                 fail_after("dedupe")
             pts = con.execute(
@@ -1118,9 +1288,9 @@ def _write(
             item.report.outcomes_updated = item.report.accepted = int(is_known.sum())
         rej = pd.concat(rejected, ignore_index=True).assign(kind="rejected", incident_id=None)
         if dup_frames:
-            rej = pd.concat(
-                [rej, pd.concat(dup_frames, ignore_index=True).assign(kind="duplicate")], ignore_index=True
-            )
+            dup = pd.concat(dup_frames, ignore_index=True).assign(kind="duplicate")
+            dup["raw"] = _raw_text(items, dup)
+            rej = pd.concat([rej, dup], ignore_index=True)
         for k, item in enumerate(items):
             r = item.report
             mine = rej[rej["input_no"] == k]
@@ -1174,9 +1344,17 @@ def _write(
             )
 
 
-def _typed(df: pd.DataFrame) -> pd.DataFrame:
-    """Fix column types so every input's table has the same Arrow schema."""
-    out = df.copy()
+def _raw_text(items: list[_Parsed], rows: pd.DataFrame) -> np.ndarray:
+    """The text of rows given by (input_no, file, line), read back from their parsed files."""
+    raw = np.empty(len(rows), dtype=object)
+    for (k, file), idx in rows.groupby(["input_no", "file"]).indices.items():
+        raw[idx] = items[int(k)].raw_lines(str(file), rows["line"].to_numpy()[idx])
+    return raw
+
+
+def _to_arrow(df: pd.DataFrame) -> pa.Table:
+    """A frame of incidents (partner files) as an Arrow table with the common schema."""
+    out = pd.DataFrame(index=df.index)
     for c in (
         "incident_id",
         "source",
@@ -1186,16 +1364,15 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
         "lsoa_code_reported",
         "flags",
         "file",
-        "raw",
     ):
-        out[c] = out[c].astype("string[pyarrow]")
-    out["month"] = pd.to_datetime(out["month"]).astype("datetime64[us]")
-    out["occurred_at"] = pd.to_datetime(out["occurred_at"]).astype("datetime64[us]")
-    out["lon"] = out["lon"].astype("float64")
-    out["lat"] = out["lat"].astype("float64")
-    out["line"] = out["line"].astype("int64")
-    out["input_no"] = out["input_no"].astype("int64")
-    return out
+        out[c] = df[c].astype("string[pyarrow]")
+    for c in ("month", "occurred_at"):
+        out[c] = pd.to_datetime(df[c]).astype("datetime64[us]")
+    for c in ("lon", "lat"):
+        out[c] = df[c].astype("float64")
+    out["line"] = df["line"].astype("int64")
+    table = pa.Table.from_pandas(out[INCIDENT_SCHEMA.names], preserve_index=False)
+    return table.cast(INCIDENT_SCHEMA)
 
 
 def _sha(files: list[InputFile]) -> str:
