@@ -8,6 +8,12 @@ EPSG:27700 (British National Grid).
 A :class:`Geography` bundles the area layers used to assign incidents to places. The default
 is built from the shipped LSOAs; :func:`geography_from_lsoas` builds one for any area of
 England and Wales from a user's 2021 LSOA boundary file.
+
+Areas known only from the national lookups (another force's data, placed by its reported LSOA
+codes; see ``docs/areas.md``) join a geography through :meth:`Geography.with_reported_areas`
+with names and Census 2021 residents from the national files and an *approximate* outline
+(the buffered convex hull of the incident locations in each LSOA), marked in the ``outline``
+column. Only rows whose ``outline`` is :data:`OUTLINE_BOUNDARY` are used for point-in-polygon.
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from hotspots._errors import InputError
 
@@ -36,7 +44,16 @@ LOOKUP_LSOA11 = DATA / "lookup_lsoa11_lsoa21_ltla22.csv.gz"
 LOOKUP_CSP = DATA / "lookup_ltla24_csp24_pfa24.csv"
 LOOKUP_CED = DATA / "lookup_ward19_county_electoral_division19.csv.gz"
 
-AREA_COLUMNS = ["area_code", "area_name", "level", "district_code", "district_name", "population"]
+AREA_COLUMNS = ["area_code", "area_name", "level", "district_code", "district_name", "population", "outline"]
+
+#: ``outline`` of an area drawn from a boundary file (shipped ONS or a user's upload).
+OUTLINE_BOUNDARY = "boundary"
+#: Buffer (metres) around the incident locations of an area known only from the lookups.
+APPROX_BUFFER_M = 150.0
+#: ``outline`` of an area known only from the lookups: its shape is made from its incidents.
+OUTLINE_APPROXIMATE = f"approximate: convex hull of incident locations buffered by {APPROX_BUFFER_M:.0f} m"
+#: ``outline`` of a locality that mixes both kinds.
+OUTLINE_MIXED = "partly approximate"
 
 
 @lru_cache(maxsize=1)
@@ -62,6 +79,78 @@ def lsoa11_to_lsoa21() -> pd.DataFrame:
 def csp_lookup() -> pd.DataFrame:
     """District 2024 → community safety partnership → police force area."""
     return pd.read_csv(LOOKUP_CSP, dtype=str)
+
+
+@lru_cache(maxsize=1)
+def district_forces() -> pd.DataFrame:
+    """District 2024 → police force area, one row per district (index ``ltla24_code``).
+
+    Columns: ltla24_name, pfa24_code, pfa24_name. Police force areas are whole districts.
+    """
+    return (
+        csp_lookup()
+        .drop_duplicates("ltla24_code")
+        .set_index("ltla24_code")[["ltla24_name", "pfa24_code", "pfa24_name"]]
+    )
+
+
+def resolve_reported_lsoa(codes) -> pd.DataFrame:
+    """Resolve reported LSOA codes (2011 or 2021) to one 2021 LSOA each, or say why not.
+
+    Parameters
+    ----------
+    codes
+        LSOA codes as police.uk reports them (2011 codes before 2023, 2021 codes after).
+
+    Returns
+    -------
+    One row per distinct non-blank code (index ``code``) with ``lsoa21_code`` (None when it
+    cannot be resolved), ``vintage`` (``2021``, ``2011`` or None), ``change`` (the ONS change
+    code of a 2011 code: U, M, S or X), ``reason`` (None when resolved; else ``kind: detail``)
+    and ``district_code`` (2024; for an unresolved 2011 code, that of its first 2021 LSOA).
+
+    Notes
+    -----
+    A code that is a 2021 LSOA is taken as one: every 2011 code still in use in 2021 is an
+    unchanged LSOA (change code U), so the code alone tells the vintage. A 2011 code maps
+    through the ONS 2011 → 2021 lookup: unchanged (U) and merged (M) LSOAs have one 2021 LSOA;
+    a split (S) or an irregular change (X) does not say which 2021 LSOA the place is in.
+    """
+    uniq = pd.Index(pd.Series(codes, dtype=object).dropna().astype(str).str.strip().unique(), name="code")
+    uniq = uniq[uniq != ""]
+    out = pd.DataFrame(index=uniq, columns=["lsoa21_code", "vintage", "change", "reason"], dtype=object)
+    is21 = uniq.isin(population().index)
+    out.loc[is21, "lsoa21_code"] = uniq[is21]
+    out.loc[is21, "vintage"] = "2021"
+    look = lsoa11_to_lsoa21()
+    rest = uniq[~is21]
+    rows = look[look["lsoa11_code"].isin(rest)]
+    grouped = rows.groupby("lsoa11_code").agg(
+        n=("lsoa21_code", "nunique"), first=("lsoa21_code", "first"), change=("change_code", "first")
+    )
+    g = grouped.reindex(rest)
+    known = g["n"].notna().to_numpy()
+    out.loc[rest[known], "vintage"] = "2011"
+    out.loc[rest, "change"] = g["change"].to_numpy()
+    unique = known & (g["change"] != "X").to_numpy() & (g["n"] == 1).to_numpy()
+    out.loc[rest[unique], "lsoa21_code"] = g["first"].to_numpy()[unique]
+    n_children = g["n"].fillna(0).astype(int).astype(str).to_numpy()
+    reason = np.select(
+        [~known, (g["change"] == "X").to_numpy(), known & ~unique],
+        [
+            "not a 2011 or 2021 LSOA code: " + rest,
+            "2011 LSOA changed irregularly in 2021, ambiguous (ONS change X): " + rest,
+            "2011 LSOA split in 2021, ambiguous (ONS change S): " + rest + " → " + n_children + " 2021 LSOAs",
+        ],
+        default=None,
+    )
+    out.loc[rest, "reason"] = reason
+    # the district holds every 2021 LSOA a 2011 code went to, except after an X change
+    child = pd.Series(g["first"].to_numpy(), index=rest).where(known)
+    district = lsoa_ward_lookup().set_index("lsoa21_code")["ltla24_code"]
+    out["district_code"] = district.reindex(out["lsoa21_code"].fillna(child.reindex(out.index))).to_numpy()
+    out = out.astype(object).where(out.notna(), None)
+    return out
 
 
 def ward_to_ced() -> pd.DataFrame:
@@ -216,7 +305,9 @@ class Geography:
     ----------
     lsoas
         One row per 2021 LSOA: lsoa_code, lsoa_name, ward_code, ward_name, district_code,
-        district_name, population, geometry.
+        district_name, population, outline, geometry. ``outline`` is :data:`OUTLINE_BOUNDARY`
+        for areas from a boundary file (added when missing) and :data:`OUTLINE_APPROXIMATE` for
+        areas known only from the lookups (their geometry may be missing: no located incident).
     localities
         ward_code → locality; by default each ward's district name.
     name
@@ -228,18 +319,83 @@ class Geography:
     name: str = "Staffordshire and Stoke-on-Trent"
 
     def __post_init__(self) -> None:
+        if "outline" not in self.lsoas.columns:
+            self.lsoas = self.lsoas.assign(outline=OUTLINE_BOUNDARY)
         if self.localities is None or self.localities.empty:
             self.localities = default_localities(self.lsoas)
         self._cache: dict[str, gpd.GeoDataFrame] = {}
 
     @property
     def study_area(self) -> gpd.GeoSeries:
-        """The union of all LSOAs, one polygon (EPSG:27700)."""
+        """The union of all LSOAs (approximate outlines included), one polygon (EPSG:27700)."""
         if "_study" not in self._cache:
             self._cache["_study"] = gpd.GeoDataFrame(
                 geometry=[self.lsoas.geometry.union_all()], crs=self.lsoas.crs
             )
         return self._cache["_study"].geometry
+
+    @property
+    def boundary_lsoas(self) -> gpd.GeoDataFrame:
+        """The LSOAs with a real boundary (the only ones used for point-in-polygon)."""
+        if "_boundary" not in self._cache:
+            self._cache["_boundary"] = self.lsoas[self.lsoas["outline"] == OUTLINE_BOUNDARY]
+        return self._cache["_boundary"]
+
+    @property
+    def has_approximate(self) -> bool:
+        """True when some areas are known only from the lookups (approximate outlines)."""
+        return bool((self.lsoas["outline"] != OUTLINE_BOUNDARY).any())
+
+    def forces_reached(self) -> set[str]:
+        """Police force area codes (E23…) holding at least one LSOA with a real boundary."""
+        forces = district_forces()["pfa24_code"]
+        return set(forces.reindex(self.boundary_lsoas["district_code"].unique()).dropna())
+
+    def with_reported_areas(self, points: pd.DataFrame, *, buffer_m: float = APPROX_BUFFER_M) -> Geography:
+        """Add the areas of police force areas known only from reported LSOA codes.
+
+        Parameters
+        ----------
+        points
+            Locations placed by their reported LSOA code: ``lsoa_code`` (2021) and ``x``, ``y``
+            (EPSG:27700).
+        buffer_m
+            Buffer around each LSOA's convex hull of locations, in metres.
+
+        Returns
+        -------
+        A new geography holding, besides this one's LSOAs, every 2021 LSOA of each police
+        force area that ``points`` fall in and that this geography's boundaries do not reach,
+        with names, wards, districts and Census 2021 residents from the national files and the
+        outline :data:`OUTLINE_APPROXIMATE` (None for an LSOA with no location). Whole force
+        areas are added so that ward and district residents are complete. This geography is
+        returned unchanged when there is nothing to add.
+        """
+        if points is None or points.empty:
+            return self
+        look = lsoa_ward_lookup().set_index("lsoa21_code")
+        forces = district_forces()["pfa24_code"]
+        district = look["ltla24_code"].reindex(points["lsoa_code"].astype(str)).dropna()
+        wanted = set(forces.reindex(district.unique()).dropna()) - self.forces_reached()
+        if not wanted:
+            return self
+        districts = forces.index[forces.isin(wanted)]
+        extra = approximate_lsoas(points, districts=districts, buffer_m=buffer_m)
+        extra = extra[~extra["lsoa_code"].isin(self.lsoas["lsoa_code"])]
+        if extra.empty:
+            return self
+        lsoas = gpd.GeoDataFrame(
+            pd.concat([self.lsoas, extra.to_crs(self.lsoas.crs)], ignore_index=True),
+            geometry="geometry",
+            crs=self.lsoas.crs,
+        )
+        names = district_forces().drop_duplicates("pfa24_code").set_index("pfa24_code")["pfa24_name"]
+        added = ", ".join(sorted(names.reindex(sorted(wanted)).astype(str)))
+        return Geography(
+            lsoas=lsoas,
+            localities=self.localities,
+            name=f"{self.name} + {added} (approximate outlines)",
+        )
 
     def ward_localities(self) -> pd.Series:
         """Locality name for each ward code (wards missing from the CSV fall back to district)."""
@@ -269,6 +425,10 @@ class Geography:
         }[level]
         groups = lsoas.groupby(key, sort=True)
         first = groups[list(dict.fromkeys([name, "district_code", "district_name"]))].first()
+        approx = (lsoas["outline"] != OUTLINE_BOUNDARY).groupby(lsoas[key]).mean().reindex(first.index)
+        outline = np.where(
+            approx == 0, OUTLINE_BOUNDARY, np.where(approx == 1, OUTLINE_APPROXIMATE, OUTLINE_MIXED)
+        )
         if level == "locality":
             # a locality may span districts: name the districts it touches
             first["district_code"] = groups["district_code"].agg(lambda s: ";".join(sorted(set(s))))
@@ -285,6 +445,7 @@ class Geography:
                 "district_code": first["district_code"].to_numpy(),
                 "district_name": first["district_name"].to_numpy(),
                 "population": groups["population"].sum().reindex(first.index).astype("int64").to_numpy(),
+                "outline": outline,
             },
             geometry=geometry,
             crs=BNG,
@@ -298,6 +459,59 @@ def default_localities(lsoas: pd.DataFrame) -> pd.DataFrame:
     wards = lsoas.drop_duplicates("ward_code")
     return pd.DataFrame(
         {"ward_code": wards["ward_code"].to_numpy(), "locality": wards["district_name"].to_numpy()}
+    )
+
+
+def approximate_lsoas(
+    points: pd.DataFrame, *, districts, buffer_m: float = APPROX_BUFFER_M
+) -> gpd.GeoDataFrame:
+    """Every 2021 LSOA of ``districts`` with an outline made from the points that lie in it.
+
+    Parameters
+    ----------
+    points
+        ``lsoa_code`` (2021), ``x``, ``y`` (EPSG:27700) of located incidents or locations.
+    districts
+        District 2024 codes whose LSOAs to return (all of them, with or without points).
+    buffer_m
+        Buffer around the convex hull of each LSOA's points, in metres (a lone point becomes a
+        circle of this radius).
+
+    Returns
+    -------
+    The LSOA layer columns of :class:`Geography` with ``outline`` :data:`OUTLINE_APPROXIMATE`;
+    ``geometry`` is None for an LSOA with no point.
+
+    Raises
+    ------
+    InputError
+        If ``buffer_m`` is not a positive number.
+    """
+    if not (isinstance(buffer_m, (int, float)) and buffer_m > 0):
+        raise InputError(f"`buffer_m` must be a positive number of metres; got {buffer_m!r}")
+    look = lsoa_ward_lookup()
+    look = look[look["ltla24_code"].isin(list(districts))].sort_values("lsoa21_code")
+    pts = points[points["lsoa_code"].isin(look["lsoa21_code"])]
+    codes, idx = np.unique(pts["lsoa_code"].astype(str).to_numpy(), return_inverse=True)
+    geoms = pd.Series([None] * len(look), index=look["lsoa21_code"].to_numpy(), dtype=object)
+    if len(codes):
+        xy = np.column_stack([pts["x"].to_numpy(float), pts["y"].to_numpy(float)])
+        hulls = shapely.convex_hull(shapely.multipoints(xy, indices=idx))
+        geoms[codes] = shapely.buffer(hulls, buffer_m)
+    pop = population().reindex(look["lsoa21_code"]).fillna(0).astype("int64")
+    return gpd.GeoDataFrame(
+        {
+            "lsoa_code": look["lsoa21_code"].to_numpy(),
+            "lsoa_name": look["lsoa21_name"].to_numpy(),
+            "ward_code": look["ward24_code"].to_numpy(),
+            "ward_name": look["ward24_name"].to_numpy(),
+            "district_code": look["ltla24_code"].to_numpy(),
+            "district_name": look["ltla24_name"].to_numpy(),
+            "population": pop.to_numpy(),
+            "outline": OUTLINE_APPROXIMATE,
+        },
+        geometry=gpd.GeoSeries(geoms.to_numpy(), crs=BNG).to_numpy(),
+        crs=BNG,
     )
 
 
@@ -321,6 +535,7 @@ def _lsoas_from_frame(gdf: gpd.GeoDataFrame, code_col: str) -> gpd.GeoDataFrame:
             "district_code": lk["ltla24_code"].to_numpy(),
             "district_name": lk["ltla24_name"].to_numpy(),
             "population": pop.to_numpy(),
+            "outline": OUTLINE_BOUNDARY,
         },
         geometry=gdf.geometry.to_numpy(),
         crs=gdf.crs,
@@ -387,7 +602,11 @@ def districts() -> gpd.GeoDataFrame:
 
 
 def geography_to_bytes(geo: Geography) -> bytes:
-    """Serialise the LSOA layer as GeoPackage bytes (for storing a user's geography)."""
+    """Serialise the LSOA layer as GeoPackage bytes (for storing a user's geography).
+
+    Only LSOAs with a real boundary are written: areas known from the lookups are rebuilt
+    from the store's locations.
+    """
     buf = io.BytesIO()
-    geo.lsoas.to_file(buf, driver="GPKG", engine="pyogrio")
+    geo.boundary_lsoas.to_file(buf, driver="GPKG", engine="pyogrio")
     return buf.getvalue()

@@ -7,7 +7,10 @@ incidents
     on the location.
 locations
     One row per unique map point (police.uk snaps incidents to a fixed set of anonymised
-    points): lon, lat, x, y (EPSG:27700) and the areas assigned by point-in-polygon at load.
+    points): lon, lat, x, y (EPSG:27700), the areas assigned at load, ``assigned_by``
+    (``polygon``: point-in-polygon; ``reported_lsoa``: outside the boundaries, placed from the
+    incidents' reported LSOA code; NULL: in no area) and ``assign_note`` (the code used, or why
+    none was). See :mod:`hotspots.assign` and ``docs/areas.md``.
 rejected
     Every input row that did not become an incident: file, line, raw text, reason, and
     ``kind`` ``rejected`` (bad row) or ``duplicate`` (an incident already held).
@@ -66,7 +69,9 @@ CREATE TABLE IF NOT EXISTS locations (
     y DOUBLE NOT NULL,
     lsoa_code VARCHAR,
     ward_code VARCHAR,
-    district_code VARCHAR
+    district_code VARCHAR,
+    assigned_by VARCHAR,
+    assign_note VARCHAR
 );
 CREATE TABLE IF NOT EXISTS rejected (
     ingest_id INTEGER NOT NULL,
@@ -158,11 +163,41 @@ class Store:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.Error as exc:
             raise InputError(f"cannot open the store {self.path}: {exc}") from exc
-        if not read_only:
-            self.con.execute(SCHEMA)
         self._lock = threading.RLock()
         self._frame: tuple[int, pd.DataFrame] | None = None
         self._geo: tuple[int, boundaries.Geography] | None = None
+        if not read_only:
+            self.con.execute(SCHEMA)
+            self._migrate()
+        self._assigned_by = self._has_column("locations", "assigned_by")
+
+    def _has_column(self, table: str, column: str) -> bool:
+        n = self.con.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE database_name <> 'temp' AND table_name = ? AND column_name = ?",
+            [table, column],
+        ).fetchall()[0][0]
+        return bool(n)
+
+    def _migrate(self) -> None:
+        """Bring a store written by an older version up to the current schema (one transaction).
+
+        Stores from before ``locations.assigned_by``: the columns are added, located points
+        are marked ``polygon`` and the others are placed from their reported LSOA codes.
+        """
+        if self._has_column("locations", "assigned_by"):
+            return
+        from hotspots.assign import assign_from_reported
+
+        geo = self.geography()
+        with self.transaction() as con:
+            con.execute("ALTER TABLE locations ADD COLUMN assigned_by VARCHAR")
+            con.execute("ALTER TABLE locations ADD COLUMN assign_note VARCHAR")
+            con.execute("UPDATE locations SET assigned_by = 'polygon' WHERE lsoa_code IS NOT NULL")
+            n = assign_from_reported(con, geo)
+        self._geo = None
+        log.info(
+            "store %s: added locations.assigned_by; %d locations placed by reported LSOA code", self.path, n
+        )
 
     def close(self) -> None:
         """Close the connection."""
@@ -234,7 +269,13 @@ class Store:
 
     # ------------------------------------------------------------------ geography
     def geography(self) -> boundaries.Geography:
-        """The geography incidents are assigned to, with the store's localities."""
+        """The geography incidents are assigned to, with the store's localities.
+
+        The boundaries (shipped, or a user's) plus the areas of police force areas known only
+        from reported LSOA codes (locations ``assigned_by = 'reported_lsoa'``), with names and
+        residents from the national lookups and approximate outlines (see
+        :meth:`boundaries.Geography.with_reported_areas`). Cached per store version.
+        """
         version = self.version()
         if self._geo is not None and self._geo[0] == version:
             return self._geo[1]
@@ -248,6 +289,9 @@ class Store:
             geo = boundaries.Geography(lsoas=lsoas, name=str(row["name"].iloc[0]))
         else:
             geo = boundaries.default_geography()
+        if getattr(self, "_assigned_by", False):
+            pts = self.sql("SELECT lsoa_code, x, y FROM locations WHERE assigned_by = 'reported_lsoa'")
+            geo = geo.with_reported_areas(pts)
         loc = self.sql("SELECT ward_code, locality FROM localities")
         if len(loc):
             geo = boundaries.Geography(lsoas=geo.lsoas, localities=loc, name=geo.name)
@@ -323,6 +367,27 @@ class Store:
         with self._lock:
             self._frame = (version, df)
         return df
+
+    def assignment_summary(self) -> pd.DataFrame:
+        """How locations were assigned to areas, with their incidents.
+
+        Returns
+        -------
+        One row per way (``polygon``, ``reported_lsoa``, and for locations in no area the kind
+        of reason, e.g. ``unassigned: no reported LSOA code``), with columns ``assigned_by``,
+        ``locations`` and ``incidents``.
+        """
+        if not self._assigned_by:
+            return self.sql(
+                "SELECT CASE WHEN l.lsoa_code IS NULL THEN 'unassigned' ELSE 'polygon' END AS assigned_by, "
+                "count(DISTINCT l.location_id) AS locations, count(*) AS incidents FROM incidents i "
+                "JOIN locations l USING (location_id) GROUP BY 1 ORDER BY 3 DESC"
+            )
+        return self.sql(
+            "SELECT coalesce(l.assigned_by, 'unassigned: ' || coalesce(split_part(l.assign_note, ':', 1), "
+            "'not yet checked')) AS assigned_by, count(DISTINCT l.location_id) AS locations, "
+            "count(*) AS incidents FROM incidents i JOIN locations l USING (location_id) GROUP BY 1 ORDER BY 3 DESC"
+        )
 
     def locations(self) -> pd.DataFrame:
         """The unique locations with their assigned areas."""
