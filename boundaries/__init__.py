@@ -495,8 +495,9 @@ def approximate_lsoas(
     codes, idx = np.unique(pts["lsoa_code"].astype(str).to_numpy(), return_inverse=True)
     geoms = pd.Series([None] * len(look), index=look["lsoa21_code"].to_numpy(), dtype=object)
     if len(codes):
-        xy = np.column_stack([pts["x"].to_numpy(float), pts["y"].to_numpy(float)])
-        hulls = shapely.convex_hull(shapely.multipoints(xy, indices=idx))
+        order = np.argsort(idx, kind="stable")
+        xy = np.column_stack([pts["x"].to_numpy(float), pts["y"].to_numpy(float)])[order]
+        hulls = shapely.convex_hull(shapely.multipoints(shapely.points(xy), indices=idx[order]))
         geoms[codes] = shapely.buffer(hulls, buffer_m)
     pop = population().reindex(look["lsoa21_code"]).fillna(0).astype("int64")
     return gpd.GeoDataFrame(

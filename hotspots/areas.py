@@ -1,8 +1,10 @@
 """Counts, rates and shares by area: the tables partnership strategies are written from.
 
 Rates are per 1,000 usual residents (Census 2021, summed from 2021 LSOAs to each level).
-Incidents with no location or outside the study area cannot be placed in an area; they are
-left out of area tables and the number left out is reported.
+Incidents with no location or in no area (``outside_area``) are left out of area tables and the
+number left out is reported. Areas of another force's data, placed from the reported LSOA code
+outside the boundaries (see ``docs/areas.md``), are listed with their Census residents; their
+``outline`` column says their shape is approximate.
 """
 
 from __future__ import annotations
@@ -29,7 +31,17 @@ AREA_TABLE_COLUMNS = [
     "share_of_incidents",
     "share_of_population",
     "rank",
+    "outline",
 ]
+
+#: Written into area tables' ``attrs["note"]`` (and exports) when some areas are known only
+#: from the lookups.
+APPROXIMATE_NOTE = (
+    "Some areas lie outside the boundary files: their incidents are placed by the LSOA code "
+    "police.uk reports (2011 codes mapped to 2021), their wards, districts and residents come "
+    "from the ONS lookups and Census 2021, and their outlines are approximate (see the outline "
+    "column)."
+)
 
 
 class CodedIncidents:
@@ -131,7 +143,9 @@ def area_table(
     -----
     ``share_of_incidents`` is the area's share of the incidents placed in the study area;
     ``share_of_population`` its share of the study area's residents. An area with no residents
-    has ``rate_per_1000`` NaN (not infinity).
+    has ``rate_per_1000`` NaN (not infinity). ``outline`` is ``boundary`` for areas from a
+    boundary file, else approximate (areas placed from reported LSOA codes, another force's
+    data): then ``attrs['note']`` is :data:`APPROXIMATE_NOTE`, else ``""``.
     """
     filt = filt or Filter()
     level = level or filt.level
@@ -156,6 +170,7 @@ def area_table(
         table = table[table["area_code"].isin(filt.areas)]
     table = table.sort_values(["rank", "area_code"], ignore_index=True)[AREA_TABLE_COLUMNS]
     table.attrs["unplaced"] = len(sub) - placed
+    table.attrs["note"] = APPROXIMATE_NOTE if (table["outline"] != "boundary").any() else ""
     table.attrs["filter"] = filt.to_dict()
     if with_geometry:
         geom = areas.set_index("area_code").geometry.reindex(table["area_code"]).to_numpy()
