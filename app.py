@@ -1,40 +1,78 @@
 """The dashboard frame: page config, navigation, the shared sidebar filters.
 
 Run with ``make run`` (loads the sample on first run) or ``streamlit run app.py``.
+
+``streamlit run app.py`` finds the ``st.App`` below and serves this same file as the
+Streamlit script. The app's start-up hook warms the heavy caches
+(:func:`dashboard.warm.warm_up`) before the first request is answered, so the first visitor
+does not wait for them. Each visit runs the file as a script (``__name__ == "__main__"``),
+which draws the frame with :func:`main`.
 """
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import streamlit as st
 
-from dashboard import data, state
 
-st.set_page_config(
-    page_title="Crime and ASB hotspots",
-    page_icon=":material/map:",
-    layout="wide",
-    initial_sidebar_state="expanded",
-)
+def main() -> None:
+    """Page config, navigation, the shared sidebar filters, then the chosen page."""
+    from dashboard import data, state
 
-PAGES = [
-    st.Page("pages/map_page.py", title="Map", icon=":material/map:", url_path="map", default=True),
-    st.Page(
-        "pages/hotspots_page.py",
-        title="Hotspots",
-        icon=":material/local_fire_department:",
-        url_path="hotspots",
-    ),
-    st.Page(
-        "pages/trends_page.py", title="Trends & seasonality", icon=":material/show_chart:", url_path="trends"
-    ),
-    st.Page(
-        "pages/profile_page.py", title="Ward profile", icon=":material/person_pin_circle:", url_path="profile"
-    ),
-    st.Page("pages/data_page.py", title="Data", icon=":material/upload_file:", url_path="data"),
-]
+    st.set_page_config(
+        page_title="Crime and ASB hotspots",
+        page_icon=":material/map:",
+        layout="wide",
+        initial_sidebar_state="expanded",
+    )
+    pages = [
+        st.Page("pages/map_page.py", title="Map", icon=":material/map:", url_path="map", default=True),
+        st.Page(
+            "pages/hotspots_page.py",
+            title="Hotspots",
+            icon=":material/local_fire_department:",
+            url_path="hotspots",
+        ),
+        st.Page(
+            "pages/trends_page.py",
+            title="Trends & seasonality",
+            icon=":material/show_chart:",
+            url_path="trends",
+        ),
+        st.Page(
+            "pages/profile_page.py",
+            title="Ward profile",
+            icon=":material/person_pin_circle:",
+            url_path="profile",
+        ),
+        st.Page("pages/data_page.py", title="Data", icon=":material/upload_file:", url_path="data"),
+    ]
+    page = st.navigation(pages)
+    if data.store().is_empty() and page.url_path != "data":
+        st.info("The store holds no data yet: load police.uk files on the **Data** page (or run `make run`).")
+        st.page_link(pages[-1], label="Go to the Data page", icon=":material/upload_file:")
+        st.stop()
+    st.session_state["filter"] = state.sidebar_filters()
+    page.run()
 
-page = st.navigation(PAGES)
-if data.store().is_empty() and page.url_path != "data":
-    st.info("The store holds no data yet: load police.uk files on the **Data** page (or run `make run`).")
-    st.page_link(PAGES[-1], label="Go to the Data page", icon=":material/upload_file:")
-    st.stop()
-st.session_state["filter"] = state.sidebar_filters()
-page.run()
+
+def _warm_up() -> None:
+    started = time.perf_counter()
+    from dashboard import warm  # the analysis stack: pandas, GeoPandas, scikit-learn, DuckDB…
+
+    warm.warm_up(started=started)
+
+
+@asynccontextmanager
+async def warm_caches(_app: object) -> AsyncIterator[None]:
+    """Server start-up: warm the caches in a worker thread; requests are answered once it is done."""
+    await asyncio.to_thread(_warm_up)
+    yield
+
+
+if __name__ == "__main__":
+    main()
+else:
+    app = st.App(__file__, lifespan=warm_caches)

@@ -100,7 +100,7 @@ def test_hotspots_list_follows_filter_and_method(app_store):
 
 
 def test_hotspot_parameters_are_editable(app_store):
-    at = open_page("pages/hotspots_page.py")
+    at = open_page("pages/hotspots_page.py", {"method": "kde"})
     at.number_input(key="hp_kde_cell_size").set_value(500.0).run()
     assert not at.exception, at.exception
     assert at.query_params["hp_kde_cell_size"] in ("500.0", ["500.0"])
@@ -146,3 +146,11 @@ def test_url_query_sets_the_filter(app_store):
 def test_bad_url_query_falls_back_to_everything(app_store):
     at = open_page("pages/map_page.py", {"month_from": "June", "level": "galaxy"})
     assert numbers(at)["Incidents"] == "102,451"
+
+
+def test_warm_up_runs_every_page_step(app_store):
+    from dashboard import warm
+
+    timings = warm.warm_up()
+    assert {"incidents", "Map", "Hotspots", "Trends & seasonality", "Ward profile"} <= set(timings)
+    assert timings["Map"] < 30

@@ -204,7 +204,7 @@ def test_filter_change_updates_map_and_table_and_url_reproduces_it(app, browser)
 def test_hotspot_downloads_open(app, browser, tmp_path):
     url, _ = app
     page = new_page(browser)
-    page.goto(f"{url}/hotspots")
+    page.goto(f"{url}/hotspots?method=kde")
     page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60000)
     wait_idle(page, 60)
     files = {}
