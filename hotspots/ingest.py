@@ -387,7 +387,27 @@ def _norm(name: str) -> str:
     return re.sub(r"[\s_\-]+", " ", name.strip().lower())
 
 
-_OTHER_BREAKS = re.compile(rb"\r(?!\n)|[\x0b\x0c\x1c-\x1e]|\xc2\x85|\xe2\x80[\xa8\xa9]")
+# line breaks that str.splitlines honours besides "\n" and "\r\n" (as UTF-8 bytes), found by
+# a byte they must contain (a fast memchr) before the exact sequence is looked for
+_OTHER_BREAKS = (
+    (b"\x0b", b"\x0b"),
+    (b"\x0c", b"\x0c"),
+    (b"\x1c", b"\x1c"),
+    (b"\x1d", b"\x1d"),
+    (b"\x1e", b"\x1e"),
+    (b"\x85", b"\xc2\x85"),
+    (b"\xa8", b"\xe2\x80\xa8"),
+    (b"\xa9", b"\xe2\x80\xa9"),
+)
+
+
+def _has_other_breaks(buf: bytes) -> bool:
+    r"""True when ``buf`` has line breaks other than "\n" and "\r\n" (old Mac "\r", form feeds…)."""
+    if b"\r" in buf and buf.count(b"\r") != buf.count(b"\r\n"):
+        return True
+    return any(probe in buf and seq in buf for probe, seq in _OTHER_BREAKS)
+
+
 _SPACE_BYTES = np.zeros(256, dtype=bool)
 _SPACE_BYTES[[9, 10, 11, 12, 13, 32]] = True
 
@@ -472,7 +492,7 @@ def read_csv_text(data: bytes, *, file: str) -> ParsedCSV:
     else:
         buf = text.encode("utf-8")
     raw_list: list[str] | None = None
-    if _OTHER_BREAKS.search(buf):
+    if _has_other_breaks(buf):
         # line breaks other than "\n" / "\r\n" (old Mac "\r", form feeds…): split as Python does
         raw_list = text.splitlines()
         buf = "\n".join(raw_list).encode("utf-8")
@@ -739,18 +759,37 @@ def _coordinates(
     return lon, lat, missing, reason, swapped
 
 
-def deterministic_ids(frame: pd.DataFrame, columns: list[str], *, prefix: str) -> pd.Series:
+def deterministic_ids(frame: pd.DataFrame, columns: list[str], *, prefix: str) -> pa.Array:
     """Ids for rows without one: a hash of their content and their order among identical rows.
 
     The same rows in the same order always give the same ids, so loading a second copy of
-    a month adds nothing.
+    a month adds nothing. The id is the 64-bit pandas hash (``hash_pandas_object``) of the
+    text ``"col1|col2|…#k"`` (each value as ``str``, missing as ""; k counts earlier identical
+    rows), written as 16 hex digits after ``prefix``. Values are turned into text once per
+    distinct value, and the key is joined in Arrow.
     """
-    key = frame[columns[0]].astype(str).fillna("")
-    for c in columns[1:]:
-        key = key + "|" + frame[c].astype(str).fillna("")
-    occurrence = key.groupby(key, sort=False).cumcount().astype(str)
-    h = pd.util.hash_pandas_object(key + "#" + occurrence, index=False).to_numpy(dtype=np.uint64)
-    return pd.Series([f"{prefix}{v:016x}" for v in h.tolist()], index=frame.index, dtype=object)
+    parts = []
+    for c in columns:
+        codes, uniques = pd.factorize(frame[c], use_na_sentinel=False)
+        text = pd.Series(uniques).astype(str).fillna("").to_numpy(dtype=object)
+        parts.append(pa.array(text, type=pa.string()).take(pa.array(codes)))
+    if not parts or len(frame) == 0:
+        return pa.array([], type=pa.string())
+    key = pc.binary_join_element_wise(*parts, "|")
+    codes = key.dictionary_encode().indices.to_numpy(zero_copy_only=False)
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    start = np.r_[True, sorted_codes[1:] != sorted_codes[:-1]]
+    first = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
+    occurrence = np.empty(len(order), dtype=np.int64)
+    occurrence[order] = np.arange(len(order)) - first
+    full = pc.binary_join_element_wise(key, pa.array(occurrence).cast(pa.string()), "#")
+    h = pd.util.hash_pandas_object(pd.Series(pd.arrays.ArrowStringArray(full)), index=False)
+    hexed = h.to_numpy(dtype=np.uint64).astype(">u8").tobytes().hex().encode()
+    offsets = np.arange(0, len(hexed) + 1, 16, dtype=np.int32)
+    return pc.binary_join_element_wise(
+        prefix, pa.StringArray.from_buffers(len(h), pa.py_buffer(offsets), pa.py_buffer(hexed)), ""
+    )
 
 
 def _street_checks(
@@ -884,9 +923,9 @@ def parse_street(parsed: ParsedCSV, *, file: str) -> tuple[Batch, list[str]]:
             }
         )
         made = deterministic_ids(frame, list(frame.columns), prefix="pu-")
-        all_ids = _np(ids).astype(object)
-        all_ids[w] = made.to_numpy()
-        ids = pa.array(all_ids, type=pa.string())
+        # put the made ids in the empty places, in order
+        slot = np.cumsum(no_id) - 1
+        ids = pc.if_else(pa.array(no_id), made.take(pa.array(np.maximum(slot, 0))), ids)
     inc = pa.table(
         {
             "incident_id": ids,
@@ -1048,7 +1087,7 @@ def parse_partner(
             inc.loc[no_id].assign(lon6=inc["lon"].round(6), lat6=inc["lat"].round(6)),
             ["source", "month", "occurred_at", "lon6", "lat6", "location_name", "category"],
             prefix=f"{source}:h",
-        )
+        ).to_numpy(zero_copy_only=False)
     return Batch(incidents=inc, rejected=rejected), warnings
 
 
@@ -1167,17 +1206,14 @@ def _write(
         dup_frames: list[pd.DataFrame] = []
         if incs:
             con.register("batch_in", pa.concat_tables(incs))
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE b AS SELECT * EXCLUDE (source, file), CAST(source AS VARCHAR) AS "
-                "source, CAST(file AS VARCHAR) AS file, CAST(month AS DATE) AS outcome_month FROM batch_in"
-            )
-            con.unregister("batch_in")
             # ids repeated within this load: the first month (then load order) is kept, the others are
-            # duplicates, and the kept row takes the outcome of the latest month
+            # duplicates, and the kept row takes the outcome of the latest month. Only repeated ids
+            # are ranked; the rows themselves stay in Arrow and are read once, by the insert.
             con.execute(
-                "CREATE OR REPLACE TEMP TABLE rk AS SELECT incident_id, input_no, file, line, month, outcome, "
-                "row_number() OVER (PARTITION BY incident_id ORDER BY month, input_no, file, line) AS rn "
-                "FROM b WHERE incident_id IN (SELECT incident_id FROM b GROUP BY 1 HAVING count(*) > 1)"
+                "CREATE OR REPLACE TEMP TABLE rk AS SELECT incident_id, input_no, CAST(file AS VARCHAR) AS file, "
+                "line, month, outcome, row_number() OVER (PARTITION BY incident_id ORDER BY month, input_no, "
+                "file, line) AS rn FROM batch_in WHERE incident_id IN "
+                "(SELECT incident_id FROM batch_in GROUP BY 1 HAVING count(*) > 1)"
             )
             dups = con.execute(
                 "SELECT d.input_no, d.file, d.line, d.incident_id, "
@@ -1187,20 +1223,29 @@ def _write(
             ).df()
             if len(dups):
                 dup_frames.append(dups)
-                con.execute(
-                    "DELETE FROM b USING rk WHERE rk.rn > 1 AND b.incident_id = rk.incident_id AND "
-                    "b.input_no = rk.input_no AND b.file = rk.file AND b.line = rk.line"
-                )
-                con.execute(
-                    "UPDATE b SET outcome = u.outcome, outcome_month = CAST(u.month AS DATE) FROM (SELECT "
-                    "incident_id, arg_max(outcome, month) AS outcome, max(month) AS month FROM rk GROUP BY "
-                    "incident_id) u WHERE b.incident_id = u.incident_id"
-                )
-            con.execute("DROP TABLE rk")
-            # ids already in the store: duplicates; a later month may update the stored outcome
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE rk_outcome AS SELECT incident_id, arg_max(outcome, month) AS outcome, "
+                "CAST(max(month) AS DATE) AS outcome_month FROM rk GROUP BY incident_id"
+            )
+            con.execute("CREATE OR REPLACE TEMP TABLE in_store (incident_id VARCHAR)")
+            # b_all: this load's rows, one per id; b: those not already in the store
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW b_all AS SELECT x.incident_id, CAST(x.source AS VARCHAR) AS source, "
+                "x.month, x.occurred_at, x.category, CASE WHEN u.incident_id IS NULL THEN x.outcome "
+                "ELSE u.outcome END AS outcome, x.location_name, x.lsoa_code_reported, x.lon, x.lat, x.flags, "
+                "CAST(x.file AS VARCHAR) AS file, x.line, x.input_no, "
+                "coalesce(u.outcome_month, CAST(x.month AS DATE)) AS outcome_month FROM batch_in x "
+                "LEFT JOIN rk ON rk.incident_id = x.incident_id AND rk.input_no = x.input_no "
+                "AND rk.file = CAST(x.file AS VARCHAR) AND rk.line = x.line "
+                "LEFT JOIN rk_outcome u ON u.incident_id = x.incident_id WHERE coalesce(rk.rn, 1) = 1"
+            )
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW b AS SELECT * FROM b_all WHERE incident_id NOT IN "
+                "(SELECT incident_id FROM in_store)"
+            )
             existing = con.execute(
                 "SELECT c.incident_id, c.input_no, c.file, c.line, i.month AS old_month, "
-                "g.file AS old_file, i.line AS old_line FROM b c JOIN incidents i "
+                "g.file AS old_file, i.line AS old_line FROM b_all c JOIN incidents i "
                 "USING (incident_id) JOIN ingests g ON g.ingest_id = i.ingest_id"
             ).df()
             if len(existing):
@@ -1224,11 +1269,13 @@ def _write(
                     )
                 )
                 con.execute(
-                    "UPDATE incidents SET outcome = c.outcome, outcome_month = c.outcome_month FROM b c "
+                    "UPDATE incidents SET outcome = c.outcome, outcome_month = c.outcome_month FROM b_all c "
                     "WHERE incidents.incident_id = c.incident_id AND c.outcome IS NOT NULL "
                     "AND c.outcome_month > incidents.outcome_month"
                 )
-                con.execute("DELETE FROM b USING incidents i WHERE b.incident_id = i.incident_id")
+                con.register("known_ids", existing[["incident_id"]])
+                con.execute("INSERT INTO in_store SELECT incident_id FROM known_ids")
+                con.unregister("known_ids")
             if fail_after is not None:
                 fail_after("dedupe")
             pts = con.execute(
@@ -1253,7 +1300,11 @@ def _write(
                 "count(*) FILTER (WHERE flags LIKE '%coords_swapped%') AS coords_swapped "
                 f"FROM incidents WHERE ingest_id >= {first_id} GROUP BY 1"
             ).df()
-            con.execute("DROP TABLE b")
+            for view in ("b", "b_all"):
+                con.execute(f"DROP VIEW {view}")
+            for table in ("rk", "rk_outcome", "in_store"):
+                con.execute(f"DROP TABLE {table}")
+            con.unregister("batch_in")
             for row in per.itertuples():
                 r = items[int(row.input_no)].report
                 r.accepted, r.no_location = int(row.accepted), int(row.no_location)
