@@ -94,6 +94,21 @@ def district_forces() -> pd.DataFrame:
     )
 
 
+@lru_cache(maxsize=1)
+def _lsoa11_summary() -> pd.DataFrame:
+    """Per 2011 LSOA: how many 2021 LSOAs (n), the first one, and the change code."""
+    return (
+        lsoa11_to_lsoa21()
+        .groupby("lsoa11_code")
+        .agg(n=("lsoa21_code", "nunique"), first=("lsoa21_code", "first"), change=("change_code", "first"))
+    )
+
+
+@lru_cache(maxsize=1)
+def _lsoa21_district() -> pd.Series:
+    return lsoa_ward_lookup().set_index("lsoa21_code")["ltla24_code"]
+
+
 def resolve_reported_lsoa(codes) -> pd.DataFrame:
     """Resolve reported LSOA codes (2011 or 2021) to one 2021 LSOA each, or say why not.
 
@@ -119,16 +134,11 @@ def resolve_reported_lsoa(codes) -> pd.DataFrame:
     uniq = pd.Index(pd.Series(codes, dtype=object).dropna().astype(str).str.strip().unique(), name="code")
     uniq = uniq[uniq != ""]
     out = pd.DataFrame(index=uniq, columns=["lsoa21_code", "vintage", "change", "reason"], dtype=object)
-    is21 = uniq.isin(population().index)
+    is21 = population().index.get_indexer(uniq) >= 0
     out.loc[is21, "lsoa21_code"] = uniq[is21]
     out.loc[is21, "vintage"] = "2021"
-    look = lsoa11_to_lsoa21()
     rest = uniq[~is21]
-    rows = look[look["lsoa11_code"].isin(rest)]
-    grouped = rows.groupby("lsoa11_code").agg(
-        n=("lsoa21_code", "nunique"), first=("lsoa21_code", "first"), change=("change_code", "first")
-    )
-    g = grouped.reindex(rest)
+    g = _lsoa11_summary().reindex(rest)
     known = g["n"].notna().to_numpy()
     out.loc[rest[known], "vintage"] = "2011"
     out.loc[rest, "change"] = g["change"].to_numpy()
@@ -147,7 +157,7 @@ def resolve_reported_lsoa(codes) -> pd.DataFrame:
     out.loc[rest, "reason"] = reason
     # the district holds every 2021 LSOA a 2011 code went to, except after an X change
     child = pd.Series(g["first"].to_numpy(), index=rest).where(known)
-    district = lsoa_ward_lookup().set_index("lsoa21_code")["ltla24_code"]
+    district = _lsoa21_district()
     out["district_code"] = district.reindex(out["lsoa21_code"].fillna(child.reindex(out.index))).to_numpy()
     out = out.astype(object).where(out.notna(), None)
     return out

@@ -26,6 +26,8 @@ same rule, in one transaction.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -121,7 +123,7 @@ def reported_areas(
     geography,
     *,
     locations: pd.Index | np.ndarray | None = None,
-    min_coverage: float = MIN_COVERAGE_PER_1000,
+    min_coverage: float | None = None,
 ) -> pd.DataFrame:
     """Areas of locations no polygon holds, from their incidents' reported LSOA codes.
 
@@ -139,7 +141,8 @@ def reported_areas(
         Location ids to answer for (default: those in ``location_codes``); ids with no code
         get the note ``no reported LSOA code``.
     min_coverage
-        Incidents per 1,000 residents in one month from which a force area counts as covered.
+        Incidents per 1,000 residents in one month from which a force area counts as covered
+        (None: :data:`MIN_COVERAGE_PER_1000`).
 
     Returns
     -------
@@ -154,6 +157,8 @@ def reported_areas(
     """
     import boundaries
 
+    if min_coverage is None:
+        min_coverage = MIN_COVERAGE_PER_1000
     ids = pd.Index(
         location_codes["location_id"].unique() if locations is None else np.asarray(locations),
         name="location_id",
@@ -173,7 +178,7 @@ def reported_areas(
     )
     top = top.set_index("location_id")
     res = boundaries.resolve_reported_lsoa(pd.concat([top["code"], coverage["code"]]))
-    look = boundaries.lsoa_ward_lookup().set_index("lsoa21_code")
+    look, pop_force = _lookups()
     forces = boundaries.district_forces()
     r = res.reindex(top["code"])
     r.index = top.index
@@ -183,8 +188,6 @@ def reported_areas(
     cov = coverage.assign(district=res["district_code"].reindex(coverage["code"].astype(str)).to_numpy())
     cov["force"] = forces["pfa24_code"].reindex(cov["district"]).to_numpy()
     monthly = cov.groupby(["force", "month"])["n"].sum()
-    pop_district = boundaries.population().groupby(look["ltla24_code"]).sum()
-    pop_force = pop_district.groupby(forces["pfa24_code"].reindex(pop_district.index).to_numpy()).sum()
     rate = (monthly.groupby(level="force").max() / pop_force * 1000).reindex(force).fillna(0.0).to_numpy()
     reached = np.isin(force, list(geography.forces_reached()))
     lsoa = r["lsoa21_code"]
@@ -235,6 +238,19 @@ def reported_areas(
     return out.reset_index()[ASSIGN_COLUMNS]
 
 
+@lru_cache(maxsize=1)
+def _lookups() -> tuple[pd.DataFrame, pd.Series]:
+    """The LSOA 2021 lookup indexed by code, and Census 2021 residents per police force area."""
+    import boundaries
+
+    look = boundaries.lsoa_ward_lookup().set_index("lsoa21_code")
+    forces = boundaries.district_forces()["pfa24_code"]
+    pop_district = (
+        boundaries.population().groupby(look["ltla24_code"].reindex(boundaries.population().index)).sum()
+    )
+    return look, pop_district.groupby(forces.reindex(pop_district.index).to_numpy()).sum()
+
+
 def _has_batch(con) -> bool:
     """True when the loader's temporary table ``b`` (with reported codes) is in the transaction."""
     n = con.execute(
@@ -244,7 +260,7 @@ def _has_batch(con) -> bool:
     return n == 4
 
 
-def assign_from_reported(con, geography, *, min_coverage: float = MIN_COVERAGE_PER_1000) -> int:
+def assign_from_reported(con, geography, *, min_coverage: float | None = None) -> int:
     """Place every location no polygon holds from its incidents' reported LSOA codes.
 
     Runs inside the caller's transaction. Incidents being loaded are read from the temporary
