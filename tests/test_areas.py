@@ -3,7 +3,14 @@ import pandas as pd
 import pytest
 
 from hotspots._errors import InputError
-from hotspots.areas import AREA_TABLE_COLUMNS, CodedIncidents, area_month_table, area_table, compare_priority
+from hotspots.areas import (
+    APPROXIMATE_NOTE,
+    AREA_TABLE_COLUMNS,
+    CodedIncidents,
+    area_month_table,
+    area_table,
+    compare_priority,
+)
 from hotspots.filters import Filter
 
 
@@ -105,3 +112,18 @@ def test_area_month_table_is_zero_filled(real_incidents, geography):
 def test_bad_level_is_rejected(real_incidents, geography):
     with pytest.raises(InputError, match="`level` must be one of lsoa, ward, district, locality"):
         area_table(real_incidents, geography=geography, level="county")
+
+
+def test_area_table_says_which_outlines_are_approximate(real_incidents, geography):
+    t = area_table(real_incidents, geography=geography, level="ward")
+    assert (t["outline"] == "boundary").all() and t.attrs["note"] == ""
+    wm = pd.DataFrame({"lsoa_code": ["E01009245"], "x": [407000.0], "y": [293000.0]})
+    geo = geography.with_reported_areas(wm)
+    t = area_table(real_incidents, geography=geo, level="district").set_index("area_code")
+    assert (
+        t.loc["E08000025", "outline"].startswith("approximate")
+        and t.loc["E07000197", "outline"] == "boundary"
+    )
+    assert t.attrs["note"] == APPROXIMATE_NOTE
+    # West Midlands residents join the denominator of the shares
+    assert t["population"].sum() == 1_134_501 + 2_919_639

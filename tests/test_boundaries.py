@@ -1,6 +1,8 @@
 import zipfile
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
 
 import boundaries
@@ -84,3 +86,80 @@ def test_localities_csv_errors(tmp_path):
     f.write_text("ward,locality\nE05014574,\n")
     with pytest.raises(InputError, match="loc.csv, line 2: a ward code or locality name is blank"):
         boundaries.read_localities_csv(f)
+
+
+# ---------------------------------------------------------------------------- areas known from the lookups
+def test_shipped_areas_have_real_outlines(geography):
+    for level in ("lsoa", "ward", "district", "locality"):
+        a = geography.areas(level)
+        assert list(a.columns) == [*boundaries.AREA_COLUMNS, "geometry"]
+        assert (a["outline"] == boundaries.OUTLINE_BOUNDARY).all()
+    assert not geography.has_approximate
+    assert geography.forces_reached() == {"E23000015"}  # Staffordshire police force area
+
+
+def test_resolve_reported_lsoa_by_change_code():
+    l11 = boundaries.lsoa11_to_lsoa21()
+    m = l11[l11.change_code == "M"].iloc[0]
+    s = l11[l11.change_code == "S"].iloc[0]
+    x = l11[l11.change_code == "X"].iloc[0]
+    n_split = (l11.lsoa11_code == s.lsoa11_code).sum()
+    r = boundaries.resolve_reported_lsoa(
+        ["E01009245", m.lsoa11_code, s.lsoa11_code, x.lsoa11_code, "W0", "", None]
+    )
+    assert list(r.index) == ["E01009245", m.lsoa11_code, s.lsoa11_code, x.lsoa11_code, "W0"]
+    assert r.loc["E01009245", ["lsoa21_code", "vintage", "reason"]].tolist() == ["E01009245", "2021", None]
+    assert r.loc[m.lsoa11_code, ["lsoa21_code", "vintage", "change"]].tolist() == [m.lsoa21_code, "2011", "M"]
+    assert r.loc[s.lsoa11_code, "lsoa21_code"] is None
+    assert r.loc[s.lsoa11_code, "reason"] == (
+        f"2011 LSOA split in 2021, ambiguous (ONS change S): {s.lsoa11_code} → {n_split} 2021 LSOAs"
+    )
+    assert r.loc[s.lsoa11_code, "district_code"] is not None  # its force is still known
+    assert r.loc[x.lsoa11_code, "reason"].startswith(
+        "2011 LSOA changed irregularly in 2021, ambiguous (ONS change X)"
+    )
+    assert r.loc["W0", "reason"] == "not a 2011 or 2021 LSOA code: W0"
+    # every 2011 code still in use is an unchanged LSOA: the code alone tells the vintage
+    still = l11[l11.lsoa11_code.isin(boundaries.population().index)]
+    assert (still.change_code == "U").all() and (still.lsoa11_code == still.lsoa21_code).all()
+
+
+def test_approximate_lsoas_outline_and_residents():
+    look = boundaries.lsoa_ward_lookup()
+    wolves = look[look.ltla24_code == "E08000031"]  # Wolverhampton
+    pts = pd.DataFrame(
+        {
+            "lsoa_code": [wolves.lsoa21_code.iloc[0]] * 3 + [wolves.lsoa21_code.iloc[1]],
+            "x": [390000.0, 390400.0, 390000.0, 391000.0],
+            "y": [298000.0, 298000.0, 298300.0, 299000.0],
+        }
+    )
+    a = boundaries.approximate_lsoas(pts, districts=["E08000031"])
+    assert len(a) == len(wolves) and a.crs.to_epsg() == 27700
+    assert a["population"].sum() == boundaries.population().reindex(wolves.lsoa21_code).sum()
+    assert (a["outline"] == boundaries.OUTLINE_APPROXIMATE).all()
+    by = a.set_index("lsoa_code").geometry
+    first, second = wolves.lsoa21_code.iloc[0], wolves.lsoa21_code.iloc[1]
+    tri = 0.5 * 400 * 300
+    assert by[first].area == pytest.approx(tri + 1200 * 150 + np.pi * 150**2, rel=0.01)  # hull ⊕ 150 m disc
+    assert by[second].area == pytest.approx(np.pi * 150**2, rel=0.01)  # a lone point: a circle
+    assert by.drop([first, second]).isna().all()  # no located incident: no outline
+    with pytest.raises(InputError, match="`buffer_m` must be a positive number of metres; got 0"):
+        boundaries.approximate_lsoas(pts, districts=["E08000031"], buffer_m=0)
+
+
+def test_with_reported_areas_adds_whole_force_areas_not_reached(geography, tmp_path):
+    staffs = geography.lsoas.head(2)[["lsoa_code"]].assign(x=400000.0, y=300000.0)
+    assert geography.with_reported_areas(staffs) is geography  # a force the boundaries reach
+    assert geography.with_reported_areas(pd.DataFrame(columns=["lsoa_code", "x", "y"])) is geography
+    wm = pd.DataFrame({"lsoa_code": ["E01009245"], "x": [407000.0], "y": [293000.0]})
+    geo = geography.with_reported_areas(wm)
+    assert geo.name == "Staffordshire and Stoke-on-Trent + West Midlands (approximate outlines)"
+    districts = set(geo.areas("district")["area_code"])
+    assert {"E08000025", "E08000031", "E08000026"} <= districts and len(districts) == 9 + 7
+    assert len(geo.boundary_lsoas) == 697 and geo.has_approximate
+    assert geo.areas("district").set_index("area_code").loc["E08000025", "population"] == 1_144_941
+    # the stored layer keeps only real boundaries
+    f = tmp_path / "g.gpkg"
+    f.write_bytes(boundaries.geography_to_bytes(geo))
+    assert len(gpd.read_file(f)) == 697
