@@ -174,6 +174,28 @@ class FileReport:
         return text
 
 
+ProgressCallback = Callable[[int, int, str], None]
+"""``progress(done, total, text)``: called as a load goes on (files read, then the write's stages)."""
+
+_WRITE_STAGES = 3  # duplicates checked, locations placed, saved
+
+
+class _Progress:
+    """Counts the steps of a load and reports each to a :data:`ProgressCallback`."""
+
+    def __init__(self, callback: ProgressCallback | None, total: int):
+        self.callback, self.total, self.done = callback, max(total, 1), 0
+
+    def step(self, text: str, n: int = 1) -> None:
+        self.done = min(self.done + n, self.total)
+        if self.callback is not None:
+            self.callback(self.done, self.total, text)
+
+    def finish(self, text: str) -> None:
+        self.done = self.total - 1
+        self.step(text)
+
+
 @dataclass
 class PartnerMapping:
     """How a partner CSV's columns map to the incident record.
@@ -1113,8 +1135,11 @@ def parse_input(
     source: str | None = None,
     mapping: PartnerMapping | None = None,
     warnings: list[str] | None = None,
+    progress: _Progress | None = None,
 ) -> _Parsed:
     """Read and validate one input (a CSV, or the CSVs of one zip) without touching the store.
+
+    ``progress`` (when given) takes one step per CSV read.
 
     Raises
     ------
@@ -1161,6 +1186,8 @@ def parse_input(
             batch, w = (parse_street if kind == "street" else parse_outcomes)(parsed, file=f.name)
         kinds.add(kind)
         files_read[f.name] = parsed
+        if progress is not None:
+            progress.step(f"Checked {f.name} ({parsed.arrow.num_rows:,} rows)")
         if isinstance(batch.incidents, pd.DataFrame) and len(batch.incidents):
             batch.incidents = _to_arrow(batch.incidents)
         report.warnings.extend(w)
@@ -1182,12 +1209,19 @@ def parse_input(
 
 
 def _write(
-    store: Store, items: list[_Parsed], *, started: float, fail_after: Callable[[str], None] | None = None
+    store: Store,
+    items: list[_Parsed],
+    *,
+    started: float,
+    fail_after: Callable[[str], None] | None = None,
+    progress: _Progress | None = None,
 ) -> None:
     """Write parsed inputs in one transaction: dedupe, locations, incidents, rejected rows, load log.
 
     Each input keeps its own line in the load log; the counts are attributed per input.
+    ``progress`` (when given) takes :data:`_WRITE_STAGES` steps.
     """
+    step = progress.step if progress is not None else (lambda text: None)
     geo = store.geography()
     with store.transaction() as con:
         first_id = con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests").fetchall()[0][0]
@@ -1278,6 +1312,7 @@ def _write(
                 con.unregister("known_ids")
             if fail_after is not None:
                 fail_after("dedupe")
+            step("Checked for incidents already loaded")
             pts = con.execute(
                 "SELECT DISTINCT round(lon, 6) AS lon, round(lat, 6) AS lat FROM b WHERE lon IS NOT NULL "
                 "AND NOT isnan(lon)"
@@ -1285,6 +1320,7 @@ def _write(
             assign_locations(con, pts["lon"].to_numpy(float), pts["lat"].to_numpy(float), geo)
             if fail_after is not None:
                 fail_after("locations")
+            step("Placed the locations in their areas")
             con.execute(
                 f"INSERT INTO incidents SELECT b.incident_id, b.source, CAST(b.month AS DATE), b.occurred_at, "
                 f"b.category, b.outcome, b.outcome_month, b.location_name, b.lsoa_code_reported, l.location_id, "
@@ -1393,6 +1429,8 @@ def _write(
                     r.seconds,
                 ],
             )
+    if progress is not None:
+        progress.finish(f"Saved: {sum(it.report.accepted for it in items):,} incidents added")
 
 
 def _raw_text(items: list[_Parsed], rows: pd.DataFrame) -> np.ndarray:
@@ -1442,8 +1480,12 @@ def load_input(
     mapping: PartnerMapping | None = None,
     warnings: list[str] | None = None,
     fail_after: Callable[[str], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> FileReport:
     """Load one input (a CSV, or all the CSVs of one zip) in one transaction.
+
+    ``progress(done, total, text)`` is called after each CSV is read and checked and after
+    each stage of the write, so that a long load can show a progress bar.
 
     Raises
     ------
@@ -1461,8 +1503,11 @@ def load_input(
             status="already loaded",
             error=f"same SHA-256 as {seen[sha]}",
         )
-    item = parse_input(name, files, sha=sha, source=source, mapping=mapping, warnings=warnings)
-    _write(store, [item], started=started, fail_after=fail_after)
+    steps = _Progress(progress, len(files) + _WRITE_STAGES)
+    item = parse_input(
+        name, files, sha=sha, source=source, mapping=mapping, warnings=warnings, progress=steps
+    )
+    _write(store, [item], started=started, fail_after=fail_after, progress=steps)
     log.info(item.report.line())
     return item.report
 
@@ -1473,9 +1518,12 @@ def ingest(
     store: Store,
     source: str | None = None,
     mapping: PartnerMapping | None = None,
-    progress: Callable[[int, int, str], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> list[FileReport]:
     """Load files, folders and zips into the store in one vectorised pass and one transaction.
+
+    ``progress(done, total, text)`` is called (from this thread) as each input is read and
+    checked and after each stage of the write.
 
     Every input is read and validated first; an input that cannot be read at all is reported
     with ``status='failed'`` and its error and adds nothing, while the others are written
@@ -1520,20 +1568,21 @@ def ingest(
             return FileReport(file=name, sha256=sha, status="failed", error=str(exc))
 
     parsed: list[_Parsed] = []
+    # the callback is only called from this thread (a UI's widgets may need that)
+    steps = _Progress(progress, sum(len(job[1]) for job in todo) + _WRITE_STAGES)
     # parsing releases the GIL in Arrow's CSV reader and string kernels: use both cores
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        for i, result in enumerate(pool.map(parse_one, todo)):
-            if progress is not None:
-                progress(i + 1, len(todo) + 1, todo[i][0])
+        for job, result in zip(todo, pool.map(parse_one, todo), strict=True):
+            steps.step(f"Checked {job[0]}", n=len(job[1]))
             if isinstance(result, FileReport):
                 reports.append(result)
             else:
                 parsed.append(result)
                 reports.append(result.report)
     if parsed:
-        _write(store, parsed, started=started)
-    if progress is not None:
-        progress(len(plan), len(plan), "")
+        _write(store, parsed, started=started, progress=steps)
+    else:
+        steps.finish("Nothing to add")
     for r in reports:
         log.info(r.line())
     return reports

@@ -454,3 +454,31 @@ def test_ids_are_deterministic_across_stores(tmp_path, jan_lines):
     ia = np.sort(a.incidents()["incident_id"].to_numpy(str))
     ib = np.sort(b.incidents()["incident_id"].to_numpy(str))
     assert (ia == ib).all()
+
+
+def test_progress_is_reported_within_one_large_input(store):
+    """One zip of 12 months: a step per month read, then the write's stages, ending at the total."""
+    calls: list[tuple[int, int, str]] = []
+    files, _ = read_zip(SAMPLE_ZIP)
+    report = load_input(store, SAMPLE_ZIP.name, files, progress=lambda d, t, text: calls.append((d, t, text)))
+    assert report.accepted == 102_451
+    done = [d for d, _, _ in calls]
+    assert {t for _, t, _ in calls} == {12 + 3}
+    assert done == sorted(done) and done[-1] == 15 and len(calls) == 15
+    assert (
+        calls[0][2]
+        == "Checked staffordshire-2025-street.zip:2025-01/2025-01-staffordshire-street.csv (7,522 rows)"
+    )
+    assert calls[-1][2] == "Saved: 102,451 incidents added"
+
+
+def test_progress_of_a_multi_input_load_is_called_in_order(tmp_path, store):
+    with zipfile.ZipFile(SAMPLE_ZIP) as zf:
+        for name in ("2025-01/2025-01-staffordshire-street.csv", "2025-02/2025-02-staffordshire-street.csv"):
+            (tmp_path / Path(name).name).write_bytes(zf.read(name))
+    calls: list[tuple[int, int, str]] = []
+    ingest(
+        sorted(tmp_path.glob("*.csv")), store=store, progress=lambda d, t, text: calls.append((d, t, text))
+    )
+    assert [d for d, _, _ in calls] == [1, 2, 3, 4, 5] and {t for _, t, _ in calls} == {5}
+    assert calls[0][2].endswith("2025-01-staffordshire-street.csv")
