@@ -17,12 +17,14 @@ import streamlit as st
 from dashboard import data
 from hotspots import calendar_events, emerging, expected, seasonality, trends
 from hotspots._errors import InputError
-from hotspots.evaluate import evaluate
+from hotspots.evaluate import SCORE_PARAMS, evaluate
 from hotspots.filters import Filter
+from hotspots.hotspot_list import DEFAULT_METHOD as DEFAULT_METHOD  # re-exported for the Hotspots page
 from hotspots.hotspot_list import METHOD_PARAMS, find_hotspots
 
 HASH = data.HASH
 METHOD_LABELS = {
+    "eb_count": "Busiest places now (default): recent counts smoothed towards their neighbours",
     "kde": "KDE: densest places",
     "gistar": "Gi*: statistically significant hot spots",
     "dbscan": "DBSCAN: clusters of incidents",
@@ -30,9 +32,17 @@ METHOD_LABELS = {
     "count": "Counts: busiest grid cells",
 }
 METHOD_HELP = {
+    "eb_count": "The default, because it predicted the following months best on the real data (see "
+    "docs/methods.md). Incidents are counted per grid cell with recent months weighing more (an incident's "
+    "weight halves every *half life* months, default 6), then each cell's count is smoothed towards the "
+    "average of its eight neighbours by empirical Bayes: a lone incident in a quiet street counts for less "
+    "than a steady run in a busy block, while a busy cell keeps its own count. The strength of the "
+    "smoothing is estimated from the data and shown below. The top share of the area's cells are joined "
+    "into places; cell size about 50 cells on the shorter side of the area.",
     "kde": "Kernel density estimation smooths incidents into a surface; the densest cells (top share of the "
-    "area) are joined into places. Quartic kernel, bandwidth by the spatial Silverman rule (as in ArcGIS) "
-    "unless you set one; cell size about 50 cells on the shorter side of the area.",
+    "area) are joined into places. Quartic kernel, bandwidth one cell unless you set one or choose the "
+    "spatial Silverman rule (as in ArcGIS, smoother: it suits one-centred data and blurs a county's towns "
+    "together); cell size about 50 cells on the shorter side of the area.",
     "gistar": "Getis-Ord Gi* compares each cell and its neighbours with the whole area; cells significant after "
     "Benjamini-Hochberg false-discovery correction (at alpha) are hot spots.",
     "dbscan": "DBSCAN groups map points with at least min_samples incidents within eps metres; noise is not a "
@@ -43,6 +53,7 @@ METHOD_HELP = {
 #: Options shown as number inputs (None = chosen from the data), with a label and step.
 NUMERIC = {
     "cell_size": ("Cell size (m)", 50.0),
+    "half_life": ("Half life of an incident's weight (months)", 1.0),
     "bandwidth": ("Bandwidth (m)", 50.0),
     "multiplier": ("Bandwidth multiplier", 0.1),
     "top_share": ("Share of the area kept as hotspots", 0.005),
@@ -53,7 +64,7 @@ NUMERIC = {
     "buffer": ("Outline buffer (m)", 25.0),
     "top_n": ("How many locations", 5),
 }
-CHOICES = {"kernel": ("quartic", "gaussian"), "bandwidth_rule": ("silverman", "normal_reference")}
+CHOICES = {"kernel": ("quartic", "gaussian"), "bandwidth_rule": ("cell", "silverman", "normal_reference")}
 HIDDEN = {"permutations", "seed", "fdr"}
 
 
@@ -94,13 +105,9 @@ def evaluation(
         return {"error": f"needs at least {test_months + 2} months in the filter to train and test"}
     train = filt.replace(month_from=str(span[0]), month_to=str(span[-test_months - 1]))
     test = filt.replace(month_from=str(span[-test_months]), month_to=str(span[-1]))
-    allowed = {
-        "kde": ("bandwidth", "kernel", "bandwidth_rule", "multiplier", "cell_size"),
-        "gistar": ("band", "cell_size"),
-        "dbscan": ("eps", "min_samples"),
-        "count": ("cell_size",),
-        "repeat": (),
-    }[method]
+    allowed = (
+        (*SCORE_PARAMS[method], "cell_size") if method not in ("dbscan", "repeat") else SCORE_PARAMS[method]
+    )
     params = {k: v for k, v in _params(items).items() if k in allowed}
     try:
         return evaluate(

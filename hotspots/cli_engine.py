@@ -8,10 +8,11 @@ Examples
 --------
 ::
 
-    hotspots find --method kde --from 2025-07 --to 2025-12 --out hotspots.xlsx
+    hotspots find --from 2025-07 --to 2025-12 --out hotspots.xlsx
+    hotspots find --method kde --bandwidth-rule silverman --from 2025-07 --to 2025-12 --out kde.xlsx
     hotspots find --method dbscan --eps 150 --category "Anti-social behaviour" --out asb.gpkg
     hotspots surface --method gistar --cell-size 500 --out gistar.csv
-    hotspots evaluate --method count kde dbscan --train-from 2025-01 --train-to 2025-09 --test-from 2025-10 --test-to 2025-12
+    hotspots evaluate --method count eb_count kde dbscan --train-from 2025-01 --train-to 2025-09 --test-from 2025-10 --test-to 2025-12
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ import numpy as np
 
 from hotspots._errors import InputError
 
-SURFACE_METHODS = ("count", "kde", "gistar")
+SURFACE_METHODS = ("count", "eb_count", "kde", "gistar")
 SURFACE_COLUMNS = ["cell_id", "x", "y", "count", "value", "p", "q", "bin"]
 #: Command-line option → keyword argument, for the method options.
 METHOD_OPTIONS = {
     "cell_size": "cell_size",
+    "half_life": "half_life",
     "bandwidth": "bandwidth",
     "kernel": "kernel",
     "bandwidth_rule": "bandwidth_rule",
@@ -51,21 +53,33 @@ def _add_method_options(p: argparse.ArgumentParser, *, which: tuple[str, ...]) -
     g = p.add_argument_group("method options (left empty: chosen from the data and reported)")
     if "grid" in which:
         g.add_argument("--cell-size", type=float, metavar="M", help="grid cell size in metres")
+    if "eb_count" in which:
+        g.add_argument(
+            "--half-life",
+            type=float,
+            metavar="MONTHS",
+            help="eb_count: months after which an incident weighs half (default 6)",
+        )
     if "kde" in which:
         g.add_argument("--bandwidth", type=float, metavar="M", help="KDE bandwidth in metres")
         g.add_argument("--kernel", choices=("quartic", "gaussian"), help="KDE kernel (default quartic)")
         g.add_argument(
             "--bandwidth-rule",
-            choices=("silverman", "normal_reference"),
-            help="rule for the default bandwidth (default silverman)",
+            choices=("cell", "silverman", "normal_reference"),
+            help="rule for the default KDE bandwidth (default cell: one cell side)",
         )
         g.add_argument("--multiplier", type=float, metavar="X", help="factor on the rule's bandwidth")
     if "top_share" in which:
         g.add_argument(
-            "--top-share", type=float, metavar="S", help="share of the area's cells kept as hotspots (kde, count)"
+            "--top-share",
+            type=float,
+            metavar="S",
+            help="share of the area's cells kept as hotspots (eb_count, kde, count)",
         )
     if "gistar" in which:
-        g.add_argument("--band", type=int, metavar="K", help="Gi* window half-width in cells (default 1: queen)")
+        g.add_argument(
+            "--band", type=int, metavar="K", help="Gi* window half-width in cells (default 1: queen)"
+        )
     if "gistar_full" in which:
         g.add_argument("--alpha", type=float, help="Gi* significance level after FDR (default 0.05)")
         g.add_argument("--permutations", type=int, metavar="N", help="Gi* permutations for pseudo p-values")
@@ -74,9 +88,13 @@ def _add_method_options(p: argparse.ArgumentParser, *, which: tuple[str, ...]) -
         g.add_argument("--eps", type=float, metavar="M", help="DBSCAN radius in metres")
         g.add_argument("--min-samples", type=int, metavar="N", help="DBSCAN incidents within eps for a core")
     if "dbscan_full" in which:
-        g.add_argument("--buffer", type=float, metavar="M", help="buffer around cluster hulls (default eps/2)")
+        g.add_argument(
+            "--buffer", type=float, metavar="M", help="buffer around cluster hulls (default eps/2)"
+        )
     if "repeat" in which:
-        g.add_argument("--top-n", type=int, metavar="N", help="locations listed by the repeat method (default 20)")
+        g.add_argument(
+            "--top-n", type=int, metavar="N", help="locations listed by the repeat method (default 20)"
+        )
 
 
 def _method_kwargs(args: argparse.Namespace, allowed: set[str] | None = None) -> dict[str, Any]:
@@ -120,8 +138,20 @@ def cmd_find(args: argparse.Namespace) -> int:
     )
     chosen = _chosen(
         params,
-        ("cell_size_m", "bandwidth_m", "bandwidth_rule", "kernel", "top_share", "band_cells", "alpha",
-         "eps_m", "min_samples", "top_n"),
+        (
+            "cell_size_m",
+            "half_life_months",
+            "prior_strength",
+            "bandwidth_m",
+            "bandwidth_rule",
+            "kernel",
+            "top_share",
+            "band_cells",
+            "alpha",
+            "eps_m",
+            "min_samples",
+            "top_n",
+        ),
     )
     print(f"{args.method}: {chosen}" if chosen else args.method)
     if "note" in params:
@@ -137,6 +167,7 @@ def cmd_find(args: argparse.Namespace) -> int:
 def cmd_surface(args: argparse.Namespace) -> int:
     """Write a grid surface: one row per cell of the study area."""
     from hotspots.cli import check_categories, filter_from_args, load
+    from hotspots.eb import eb_count
     from hotspots.export import export_table
     from hotspots.gistar import gistar
     from hotspots.grid import make_grid
@@ -147,9 +178,17 @@ def cmd_surface(args: argparse.Namespace) -> int:
     incidents, geo = load(args)
     filt = filter_from_args(args)
     check_categories(incidents, filt)
-    for opt, methods in (("bandwidth", ("kde",)), ("kernel", ("kde",)), ("bandwidth_rule", ("kde",)),
-                         ("multiplier", ("kde",)), ("band", ("gistar",)), ("alpha", ("gistar",)),
-                         ("permutations", ("gistar",)), ("seed", ("gistar",))):
+    for opt, methods in (
+        ("half_life", ("eb_count",)),
+        ("bandwidth", ("kde",)),
+        ("kernel", ("kde",)),
+        ("bandwidth_rule", ("kde",)),
+        ("multiplier", ("kde",)),
+        ("band", ("gistar",)),
+        ("alpha", ("gistar",)),
+        ("permutations", ("gistar",)),
+        ("seed", ("gistar",)),
+    ):
         if getattr(args, opt, None) is not None and args.method not in methods:
             raise InputError(
                 f"--{opt.replace('_', '-')} applies to --method {' or '.join(methods)}, not {args.method}"
@@ -161,17 +200,40 @@ def cmd_surface(args: argparse.Namespace) -> int:
     x = sel["x"].to_numpy(dtype=float)[has]
     y = sel["y"].to_numpy(dtype=float)[has]
     counts = grid.counts(x, y)
-    params: dict[str, Any] = {"method": args.method, **grid.describe(),
-                              "cell_size_rule": "user" if args.cell_size else "about 50 cells on the shorter side",
-                              "n_incidents": int(has.sum()), "n_left_off": int((~has).sum())}
+    params: dict[str, Any] = {
+        "method": args.method,
+        **grid.describe(),
+        "cell_size_rule": "user" if args.cell_size else "about 50 cells on the shorter side",
+        "n_incidents": int(has.sum()),
+        "n_left_off": int((~has).sum()),
+    }
     nan = np.full(grid.shape, np.nan)
     values = {"count": counts, "value": counts, "p": nan, "q": nan, "bin": np.zeros(grid.shape, dtype=int)}
-    if args.method == "kde":
-        kw = {k: v for k, v in _method_kwargs(args, {"bandwidth", "kernel", "bandwidth_rule", "multiplier"}).items()}
+    if args.method == "eb_count":
+        res = eb_count(
+            x,
+            y,
+            grid=grid,
+            months=sel["month"].to_numpy()[has],
+            reference_month=filt.month_to,
+            **_method_kwargs(args, {"half_life"}),
+        )
+        values["value"] = res.score
+        params.update({k: v for k, v in res.params.items() if k not in ("method", "cell_size_m")})
+        params["value"] = "recent count smoothed towards the neighbouring cells (empirical Bayes)"
+    elif args.method == "kde":
+        kw = {
+            k: v
+            for k, v in _method_kwargs(args, {"bandwidth", "kernel", "bandwidth_rule", "multiplier"}).items()
+        }
         res = kde(x, y, grid=grid, **kw)
         values["value"] = res.density
         params.update(
-            {k: v for k, v in res.params.items() if k not in ("method", "cell_size_m", "n_incidents", "n_left_off")}
+            {
+                k: v
+                for k, v in res.params.items()
+                if k not in ("method", "cell_size_m", "n_incidents", "n_left_off")
+            }
         )
         params["value"] = "kernel density, incidents per km² at the cell centre"
     elif args.method == "gistar":
@@ -189,7 +251,18 @@ def cmd_surface(args: argparse.Namespace) -> int:
     if not spatial:
         table = table.drop(columns="geometry")
     export_table(table, args.out, params=params, filt=filt, title=f"Surface ({args.method})", layer="surface")
-    chosen = _chosen(params, ("cell_size_m", "bandwidth_m", "bandwidth_rule", "kernel", "band_cells"))
+    chosen = _chosen(
+        params,
+        (
+            "cell_size_m",
+            "half_life_months",
+            "prior_strength",
+            "bandwidth_m",
+            "bandwidth_rule",
+            "kernel",
+            "band_cells",
+        ),
+    )
     print(f"{args.method}: {chosen}")
     print(
         f"wrote {len(table):,} cells to {args.out} ({params['n_incidents']:,} incidents with a location; "
@@ -215,8 +288,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     for method in args.method:
         opts = _method_kwargs(args, set(SCORE_PARAMS[method]))
         r = evaluate(
-            incidents, method=method, train=train, test=test, area_share=args.area_share, geography=geo,
-            cell_size=args.cell_size, **opts,
+            incidents,
+            method=method,
+            train=train,
+            test=test,
+            area_share=args.area_share,
+            geography=geo,
+            cell_size=args.cell_size,
+            **opts,
         )
         results.append(r)
     if args.json:
@@ -224,13 +303,26 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return 0
     print(f"train: {train.describe()}\ntest:  {test.describe()}")
     for r in results:
-        extra = _chosen(r["params"], ("cell_size_m", "bandwidth_m", "bandwidth_rule", "band_cells", "eps_m",
-                                      "min_samples"))
+        extra = _chosen(
+            r["params"],
+            (
+                "cell_size_m",
+                "half_life_months",
+                "prior_strength",
+                "bandwidth_m",
+                "bandwidth_rule",
+                "band_cells",
+                "eps_m",
+                "min_samples",
+            ),
+        )
         print(f"\n{r['method']} ({extra})")
         for key in ("hit_rate", "area_share", "pai", "pei", "rri"):
             print(f"  {key:<10} {r[key]:.4f}")
-        print(f"  {int(r['hits']):,} of {int(r['n_test']):,} test incidents in {r['cells_selected']} of "
-              f"{r['n_cells']} cells")
+        print(
+            f"  {int(r['hits']):,} of {int(r['n_test']):,} test incidents in {r['cells_selected']} of "
+            f"{r['n_cells']} cells"
+        )
     return 0
 
 
@@ -259,18 +351,40 @@ def register(subparsers: Any) -> None:
     from hotspots.evaluate import METHODS as EVAL_METHODS
     from hotspots.hotspot_list import DEFAULT_METHOD, METHODS
 
-    p = subparsers.add_parser("find", help="ranked hotspot list: KDE, DBSCAN, Gi*, repeat locations or counts")
-    p.add_argument("--method", choices=METHODS, default=DEFAULT_METHOD, help=f"default {DEFAULT_METHOD}")
-    _add_method_options(p, which=("grid", "kde", "top_share", "gistar", "gistar_full", "dbscan", "dbscan_full",
-                                  "repeat"))
+    p = subparsers.add_parser(
+        "find",
+        help="ranked hotspot list: smoothed recent counts, KDE, DBSCAN, Gi*, repeat locations or counts",
+    )
+    p.add_argument(
+        "--method",
+        choices=METHODS,
+        default=DEFAULT_METHOD,
+        help=f"default {DEFAULT_METHOD}: recent counts smoothed towards their neighbours (empirical Bayes)",
+    )
+    _add_method_options(
+        p,
+        which=(
+            "grid",
+            "eb_count",
+            "kde",
+            "top_share",
+            "gistar",
+            "gistar_full",
+            "dbscan",
+            "dbscan_full",
+            "repeat",
+        ),
+    )
     add_filter_args(p)
     add_store_arg(p)
     p.add_argument("--out", type=Path, required=True, help="output .csv, .xlsx, .geojson or .gpkg")
     p.set_defaults(func=cmd_find)
 
-    p = subparsers.add_parser("surface", help="grid surface for QGIS: counts, KDE density or Gi* z per cell")
+    p = subparsers.add_parser(
+        "surface", help="grid surface for QGIS: counts, smoothed counts, KDE density or Gi* z per cell"
+    )
     p.add_argument("--method", choices=SURFACE_METHODS, default="kde", help="default kde")
-    _add_method_options(p, which=("grid", "kde", "gistar", "gistar_full"))
+    _add_method_options(p, which=("grid", "eb_count", "kde", "gistar", "gistar_full"))
     add_filter_args(p)
     add_store_arg(p)
     p.add_argument("--out", type=Path, required=True, help="output .csv or .gpkg (also .xlsx, .geojson)")
@@ -278,15 +392,20 @@ def register(subparsers: Any) -> None:
 
     p = subparsers.add_parser("evaluate", help="hit rate, PAI, PEI and RRI of hotspots on a later period")
     p.add_argument(
-        "--method", choices=EVAL_METHODS, nargs="+", default=[DEFAULT_METHOD],
+        "--method",
+        choices=EVAL_METHODS,
+        nargs="+",
+        default=[DEFAULT_METHOD],
         help=f"one or more methods compared on the same split (default {DEFAULT_METHOD})",
     )
     p.add_argument("--train-from", type=_month, required=True, metavar="YYYY-MM")
     p.add_argument("--train-to", type=_month, required=True, metavar="YYYY-MM")
     p.add_argument("--test-from", type=_month, required=True, metavar="YYYY-MM")
     p.add_argument("--test-to", type=_month, required=True, metavar="YYYY-MM")
-    p.add_argument("--area-share", type=float, default=0.01, help="share of the area as hotspots (default 0.01)")
-    _add_method_options(p, which=("grid", "kde", "gistar", "dbscan"))
+    p.add_argument(
+        "--area-share", type=float, default=0.01, help="share of the area as hotspots (default 0.01)"
+    )
+    _add_method_options(p, which=("grid", "eb_count", "kde", "gistar", "dbscan"))
     add_filter_args(p)
     add_store_arg(p)
     p.add_argument("--json", action="store_true", help="print the results as JSON")

@@ -1,7 +1,8 @@
 """How well hotspots found on one period predict a later one: hit rate, PAI, PEI and RRI.
 
 Every method is scored the same way, on the analysis grid: the method turns the training
-incidents into a score per cell (a count, a density, a Gi* z-score, …), the highest-scoring
+incidents into a score per cell (a smoothed recent count, a count, a density, a Gi* z-score, …),
+the highest-scoring
 cells covering ``area_share`` of the study area are taken as the hotspots, and the test-period
 incidents that fall in them are counted. Ties (for example cells a method scores zero) are
 broken by the training count, then by cell order.
@@ -26,6 +27,7 @@ import shapely
 from hotspots._errors import InputError
 from hotspots._validate import check_choice, check_positive
 from hotspots.dbscan import dbscan
+from hotspots.eb import eb_count
 from hotspots.filters import Filter
 from hotspots.gistar import gistar
 from hotspots.grid import Grid, make_grid
@@ -33,10 +35,11 @@ from hotspots.hotspot_list import DEFAULT_METHOD, study_area_for
 from hotspots.kde import kde, location_key
 from hotspots.repeat import check_incidents, located_mask
 
-METHODS = ("count", "kde", "gistar", "dbscan", "repeat")
+METHODS = ("count", "eb_count", "kde", "gistar", "dbscan", "repeat")
 #: Options each method accepts when scoring cells.
 SCORE_PARAMS: dict[str, tuple[str, ...]] = {
     "count": (),
+    "eb_count": ("half_life",),
     "kde": ("bandwidth", "kernel", "bandwidth_rule", "multiplier"),
     "gistar": ("band",),
     "dbscan": ("eps", "min_samples"),
@@ -47,14 +50,24 @@ METRICS = ("hit_rate", "area_share", "pai", "pei", "rri")
 
 
 def score_cells(
-    method: str, x: np.ndarray, y: np.ndarray, grid: Grid, *, area_km2: float | None = None, **params: Any
+    method: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    grid: Grid,
+    *,
+    area_km2: float | None = None,
+    months: Any = None,
+    reference_month: str | None = None,
+    **params: Any,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Score every grid cell from (training) incidents; higher means more likely a hotspot.
 
     Parameters
     ----------
     method
-        ``"count"`` (incidents per cell), ``"kde"`` (density at the cell centre), ``"gistar"``
+        ``"count"`` (incidents per cell), ``"eb_count"`` (recency-weighted count smoothed
+        towards the neighbouring cells by empirical Bayes), ``"kde"`` (density at the cell
+        centre), ``"gistar"``
         (Gi* z-score), ``"dbscan"`` (incidents in DBSCAN clusters per cell; noise scores 0) or
         ``"repeat"`` (incidents at the cell's busiest single location).
     x, y
@@ -63,6 +76,8 @@ def score_cells(
         The analysis grid.
     area_km2
         Study area for the DBSCAN default ``min_samples``.
+    months, reference_month
+        Each incident's month and the month ages count from (``eb_count``'s recency weights).
     **params
         Method options (see :data:`SCORE_PARAMS`).
 
@@ -82,6 +97,10 @@ def score_cells(
     used: dict[str, Any] = {"method": method}
     if method == "count":
         return grid.counts(x, y), used
+    if method == "eb_count":
+        res = eb_count(x, y, grid=grid, months=months, reference_month=reference_month, **params)
+        used.update({k: v for k, v in res.params.items() if k in ("half_life_months", "prior_strength")})
+        return res.score, used
     if method == "kde":
         res = kde(x, y, grid=grid, **params)
         used.update({k: v for k, v in res.params.items() if k in ("kernel", "bandwidth_m", "bandwidth_rule")})
@@ -118,12 +137,19 @@ def _select(score: np.ndarray, tiebreak: np.ndarray, mask: np.ndarray, k: int) -
     return out.reshape(score.shape)
 
 
-def _split(incidents: pd.DataFrame, filt: Filter, name: str) -> tuple[np.ndarray, np.ndarray, int]:
+def _split(
+    incidents: pd.DataFrame, filt: Filter, name: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     if not isinstance(filt, Filter):
         raise InputError(f"`{name}` must be a hotspots.filters.Filter; got {type(filt).__name__}")
     sel = filt.apply(incidents)
     has = located_mask(sel)
-    return sel["x"].to_numpy(dtype=float)[has], sel["y"].to_numpy(dtype=float)[has], int((~has).sum())
+    return (
+        sel["x"].to_numpy(dtype=float)[has],
+        sel["y"].to_numpy(dtype=float)[has],
+        sel["month"].to_numpy()[has],
+        int((~has).sum()),
+    )
 
 
 def evaluate(
@@ -144,7 +170,8 @@ def evaluate(
     incidents
         The full incident frame.
     method
-        ``"kde"`` (default), ``"count"``, ``"gistar"``, ``"dbscan"`` or ``"repeat"``.
+        ``"eb_count"`` (default), ``"count"`` (the plain baseline), ``"kde"``, ``"gistar"``,
+        ``"dbscan"`` or ``"repeat"``.
     train, test
         Filters for the training and test periods (usually the same filter over two month
         ranges). Areas named in ``train`` set the study area.
@@ -183,14 +210,19 @@ def evaluate(
             raise InputError(f"`{name}` must be a hotspots.filters.Filter; got {type(f).__name__}")
     area = study_area_for(geography, train)
     grid = make_grid(area, cell_size=cell_size)
-    tx, ty, t_off = _split(incidents, train, "train")
-    vx, vy, v_off = _split(incidents, test, "test")
+    tx, ty, tm, t_off = _split(incidents, train, "train")
+    vx, vy, _, v_off = _split(incidents, test, "test")
     if tx.size == 0:
-        raise InputError(f"the training filter ({train.describe()}) holds no incidents with a location; widen it")
+        raise InputError(
+            f"the training filter ({train.describe()}) holds no incidents with a location; widen it"
+        )
     if vx.size == 0:
         raise InputError(f"the test filter ({test.describe()}) holds no incidents with a location; widen it")
     area_km2 = float(shapely.area(shapely.union_all(area.to_numpy())) / 1e6)
-    score, used = score_cells(method, tx, ty, grid, area_km2=area_km2, **params)
+    last = train.month_to or pd.Timestamp(tm.max()).strftime("%Y-%m")
+    score, used = score_cells(
+        method, tx, ty, grid, area_km2=area_km2, months=tm, reference_month=last, **params
+    )
     train_counts = grid.counts(tx, ty)
     test_counts = grid.counts(vx, vy)
     mask = grid.mask
@@ -269,8 +301,14 @@ def compare(
     for label, m, opts in items:  # a handful of method configurations
         for share in shares:
             r = evaluate(
-                incidents, method=m, train=train, test=test, area_share=share, geography=geography,
-                cell_size=cell_size, **opts,
+                incidents,
+                method=m,
+                train=train,
+                test=test,
+                area_share=share,
+                geography=geography,
+                cell_size=cell_size,
+                **opts,
             )
             rows.append(
                 {

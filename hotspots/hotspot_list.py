@@ -6,7 +6,12 @@ columns :data:`HOTSPOT_COLUMNS`, plus a ``params`` dict saying how it was produc
 
 Methods and what a "hotspot" is for each:
 
-* ``kde`` (default): the densest cells of the kernel density surface (``top_share`` of the
+* ``eb_count`` (default): the cells with the highest recent count smoothed towards their
+  neighbours (:mod:`hotspots.eb`: incidents weighted by recency, half-life ``half_life``
+  months, then Poisson–gamma empirical Bayes towards the mean of the 8 neighbouring cells),
+  ``top_share`` of the study area's cells, joined into places where they touch. Of the
+  methods here it is the one that best predicted later months on the real sample.
+* ``kde``: the densest cells of the kernel density surface (``top_share`` of the
   study area's cells), joined into places where they touch.
 * ``gistar``: cells that are significant Getis-Ord Gi* hot spots (FDR-corrected, at ``alpha``)
   and hold at least one incident, joined into places where they touch.
@@ -35,22 +40,26 @@ import shapely
 from hotspots._errors import InputError
 from hotspots._validate import BNG, check_choice, check_positive, check_projected
 from hotspots.dbscan import cluster_polygons, dbscan
+from hotspots.eb import DEFAULT_HALF_LIFE, eb_count
 from hotspots.filters import Filter
 from hotspots.gistar import gistar
 from hotspots.grid import Grid, make_grid, places_from_cells, top_cells
-from hotspots.kde import kde, location_key
+from hotspots.kde import DEFAULT_BANDWIDTH_RULE, kde, location_key
 from hotspots.repeat import check_incidents, located_mask, repeat_locations, top_text
 
-METHODS = ("kde", "gistar", "dbscan", "repeat", "count")
-DEFAULT_METHOD = "kde"
+METHODS = ("eb_count", "kde", "gistar", "dbscan", "repeat", "count")
+#: The default method: recent counts smoothed by empirical Bayes (see ``docs/methods.md`` for
+#: the measurement behind the choice).
+DEFAULT_METHOD = "eb_count"
 
 #: Options each method accepts (through ``**params``), with their defaults.
 METHOD_PARAMS: dict[str, dict[str, Any]] = {
+    "eb_count": {"cell_size": None, "half_life": DEFAULT_HALF_LIFE, "top_share": 0.02},
     "kde": {
         "cell_size": None,
         "bandwidth": None,
         "kernel": "quartic",
-        "bandwidth_rule": "silverman",
+        "bandwidth_rule": DEFAULT_BANDWIDTH_RULE,
         "multiplier": 1.0,
         "top_share": 0.02,
     },
@@ -176,11 +185,27 @@ def _empty(method: str, params: dict[str, Any]) -> HotspotList:
 
 # ---------------------------------------------------------------------------- methods
 def _grid_places(
-    method: str, x: np.ndarray, y: np.ndarray, grid: Grid, opts: dict[str, Any], params: dict[str, Any]
+    method: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    grid: Grid,
+    opts: dict[str, Any],
+    params: dict[str, Any],
+    *,
+    months: Any = None,
+    reference_month: str | None = None,
 ) -> tuple[np.ndarray, gpd.GeoDataFrame]:
     """Labels grid (0 = no hotspot) and place polygons for the grid methods."""
     counts = grid.counts(x, y)
-    if method == "kde":
+    if method == "eb_count":
+        res = eb_count(
+            x, y, grid=grid, months=months, half_life=opts["half_life"], reference_month=reference_month
+        )
+        params.update({k: v for k, v in res.params.items() if k != "method"})
+        params["top_share"] = float(opts["top_share"])
+        selected = top_cells(res.score, grid.mask, opts["top_share"], name="top_share")
+        order = res.score
+    elif method == "kde":
         res = kde(
             x,
             y,
@@ -190,7 +215,9 @@ def _grid_places(
             bandwidth_rule=opts["bandwidth_rule"],
             multiplier=opts["multiplier"],
         )
-        params.update({k: v for k, v in res.params.items() if k not in ("method", "n_incidents", "n_left_off")})
+        params.update(
+            {k: v for k, v in res.params.items() if k not in ("method", "n_incidents", "n_left_off")}
+        )
         params["top_share"] = float(opts["top_share"])
         selected = top_cells(res.density, grid.mask, opts["top_share"], name="top_share")
         order = res.density
@@ -255,14 +282,16 @@ def find_hotspots(
         The full incident frame (unfiltered: the previous period is taken from it). Incidents
         with no location are left off and counted in ``params["n_left_off"]``.
     method
-        ``"kde"`` (default), ``"gistar"``, ``"dbscan"``, ``"repeat"`` or ``"count"``.
+        ``"eb_count"`` (default), ``"kde"``, ``"gistar"``, ``"dbscan"``, ``"repeat"`` or
+        ``"count"``.
     geography
         The :class:`boundaries.Geography` (study area, ward and district names).
     filt
         Which incidents to use; None uses them all. When it names areas, the grid covers those
         areas only.
     **params
-        Method options (see :data:`METHOD_PARAMS`): ``cell_size``, ``bandwidth``, ``kernel``,
+        Method options (see :data:`METHOD_PARAMS`): ``cell_size``, ``half_life``,
+        ``top_share`` (eb_count); ``cell_size``, ``bandwidth``, ``kernel``,
         ``bandwidth_rule``, ``multiplier``, ``top_share`` (kde, count); ``cell_size``,
         ``band``, ``fdr``, ``alpha``, ``permutations``, ``seed`` (gistar); ``eps``,
         ``min_samples``, ``buffer`` (dbscan); ``top_n`` (repeat); and ``top_categories`` (all).
@@ -342,20 +371,33 @@ def find_hotspots(
         return _empty(method, out_params)
     area_km2 = float(shapely.area(shapely.union_all(area.to_numpy())) / 1e6)
     out_params["study_area_km2"] = round(area_km2, 3)
-    if method in ("kde", "gistar", "count"):
+    if method in ("eb_count", "kde", "gistar", "count"):
         grid = make_grid(area, cell_size=opts["cell_size"])
         out_params.update(grid.describe())
         out_params["cell_size_rule"] = "user" if opts["cell_size"] else "about 50 cells on the shorter side"
-        labels, places = _grid_places(method, x, y, grid, opts, out_params)
+        labels, places = _grid_places(
+            method,
+            x,
+            y,
+            grid,
+            opts,
+            out_params,
+            months=current["month"].to_numpy(),
+            reference_month=period.month_to if period is not None else None,
+        )
         member = _assign_cells(labels, grid, x, y)
         prev_member = _assign_cells(labels, grid, px, py)
         geoms = places.set_index("place_id").geometry
         areas = places.set_index("place_id")["area_km2"]
     elif method == "dbscan":
         res = dbscan(x, y, eps=opts["eps"], min_samples=opts["min_samples"], area_km2=area_km2)
-        out_params.update({k: v for k, v in res.params.items() if k not in ("method", "n_incidents", "n_left_off")})
+        out_params.update(
+            {k: v for k, v in res.params.items() if k not in ("method", "n_incidents", "n_left_off")}
+        )
         polys = cluster_polygons(res, buffer=opts["buffer"])
-        out_params["buffer_m"] = polys.attrs.get("buffer_m", res.eps / 2 if opts["buffer"] is None else opts["buffer"])
+        out_params["buffer_m"] = polys.attrs.get(
+            "buffer_m", res.eps / 2 if opts["buffer"] is None else opts["buffer"]
+        )
         # hotspot id = 1 + position of the cluster in `polys` (most incidents first)
         to_id = np.zeros(res.n_clusters + 1, dtype=np.int64)
         to_id[polys["cluster"].to_numpy() + 1] = np.arange(1, len(polys) + 1)
@@ -371,9 +413,12 @@ def find_hotspots(
         if isinstance(top_n, bool) or not isinstance(top_n, int | np.integer) or top_n < 1:
             raise InputError(f"`top_n` must be a whole number of locations, at least 1; got {top_n!r}")
         table = repeat_locations(current).head(int(top_n))
-        out_params.update({"top_n": int(top_n), **{
-            k: v for k, v in table.attrs["params"].items() if k.startswith("locations_holding")
-        }})
+        out_params.update(
+            {
+                "top_n": int(top_n),
+                **{k: v for k, v in table.attrs["params"].items() if k.startswith("locations_holding")},
+            }
+        )
         ids = np.arange(1, len(table) + 1)
         lookup = pd.Series(ids, index=pd.Index(location_key(table["x"].to_numpy(), table["y"].to_numpy())))
         member = _assign_locations(lookup, x, y)
@@ -381,7 +426,9 @@ def find_hotspots(
         geoms = pd.Series(shapely.points(table["x"].to_numpy(), table["y"].to_numpy()), index=ids)
         areas = pd.Series(np.nan, index=ids)
 
-    return _build_table(method, current, member, prev_member, geoms, areas, geography, opts, out_params, prev_inc)
+    return _build_table(
+        method, current, member, prev_member, geoms, areas, geography, opts, out_params, prev_inc
+    )
 
 
 def _build_table(
@@ -408,7 +455,9 @@ def _build_table(
     counts = pd.Series(np.bincount(key, minlength=n_places + 1)[1:], index=ids)
     k = int(opts["top_categories"])
     months = pd.to_datetime(hot["month"])
-    month_stats = pd.DataFrame({"k": key, "m": months.to_numpy()}).groupby("k")["m"].agg(["nunique", "min", "max"])
+    month_stats = (
+        pd.DataFrame({"k": key, "m": months.to_numpy()}).groupby("k")["m"].agg(["nunique", "min", "max"])
+    )
     ward_names = _names(geography, "ward_code", "ward_name")
     district_names = _names(geography, "district_code", "district_name")
     ward_code = hot["ward_code"] if "ward_code" in hot else pd.Series(np.nan, index=hot.index)
@@ -417,16 +466,16 @@ def _build_table(
     wards_codes = top_text(key, ward_code.astype(object), k, counts=False)
     district = top_text(key, district_code.astype(object).map(district_names), 1, counts=False)
     district_c = top_text(key, district_code.astype(object), 1, counts=False)
-    locations = (
-        top_text(key, hot["location_name"], k) if "location_name" in hot else pd.Series(dtype=object)
-    )
+    locations = top_text(key, hot["location_name"], k) if "location_name" in hot else pd.Series(dtype=object)
     total = len(current)
     table = pd.DataFrame(index=ids)
     table["count"] = counts
     table["share_of_incidents"] = counts / total
     table["area_km2"] = areas.reindex(ids).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        table["incidents_per_km2"] = np.where(table["area_km2"] > 0, table["count"] / table["area_km2"], np.nan)
+        table["incidents_per_km2"] = np.where(
+            table["area_km2"] > 0, table["count"] / table["area_km2"], np.nan
+        )
     table["top_categories"] = top_text(key, hot["category"], k).reindex(ids)
     table["top_locations"] = locations.reindex(ids)
     table["wards"] = wards.reindex(ids)

@@ -38,7 +38,9 @@ from hotspots.grid import Grid, places_from_cells, top_cells
 logger = logging.getLogger(__name__)
 
 KERNELS = ("quartic", "gaussian")
-BANDWIDTH_RULES = ("silverman", "normal_reference")
+BANDWIDTH_RULES = ("cell", "silverman", "normal_reference")
+#: The default bandwidth rule: one cell (see :func:`choose_bandwidth`).
+DEFAULT_BANDWIDTH_RULE = "cell"
 #: Kernel reach in bandwidths (the quartic kernel is zero beyond one bandwidth; the Gaussian
 #: is cut at four standard deviations, leaving out 0.03% of its mass).
 REACH = {"quartic": 1.0, "gaussian": 4.0}
@@ -63,8 +65,8 @@ class KDEResult:
         Bandwidth used, in metres: the search radius of the quartic kernel, or the standard
         deviation of the Gaussian.
     bandwidth_rule
-        How the bandwidth was chosen: ``"silverman"``, ``"normal_reference"`` or ``"user"``
-        (with a note when it was adjusted).
+        How the bandwidth was chosen: ``"cell"`` (one cell), ``"silverman"``,
+        ``"normal_reference"`` or ``"user"`` (with a note when it was adjusted).
     kernel
         ``"quartic"`` or ``"gaussian"``.
     cell_size
@@ -337,21 +339,36 @@ def choose_bandwidth(
     y: np.ndarray,
     *,
     weights: np.ndarray | None = None,
-    rule: str = "silverman",
+    rule: str = DEFAULT_BANDWIDTH_RULE,
     multiplier: float = 1.0,
     cell_size: float | None = None,
     kernel: str = "quartic",
 ) -> tuple[float, str]:
     """Choose a bandwidth by a named rule; return ``(bandwidth_m, description)``.
 
-    When the rule gives less than the cell size allows (see :func:`kde`) — all incidents at one
-    point, a single incident, or a very tight cluster — the bandwidth is raised to the cell
-    size and the description says so.
+    Rules: ``"cell"`` (default) — one cell side, so the kernel reaches the neighbouring cell
+    centres and no further (needs ``cell_size``); ``"silverman"`` and ``"normal_reference"``
+    — :func:`bandwidth_silverman` and :func:`bandwidth_normal_reference` from the spread of
+    the incidents. When the rule gives less than the cell size allows (see :func:`kde`) — all
+    incidents at one point, a single incident, or a very tight cluster — the bandwidth is
+    raised to the cell size and the description says so.
+
+    Raises
+    ------
+    InputError
+        If the rule is unknown, the multiplier is not positive, or the ``"cell"`` rule is
+        asked for without a ``cell_size``.
     """
     check_choice(rule, BANDWIDTH_RULES, name="bandwidth_rule")
     check_positive(multiplier, name="multiplier")
-    h = _RULES[rule](x, y, weights) * multiplier
-    desc = rule if multiplier == 1 else f"{rule} x {multiplier:g}"
+    if rule == "cell":
+        if cell_size is None:
+            raise InputError('`bandwidth_rule="cell"` needs the `cell_size`; pass the grid\'s cell size')
+        h = float(cell_size) * multiplier
+        desc = "cell (one cell)" if multiplier == 1 else f"cell x {multiplier:g}"
+    else:
+        h = _RULES[rule](x, y, weights) * multiplier
+        desc = rule if multiplier == 1 else f"{rule} x {multiplier:g}"
     if cell_size is not None:
         floor = MIN_BANDWIDTH_CELLS[kernel] * cell_size
         if not math.isfinite(h) or h < floor:
@@ -369,7 +386,7 @@ def kde(
     bandwidth: float | None = None,
     kernel: str = "quartic",
     weights: np.ndarray | None = None,
-    bandwidth_rule: str = "silverman",
+    bandwidth_rule: str = DEFAULT_BANDWIDTH_RULE,
     multiplier: float = 1.0,
     algorithm: str = "auto",
 ) -> KDEResult:
@@ -390,8 +407,10 @@ def kde(
     weights
         Optional non-negative weight per point (for example counts at unique locations).
     bandwidth_rule
-        ``"silverman"`` (default; ArcGIS's spatial Silverman rule, :func:`bandwidth_silverman`)
-        or ``"normal_reference"`` (sfhotspot's rule, :func:`bandwidth_normal_reference`).
+        ``"cell"`` (default: one cell side — the bandwidth that predicted later months best on
+        the real sample, see ``docs/methods.md``), ``"silverman"`` (ArcGIS's spatial Silverman
+        rule, :func:`bandwidth_silverman`) or ``"normal_reference"`` (sfhotspot's rule,
+        :func:`bandwidth_normal_reference`).
     multiplier
         Factor applied to the rule's bandwidth (ignored when ``bandwidth`` is given).
     algorithm
@@ -438,10 +457,15 @@ def kde(
         multiplier = 1.0
     elif w.size == 0:
         h, rule = float(grid.cell), f"{bandwidth_rule} (no incidents; set to the cell size)"
+        if bandwidth_rule == "cell":
+            h, rule = choose_bandwidth(
+                x, y, rule="cell", multiplier=multiplier, cell_size=grid.cell, kernel=kernel
+            )
     else:
         h, rule = choose_bandwidth(
             x, y, weights=w, rule=bandwidth_rule, multiplier=multiplier, cell_size=grid.cell, kernel=kernel
         )
+    if bandwidth is None:
         logger.info("bandwidth set to %.0f m (%s)", h, rule)
     counts = grid.counts(x, y, w)
     result = KDEResult(

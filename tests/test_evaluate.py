@@ -24,15 +24,23 @@ def test_rejects_bad_area_share(incidents, geography):
 
 
 def test_rejects_unknown_method_and_option(incidents, geography):
-    with pytest.raises(InputError, match="`method` must be one of 'count', 'kde', 'gistar', 'dbscan', 'repeat'"):
+    with pytest.raises(
+        InputError, match="`method` must be one of 'count', 'eb_count', 'kde', 'gistar', 'dbscan', 'repeat'"
+    ):
         evaluate(incidents, method="svm", train=TRAIN, test=TEST, geography=geography)
-    with pytest.raises(InputError, match="method 'count' has no option 'eps' for evaluation; its options are none"):
+    with pytest.raises(
+        InputError, match="method 'count' has no option 'eps' for evaluation; its options are none"
+    ):
         evaluate(incidents, method="count", train=TRAIN, test=TEST, geography=geography, eps=100)
 
 
 def test_rejects_empty_periods(incidents, geography):
-    with pytest.raises(InputError, match="the test filter \\(2026-01 to 2026-03; all categories\\) holds no incidents"):
-        evaluate(incidents, train=TRAIN, test=Filter(month_from="2026-01", month_to="2026-03"), geography=geography)
+    with pytest.raises(
+        InputError, match="the test filter \\(2026-01 to 2026-03; all categories\\) holds no incidents"
+    ):
+        evaluate(
+            incidents, train=TRAIN, test=Filter(month_from="2026-01", month_to="2026-03"), geography=geography
+        )
     with pytest.raises(InputError, match="the training filter .* holds no incidents"):
         evaluate(incidents, train=Filter(categories=("Nothing",)), test=TEST, geography=geography)
     with pytest.raises(InputError, match="`train` must be a hotspots.filters.Filter"):
@@ -72,16 +80,82 @@ def test_count_metrics_by_hand(incidents, geography):
     assert r["params"]["cell_size_m"] == 1200
 
 
+# the default against the plain count of the training period, at 1% of the area (issue 3)
+SPLITS = {
+    "Jan-Sep > Oct-Dec": ("2025-01", "2025-09", "2025-10", "2025-12"),
+    "Jan-Jun > Jul-Dec": ("2025-01", "2025-06", "2025-07", "2025-12"),
+    "Jan-Jun > Jul-Sep": ("2025-01", "2025-06", "2025-07", "2025-09"),
+    "Feb-Jul > Aug-Oct": ("2025-02", "2025-07", "2025-08", "2025-10"),
+    "Mar-Aug > Sep-Nov": ("2025-03", "2025-08", "2025-09", "2025-11"),
+    "Apr-Sep > Oct-Dec": ("2025-04", "2025-09", "2025-10", "2025-12"),
+    "May-Oct > Nov": ("2025-05", "2025-10", "2025-11", "2025-11"),
+    "Jan-Nov > Dec": ("2025-01", "2025-11", "2025-12", "2025-12"),
+    "Jan-Mar > Apr-Jun": ("2025-01", "2025-03", "2025-04", "2025-06"),
+}
+
+
+def _hits(incidents, geography, split, base=None, **kw):
+    base = base or Filter()
+    a, b, c, d = SPLITS[split]
+    train = base.replace(month_from=a, month_to=b)
+    test = base.replace(month_from=c, month_to=d)
+    return evaluate(incidents, train=train, test=test, geography=geography, **kw)
+
+
+@pytest.mark.parametrize(
+    "split", ["Jan-Sep > Oct-Dec", "Jan-Jun > Jul-Dec", "Jan-Nov > Dec", "Feb-Jul > Aug-Oct"]
+)
+def test_default_beats_plain_count(incidents, geography, split):
+    """All crime, whole county, default grid: the default method (no options) catches more."""
+    default = _hits(incidents, geography, split)
+    count = _hits(incidents, geography, split, method="count")
+    assert default["method"] == "eb_count" and default["params"]["half_life_months"] == 6
+    assert default["cells_selected"] == count["cells_selected"] == 21
+    assert default["hits"] > count["hits"] and default["pai"] > count["pai"]
+
+
+def test_default_beats_plain_count_over_many_splits(incidents, geography):
+    """All crime, ASB and violence over the county, nine splits each: more wins than losses, more hits."""
+    wins = losses = 0
+    total = {"default": 0.0, "count": 0.0}
+    for cats in ((), ("Anti-social behaviour",), ("Violence and sexual offences",)):
+        base = Filter(categories=cats)
+        for split in SPLITS:
+            d = _hits(incidents, geography, split, base)["hits"]
+            c = _hits(incidents, geography, split, base, method="count")["hits"]
+            wins += d > c
+            losses += d < c
+            total["default"] += d
+            total["count"] += c
+    assert wins > 2 * losses
+    assert total["default"] > total["count"]
+
+
+def test_eb_count_options_and_params(incidents, geography):
+    r = evaluate(incidents, method="eb_count", train=TRAIN, test=TEST, geography=geography, half_life=3)
+    assert r["params"]["half_life_months"] == 3 and r["params"]["prior_strength"] > 0
+    with pytest.raises(InputError, match="method 'eb_count' has no option 'bandwidth' for evaluation"):
+        evaluate(incidents, method="eb_count", train=TRAIN, test=TEST, geography=geography, bandwidth=100)
+
+
 def test_compare_methods_on_real_split(incidents, geography):
     table = compare(
         incidents,
-        methods=["count", "kde", ("kde", {"bandwidth": 1200}), "gistar", "dbscan", "repeat"],
+        methods=[
+            "count",
+            "eb_count",
+            "kde",
+            ("kde", {"bandwidth_rule": "silverman"}),
+            "gistar",
+            "dbscan",
+            "repeat",
+        ],
         train=TRAIN,
         test=TEST,
         area_share=[0.01, 0.05],
         geography=geography,
     )
-    assert len(table) == 12
+    assert len(table) == 14
     assert list(table.columns[:7]) == ["label", "method", "area_share", "hit_rate", "pai", "pei", "rri"]
     assert (table["pai"] > 5).all()  # every method is far better than chance (PAI 1)
     assert (table["pei"] <= 1 + 1e-12).all()

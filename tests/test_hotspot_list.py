@@ -8,7 +8,7 @@ import shapely
 
 from hotspots._errors import CRSError, InputError
 from hotspots.filters import Filter
-from hotspots.hotspot_list import HOTSPOT_COLUMNS, METHODS, HotspotList, find_hotspots
+from hotspots.hotspot_list import DEFAULT_METHOD, HOTSPOT_COLUMNS, METHODS, HotspotList, find_hotspots
 
 H2 = Filter(month_from="2025-07", month_to="2025-12")
 
@@ -28,7 +28,9 @@ def lists(incidents, geography):
 
 # ---------------------------------------------------------------- checks inputs
 def test_rejects_unknown_method(incidents, geography):
-    with pytest.raises(InputError, match="`method` must be one of 'kde', 'gistar', 'dbscan', 'repeat', 'count'"):
+    with pytest.raises(
+        InputError, match="`method` must be one of 'eb_count', 'kde', 'gistar', 'dbscan', 'repeat', 'count'"
+    ):
         find_hotspots(incidents, method="hexbin", geography=geography)
 
 
@@ -44,7 +46,7 @@ def test_rejects_unknown_area(incidents, geography):
 
 def test_rejects_bandwidth_smaller_than_cell(incidents, geography):
     with pytest.raises(InputError, match="`bandwidth` 100 m is too small for 1200 m cells"):
-        find_hotspots(incidents, geography=geography, filt=H2, bandwidth=100)
+        find_hotspots(incidents, method="kde", geography=geography, filt=H2, bandwidth=100)
 
 
 def test_rejects_geography_without_crs_or_geographic(incidents, geography):
@@ -123,7 +125,39 @@ def test_kde_defaults_reported(lists):
     p = lists["kde"].params
     for key in ("cell_size_m", "bandwidth_m", "bandwidth_rule", "kernel", "top_share", "cell_size_rule"):
         assert key in p
-    assert p["cell_size_m"] == 1200 and p["bandwidth_rule"] == "silverman" and p["kernel"] == "quartic"
+    assert p["cell_size_m"] == 1200 and p["bandwidth_rule"] == "cell (one cell)" and p["kernel"] == "quartic"
+    assert p["bandwidth_m"] == 1200
+
+
+def test_default_method_and_its_parameters_reported(lists, incidents, geography):
+    hl = find_hotspots(incidents, geography=geography, filt=H2)
+    assert hl.params["method"] == "eb_count"
+    assert DEFAULT_METHOD == "eb_count"
+    p = lists["eb_count"].params
+    assert p["half_life_months"] == 6 and p["recency"] == "weight halves every 6 months before 2025-12"
+    assert 0 < p["prior_strength"] < 1  # all crime over a county is strongly clustered: little smoothing
+    assert p["cell_size_m"] == 1200 and p["top_share"] == 0.02 and "empirical Bayes" in p["smoothing"]
+    # the default list on the county names the busy town centres (the Silverman KDE list named 3 places)
+    assert len(lists["eb_count"]) >= 8
+    assert set(lists["eb_count"]["district"].head(8)) >= {
+        "Stoke-on-Trent",
+        "East Staffordshire",
+        "Stafford",
+        "Tamworth",
+    }
+    silverman = find_hotspots(
+        incidents, method="kde", geography=geography, filt=H2, bandwidth_rule="silverman"
+    )
+    assert len(silverman) <= 3 < len(lists["eb_count"])
+
+
+def test_half_life_changes_the_weights(incidents, geography):
+    a = find_hotspots(incidents, geography=geography, filt=H2, half_life=1)
+    assert a.params["half_life_months"] == 1 and a.params["recency"].startswith(
+        "weight halves every 1 months"
+    )
+    with pytest.raises(InputError, match="`half_life` must be a positive number of months; got -2"):
+        find_hotspots(incidents, geography=geography, filt=H2, half_life=-2)
 
 
 def test_open_filter_uses_data_months(incidents, geography):
@@ -161,7 +195,7 @@ def test_single_incident(incidents, geography, method):
     else:
         assert hl["count"].tolist() == [1]
     if method == "kde":
-        assert "raised to the cell size" in hl.params["bandwidth_rule"]
+        assert hl.params["bandwidth_rule"] == "cell (one cell)"
 
 
 @pytest.mark.parametrize("method", METHODS)

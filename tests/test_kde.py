@@ -9,6 +9,7 @@ from hotspots.grid import make_grid
 from hotspots.kde import (
     bandwidth_normal_reference,
     bandwidth_silverman,
+    choose_bandwidth,
     hotspot_polygons,
     kde,
     kernel_values,
@@ -61,7 +62,10 @@ def top_overlap(a, b, mask, share=0.01):
     ("kwargs", "match"),
     [
         ({"kernel": "epanechnikov"}, "`kernel` must be one of 'quartic', 'gaussian'; got 'epanechnikov'"),
-        ({"bandwidth_rule": "scott"}, "`bandwidth_rule` must be one of 'silverman', 'normal_reference'"),
+        (
+            {"bandwidth_rule": "scott"},
+            "`bandwidth_rule` must be one of 'cell', 'silverman', 'normal_reference'",
+        ),
         ({"bandwidth": -1}, "`bandwidth` must be a positive number of metres; got -1"),
         ({"multiplier": 0}, "`multiplier` must be a positive number; got 0"),
         ({"algorithm": "grid"}, "`algorithm` must be one of 'auto', 'exact', 'fft'"),
@@ -119,14 +123,24 @@ def test_quartic_matches_brute_force_on_real_data(located, stoke_grid, algorithm
     assert top_overlap(res.density, ref, m) >= 0.95
 
 
-def test_default_county_surface(located, geography):
-    """Defaults on the whole county: 1,200 m cells, spatial Silverman bandwidth, quartic."""
+def test_rejects_cell_rule_without_cell_size():
+    with pytest.raises(InputError, match='`bandwidth_rule="cell"` needs the `cell_size`'):
+        choose_bandwidth(np.array([1.0]), np.array([1.0]), rule="cell")
+
+
+@pytest.mark.parametrize("rule", ["cell", "silverman"])
+def test_default_county_surface(located, geography, rule):
+    """On the whole county: 1,200 m cells, quartic; bandwidth one cell (default) or spatial Silverman."""
     x, y = located
     grid = make_grid(geography.study_area)
-    res = kde(x, y, grid=grid)
-    assert res.kernel == "quartic" and res.bandwidth_rule == "silverman"
-    assert res.bandwidth == pytest.approx(bandwidth_silverman(x, y))
-    assert 1000 < res.bandwidth < 4000
+    res = kde(x, y, grid=grid) if rule == "cell" else kde(x, y, grid=grid, bandwidth_rule=rule)
+    assert res.kernel == "quartic"
+    if rule == "cell":
+        assert res.bandwidth == 1200 and res.bandwidth_rule == "cell (one cell)"
+    else:
+        assert res.bandwidth_rule == "silverman"
+        assert res.bandwidth == pytest.approx(bandwidth_silverman(x, y))
+        assert 1000 < res.bandwidth < 4000
     ref = brute_force(x, y, grid, res.bandwidth, "quartic")
     assert np.abs(res.density - ref).max() / ref.max() <= 0.01
     # the surface integrates to the number of incidents (a few fall beyond the grid's edge)
@@ -141,6 +155,7 @@ def test_bandwidth_rules_by_hand():
     rng = np.random.default_rng(0)
     x = rng.normal(0, 1000, 4000)
     y = rng.normal(0, 2000, 4000)
+
     # normal reference: MASS::bandwidth.nrd per axis, averaged
     def nrd(v):
         iqr = np.subtract(*np.percentile(v, [75, 25]))
@@ -153,14 +168,18 @@ def test_bandwidth_rules_by_hand():
     assert bandwidth_silverman(x, y) == pytest.approx(expected, rel=1e-3)
     # weights at unique locations give the same as repeated points
     ux, uy, uw, _ = unique_locations(np.repeat(x[:50], 3), np.repeat(y[:50], 3))
-    assert bandwidth_silverman(ux, uy, uw) == pytest.approx(bandwidth_silverman(np.repeat(x[:50], 3), np.repeat(y[:50], 3)))
+    assert bandwidth_silverman(ux, uy, uw) == pytest.approx(
+        bandwidth_silverman(np.repeat(x[:50], 3), np.repeat(y[:50], 3))
+    )
 
 
 def test_multiplier_and_normal_reference(located, stoke_grid):
     x, y = located
-    a = kde(x, y, grid=stoke_grid, multiplier=0.5)
+    a = kde(x, y, grid=stoke_grid, bandwidth_rule="silverman", multiplier=0.5)
     assert a.bandwidth == pytest.approx(0.5 * bandwidth_silverman(x, y))
     assert a.params["bandwidth_rule"] == "silverman x 0.5"
+    c = kde(x, y, grid=stoke_grid, multiplier=2)
+    assert c.bandwidth == 400 and c.params["bandwidth_rule"] == "cell x 2"
     b = kde(x, y, grid=stoke_grid, bandwidth_rule="normal_reference")
     assert b.bandwidth == pytest.approx(bandwidth_normal_reference(x, y))
 
@@ -180,7 +199,12 @@ def test_empty_input(stoke_grid):
 
 
 def test_no_location_rows_are_counted(stoke_grid):
-    res = kde(np.array([np.nan, np.inf, 388000.0]), np.array([np.nan, np.inf, 347000.0]), grid=stoke_grid, bandwidth=500)
+    res = kde(
+        np.array([np.nan, np.inf, 388000.0]),
+        np.array([np.nan, np.inf, 347000.0]),
+        grid=stoke_grid,
+        bandwidth=500,
+    )
     assert res.n_left_off == 2 and res.n_incidents == 1
 
 
@@ -189,9 +213,11 @@ def test_single_incident_and_all_at_one_point(stoke_grid):
     iy, ix = np.argwhere(stoke_grid.mask)[len(np.argwhere(stoke_grid.mask)) // 2]
     px, py = cx[iy, ix], cy[iy, ix]
     one = kde(np.array([px]), np.array([py]), grid=stoke_grid)
-    assert one.bandwidth == stoke_grid.cell and "raised to the cell size" in one.bandwidth_rule
+    assert one.bandwidth == stoke_grid.cell and one.bandwidth_rule == "cell (one cell)"
+    silv = kde(np.array([px]), np.array([py]), grid=stoke_grid, bandwidth_rule="silverman")
+    assert silv.bandwidth == stoke_grid.cell and "raised to the cell size" in silv.bandwidth_rule
     assert one.density[iy, ix] == pytest.approx(3 / (math.pi * 200**2) * 1e6)
-    many = kde(np.full(500, px), np.full(500, py), grid=stoke_grid)
+    many = kde(np.full(500, px), np.full(500, py), grid=stoke_grid, bandwidth_rule="normal_reference")
     assert many.n_locations == 1 and many.bandwidth == stoke_grid.cell
     np.testing.assert_allclose(many.density, 500 * one.density)
 
@@ -201,7 +227,15 @@ def test_hotspot_polygons(located, geography):
     grid = make_grid(geography.study_area)
     res = kde(x, y, grid=grid)
     places = hotspot_polygons(res, grid, top_share=0.05)
-    assert list(places.columns) == ["place_id", "n_cells", "area_km2", "count", "max_density", "mean_density", "geometry"]
+    assert list(places.columns) == [
+        "place_id",
+        "n_cells",
+        "area_km2",
+        "count",
+        "max_density",
+        "mean_density",
+        "geometry",
+    ]
     assert places.crs.to_epsg() == 27700
     assert places["n_cells"].sum() == round(0.05 * grid.mask.sum())
     assert places["place_id"].tolist() == list(range(1, len(places) + 1))
