@@ -7,7 +7,7 @@ filt = st.session_state["filter"]
 path, version = data.key()
 ui.header("Hotspots", filt)
 
-state.url_value("method", "kde", options=list(analysis.METHOD_LABELS))
+state.url_value("method", analysis.DEFAULT_METHOD, options=list(analysis.METHOD_LABELS))
 st.selectbox("Method", list(analysis.METHOD_LABELS), key="method", format_func=analysis.METHOD_LABELS.get)
 method = st.session_state.method
 defaults = analysis.editable_params(method)
