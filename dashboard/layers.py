@@ -15,6 +15,8 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.maps import GISTAR, GISTAR_LABELS, SURFACE, esc
+from hotspots._errors import InputError
+from hotspots.areas import APPROXIMATE_NOTE
 from hotspots.filters import Filter
 from hotspots.gistar import gistar
 from hotspots.grid import Grid, make_grid
@@ -25,14 +27,41 @@ HASH = data.HASH
 KDE_CLASSES = ((0.5, "top 50%"), (0.7, "top 30%"), (0.85, "top 15%"), (0.95, "top 5%"), (0.99, "top 1%"))
 
 
+def outline_note(filt: Filter) -> str:
+    """A caption for the map when the analysed areas have approximate outlines, else ``""``.
+
+    Areas of another force's data are placed from reported LSOA codes and drawn from their
+    incident locations (see docs/areas.md); pages show this under the map and the table.
+    """
+    geo = data.store().geography()
+    if not geo.has_approximate:
+        return ""
+    a = geo.areas(filt.level)
+    if filt.areas:
+        a = a[a["area_code"].isin(filt.areas)]
+    if (a["outline"] == "boundary").all():
+        return ""
+    return APPROXIMATE_NOTE
+
+
 def study_area(filt: Filter) -> gpd.GeoSeries:
-    """The chosen areas' outline, or the whole study area (EPSG:27700)."""
+    """The chosen areas' outline, or the whole study area (EPSG:27700).
+
+    Areas known only from reported LSOA codes have approximate outlines (the buffered hull of
+    their incident locations, see :func:`outline_note`); they bound the grid all the same.
+    """
     geo = data.store().geography()
     if not filt.areas:
         return geo.study_area
     a = geo.areas(filt.level)
     a = a[a["area_code"].isin(filt.areas)]
-    return gpd.GeoSeries([a.geometry.union_all()], crs=a.crs)
+    shape = a.geometry.union_all()
+    if shape is None or shape.is_empty:
+        raise InputError(
+            f"the chosen {filt.level}(s) have no outline yet: no incident has been located there "
+            "(areas placed from reported LSOA codes are drawn from their incident locations)"
+        )
+    return gpd.GeoSeries([shape], crs=a.crs)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
