@@ -387,7 +387,7 @@ def decode(data: bytes, *, file: str) -> tuple[str, str]:
     InputError
         If the file is empty or is binary (not a CSV text file).
     """
-    if not data or not data.strip():
+    if not data or data.isspace():
         raise InputError("the file is empty", file=file)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16"), "utf-16"
@@ -781,21 +781,33 @@ def _coordinates(
     return lon, lat, missing, reason, swapped
 
 
-def deterministic_ids(frame: pd.DataFrame, columns: list[str], *, prefix: str) -> pa.Array:
+def deterministic_ids(
+    frame: pd.DataFrame | dict[str, pd.Series | pa.Array], columns: list[str], *, prefix: str
+) -> pa.Array:
     """Ids for rows without one: a hash of their content and their order among identical rows.
 
     The same rows in the same order always give the same ids, so loading a second copy of
     a month adds nothing. The id is the 64-bit pandas hash (``hash_pandas_object``) of the
     text ``"col1|col2|…#k"`` (each value as ``str``, missing as ""; k counts earlier identical
     rows), written as 16 hex digits after ``prefix``. Values are turned into text once per
-    distinct value, and the key is joined in Arrow.
+    distinct value, and the key is joined in Arrow. ``frame`` may be a dict whose text columns
+    are Arrow string arrays (used as they are).
     """
     parts = []
     for c in columns:
-        codes, uniques = pd.factorize(frame[c], use_na_sentinel=False)
-        text = pd.Series(uniques).astype(str).fillna("").to_numpy(dtype=object)
+        values = frame[c]
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        if isinstance(values, pa.Array):  # text already
+            parts.append(pc.fill_null(values, ""))
+            continue
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        if isinstance(uniques, np.ndarray) and uniques.dtype.kind == "f":  # as astype(str): str(x), NaN ""
+            text = np.array(["" if u != u else str(u) for u in uniques.tolist()], dtype=object)
+        else:
+            text = pd.Series(uniques).astype(str).fillna("").to_numpy(dtype=object)
         parts.append(pa.array(text, type=pa.string()).take(pa.array(codes)))
-    if not parts or len(frame) == 0:
+    if not parts or len(parts[0]) == 0:
         return pa.array([], type=pa.string())
     key = pc.binary_join_element_wise(*parts, "|")
     codes = key.dictionary_encode().indices.to_numpy(zero_copy_only=False)
@@ -930,21 +942,19 @@ def parse_street(parsed: ParsedCSV, *, file: str) -> tuple[Batch, list[str]]:
         w = np.flatnonzero(no_id)
         wa = pa.array(w)
 
-        def text(values: pa.ChunkedArray) -> pd.Series:
-            return pd.Series(_np(values.take(wa)), dtype="string[pyarrow]")
+        def text(values: pa.ChunkedArray) -> pa.ChunkedArray:
+            return values.take(wa)
 
-        frame = pd.DataFrame(
-            {
-                "month": pd.to_datetime(text(month_k).astype(object) + "-01").astype("datetime64[us]"),
-                "reported": text(keep(col("Reported by"))),
-                "lon6": np.round(lon_k[w], 6),
-                "lat6": np.round(lat_k[w], 6),
-                "location_name": text(keep(col("Location"))),
-                "category": text(keep(category)),
-                "lsoa_code_reported": text(keep(col("LSOA code"))),
-            }
-        )
-        made = deterministic_ids(frame, list(frame.columns), prefix="pu-")
+        frame = {  # month as str(Timestamp) writes it: YYYY-MM-01
+            "month": pc.binary_join_element_wise(text(month_k), "-01", ""),
+            "reported": text(keep(col("Reported by"))),
+            "lon6": pd.Series(np.round(lon_k[w], 6)),
+            "lat6": pd.Series(np.round(lat_k[w], 6)),
+            "location_name": text(keep(col("Location"))),
+            "category": text(keep(category)),
+            "lsoa_code_reported": text(keep(col("LSOA code"))),
+        }
+        made = deterministic_ids(frame, list(frame), prefix="pu-")
         # put the made ids in the empty places, in order
         slot = np.cumsum(no_id) - 1
         ids = pc.if_else(pa.array(no_id), made.take(pa.array(np.maximum(slot, 0))), ids)
