@@ -1,4 +1,4 @@
-"""Benchmark: a filter change through KDE + Gi* + DBSCAN at 1,000,000 incidents.
+"""Benchmark: a filter change through the default hotspot score + KDE + Gi* + DBSCAN at 1,000,000 incidents.
 
 Run:  .venv/bin/python bench/bench_engine.py [--n 1000000] [--repeat 5]
 
@@ -7,8 +7,10 @@ The incidents are the real 2025 Staffordshire sample resampled with replacement 
 a location; months and categories are resampled with them). A "filter change" is: apply a
 :class:`Filter` (a month range and two categories, or all incidents), count incidents per
 location with ``np.bincount`` on ``location_id`` (the store's unique-location table), then
-the KDE surface (default grid and bandwidth), Gi* z-scores with FDR bins, and DBSCAN (default
-parameters) on the weighted unique locations.
+the default hotspot score (``eb_count``: recency-weighted cell counts smoothed by empirical
+Bayes, from the filtered incidents' coordinates and months), the KDE surface (default grid and
+bandwidth, one cell), Gi* z-scores with FDR bins, and DBSCAN (default parameters) on the
+weighted unique locations.
 
 The references are measured in the same run: scikit-learn ``KernelDensity`` (exact, Gaussian,
 on the grid cell centres), scikit-learn ``DBSCAN`` on the raw duplicated points, and PySAL
@@ -34,6 +36,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import boundaries  # noqa: E402
 from hotspots.dbscan import dbscan  # noqa: E402
+from hotspots.eb import eb_count  # noqa: E402
 from hotspots.filters import Filter  # noqa: E402
 from hotspots.gistar import gistar  # noqa: E402
 from hotspots.grid import make_grid  # noqa: E402
@@ -82,20 +85,27 @@ def main(argv: list[str] | None = None) -> int:
     area_km2 = float(geo.study_area.area.sum() / 1e6)
     lx = locations["x"].to_numpy()
     ly = locations["y"].to_numpy()
-    print(f"built {len(df):,} incidents on {df['location_id'].nunique():,} unique locations "
-          f"in {time.perf_counter() - t0:.1f} s; grid {grid.nx} x {grid.ny} cells of {grid.cell:.0f} m "
-          f"({int(grid.mask.sum())} in the study area)")
+    print(
+        f"built {len(df):,} incidents on {df['location_id'].nunique():,} unique locations "
+        f"in {time.perf_counter() - t0:.1f} s; grid {grid.nx} x {grid.ny} cells of {grid.cell:.0f} m "
+        f"({int(grid.mask.sum())} in the study area)"
+    )
 
     filters = {
         "all incidents": Filter(),
         "Jun-Dec, violence + ASB": Filter(
-            month_from="2025-06", month_to="2025-12",
+            month_from="2025-06",
+            month_to="2025-12",
             categories=("Violence and sexual offences", "Anti-social behaviour"),
         ),
     }
     loc_ids = df["location_id"].to_numpy()
+    all_x = df["x"].to_numpy()
+    all_y = df["y"].to_numpy()
+    all_months = df["month"].to_numpy()
     rows = []
     for label, filt in filters.items():
+
         def select(filt=filt):
             keep = filt.mask(df)
             w = np.bincount(loc_ids[keep], minlength=len(locations)).astype(float)
@@ -103,29 +113,53 @@ def main(argv: list[str] | None = None) -> int:
             return lx[has], ly[has], w[has], int(keep.sum())
 
         t_sel, (ux, uy, uw, n_sel) = timed(select, args.repeat)
+
+        def default_score(filt=filt):
+            keep = filt.mask(df)
+            return eb_count(
+                all_x[keep], all_y[keep], grid=grid, months=all_months[keep], reference_month=filt.month_to
+            )
+
+        t_eb, eres = timed(default_score, args.repeat)
         t_kde, kres = timed(lambda ux=ux, uy=uy, uw=uw: kde(ux, uy, grid=grid, weights=uw), args.repeat)
         counts = kres.counts
         t_gi, gres = timed(lambda counts=counts: gistar(counts, mask=grid.mask), args.repeat)
-        t_db, dres = timed(lambda ux=ux, uy=uy, uw=uw: dbscan(ux, uy, weights=uw, area_km2=area_km2), args.repeat)
-        total = t_sel + t_kde + t_gi + t_db
+        t_db, dres = timed(
+            lambda ux=ux, uy=uy, uw=uw: dbscan(ux, uy, weights=uw, area_km2=area_km2), args.repeat
+        )
+        total = t_sel + t_eb + t_kde + t_gi + t_db
         rows.append((label, n_sel, ux.size, t_sel, t_kde, t_gi, t_db, total, kres, gres, dres))
         print(f"\nfilter: {label}: {n_sel:,} incidents at {ux.size:,} locations")
         print(f"  filter + per-location counts {t_sel * 1000:7.1f} ms")
-        print(f"  KDE ({kres.kernel}, h={kres.bandwidth:.0f} m {kres.bandwidth_rule}, {kres.algorithm}) "
-              f"{t_kde * 1000:7.1f} ms")
-        print(f"  Gi* z, p, BH-FDR bins        {t_gi * 1000:7.1f} ms  ({gres.params['n_hot_cells']} hot cells)")
-        print(f"  DBSCAN (eps {dres.eps:.0f} m, min_samples {dres.min_samples}) {t_db * 1000:7.1f} ms "
-              f" ({dres.n_clusters} clusters)")
-        print(f"  TOTAL                        {total * 1000:7.1f} ms   budget 300 ms: "
-              f"{'OK' if total <= 0.3 else 'OVER'}")
+        print(
+            f"  default score (eb_count, half-life {eres.half_life:g} months, filter included) "
+            f"{t_eb * 1000:7.1f} ms  (prior strength {eres.prior_strength:.3g})"
+        )
+        print(
+            f"  KDE ({kres.kernel}, h={kres.bandwidth:.0f} m {kres.bandwidth_rule}, {kres.algorithm}) "
+            f"{t_kde * 1000:7.1f} ms"
+        )
+        print(
+            f"  Gi* z, p, BH-FDR bins        {t_gi * 1000:7.1f} ms  ({gres.params['n_hot_cells']} hot cells)"
+        )
+        print(
+            f"  DBSCAN (eps {dres.eps:.0f} m, min_samples {dres.min_samples}) {t_db * 1000:7.1f} ms "
+            f" ({dres.n_clusters} clusters)"
+        )
+        print(
+            f"  TOTAL                        {total * 1000:7.1f} ms   budget 300 ms: "
+            f"{'OK' if total <= 0.3 else 'OVER'}"
+        )
 
     # without the store's location ids: KDE straight from 1M raw coordinates (hashing them to
     # unique locations inside kde)
     xr = df["x"].to_numpy()
     yr = df["y"].to_numpy()
     t_raw_kde, _ = timed(lambda: kde(xr, yr, grid=grid), args.repeat)
-    print(f"\nKDE from {len(df):,} raw coordinates (no location ids; unique locations found inside): "
-          f"{t_raw_kde * 1000:.1f} ms")
+    print(
+        f"\nKDE from {len(df):,} raw coordinates (no location ids; unique locations found inside): "
+        f"{t_raw_kde * 1000:.1f} ms"
+    )
 
     # ------------------------------------------------------------------ references
     label, n_sel, n_loc, _, t_kde, t_gi, t_db, _, kres, gres, dres = rows[0]
@@ -139,17 +173,21 @@ def main(argv: list[str] | None = None) -> int:
     cx, cy = grid.centres()
     centres = np.c_[cx[grid.mask], cy[grid.mask]]
     sub = rng.choice(len(df), args.kde_sample, replace=False)
-    t_ours_g, _ = timed(lambda: kde(x[sub], y[sub], grid=grid, bandwidth=kres.bandwidth / 2, kernel="gaussian"), 3)
-    t = time.perf_counter()
-    KernelDensity(kernel="gaussian", bandwidth=kres.bandwidth / 2, rtol=1e-6).fit(np.c_[x[sub], y[sub]]).score_samples(
-        centres
+    t_ours_g, _ = timed(
+        lambda: kde(x[sub], y[sub], grid=grid, bandwidth=kres.bandwidth / 2, kernel="gaussian"), 3
     )
+    t = time.perf_counter()
+    KernelDensity(kernel="gaussian", bandwidth=kres.bandwidth / 2, rtol=1e-6).fit(
+        np.c_[x[sub], y[sub]]
+    ).score_samples(centres)
     t_sk = time.perf_counter() - t
     t_sk_full = t_sk * n_sel / args.kde_sample
-    print(f"  sklearn KernelDensity (Gaussian, h={kres.bandwidth / 2:.0f} m) on a {args.kde_sample:,}-point subsample: "
-          f"{t_sk * 1000:.0f} ms -> {t_sk_full:.1f} s scaled to {n_sel:,} points "
-          f"(ours on the same subsample: {t_ours_g * 1000:.1f} ms); "
-          f"ratio to our KDE at full size: {t_sk_full / t_kde:,.0f}x")
+    print(
+        f"  sklearn KernelDensity (Gaussian, h={kres.bandwidth / 2:.0f} m) on a {args.kde_sample:,}-point subsample: "
+        f"{t_sk * 1000:.0f} ms -> {t_sk_full:.1f} s scaled to {n_sel:,} points "
+        f"(ours on the same subsample: {t_ours_g * 1000:.1f} ms); "
+        f"ratio to our KDE at full size: {t_sk_full / t_kde:,.0f}x"
+    )
 
     sub = rng.choice(len(df), args.dbscan_sample, replace=False)
     frac = args.dbscan_sample / n_sel
@@ -159,10 +197,12 @@ def main(argv: list[str] | None = None) -> int:
     DBSCAN(eps=dres.eps, min_samples=ms).fit(np.c_[x[sub], y[sub]])
     t_raw = time.perf_counter() - t
     t_raw_full = t_raw / frac
-    print(f"  sklearn DBSCAN on raw points, {args.dbscan_sample:,}-point subsample (min_samples scaled to {ms}): "
-          f"{t_raw * 1000:.0f} ms (ours on the same subsample: {t_ours_d * 1000:.1f} ms, "
-          f"{t_raw / t_ours_d:.0f}x); scaled linearly to {n_sel:,} points: {t_raw_full:.1f} s, "
-          f"ratio to our DBSCAN at full size >= {t_raw_full / t_db:,.0f}x")
+    print(
+        f"  sklearn DBSCAN on raw points, {args.dbscan_sample:,}-point subsample (min_samples scaled to {ms}): "
+        f"{t_raw * 1000:.0f} ms (ours on the same subsample: {t_ours_d * 1000:.1f} ms, "
+        f"{t_raw / t_ours_d:.0f}x); scaled linearly to {n_sel:,} points: {t_raw_full:.1f} s, "
+        f"ratio to our DBSCAN at full size >= {t_raw_full / t_db:,.0f}x"
+    )
 
     from esda import G_Local
     from libpysal.weights import lat2W, w_subset
@@ -175,9 +215,11 @@ def main(argv: list[str] | None = None) -> int:
     y_cells = kres.counts.ravel()[ids]
     t_esda, ref = timed(lambda: G_Local(y_cells, w, transform="B", star=True, permutations=0), 3)
     diff = np.abs(ref.Zs - gres.z.ravel()[ids]).max()
-    print(f"  esda G_Local (star, binary, no permutations) on the same {len(ids)} cells: {t_esda * 1000:.1f} ms "
-          f"(+ {t_w * 1000:.0f} ms to build the weights); ours {t_gi * 1000:.2f} ms: "
-          f"{t_esda / t_gi:.0f}x ({(t_esda + t_w) / t_gi:.0f}x with weights); max |z diff| {diff:.1e}")
+    print(
+        f"  esda G_Local (star, binary, no permutations) on the same {len(ids)} cells: {t_esda * 1000:.1f} ms "
+        f"(+ {t_w * 1000:.0f} ms to build the weights); ours {t_gi * 1000:.2f} ms: "
+        f"{t_esda / t_gi:.0f}x ({(t_esda + t_w) / t_gi:.0f}x with weights); max |z diff| {diff:.1e}"
+    )
     return 0
 
 

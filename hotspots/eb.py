@@ -91,7 +91,7 @@ class EBResult:
             "recency": (
                 "none (every incident weighs 1)"
                 if self.half_life is None
-                else f"weight halves every {self.half_life:g} months before {self.reference_month}"
+                else f"weight halves every {self.half_life:g} months before {self.reference_month or 'the last month'}"
             ),
             "smoothing": "Poisson-gamma empirical Bayes towards the mean of the 8 neighbouring cells",
             "prior_strength": round(float(beta), 6) if np.isfinite(beta) else None,
@@ -123,16 +123,37 @@ def recency_weights(
         If ``half_life`` is not a positive number or a month cannot be read.
     """
     check_positive(half_life, name="half_life", unit="months")
+    codes, index = _month_codes(months)
+    if half_life is None or codes.size == 0:
+        return np.ones(codes.size)
+    return _age_weights(index, float(half_life), reference_month)[codes]
+
+
+def _age_weights(index: np.ndarray, half_life: float, reference_month: str | None) -> np.ndarray:
+    """``0.5 ** (age / half_life)`` for months given as months since 1970-01."""
+    ref = _month_codes([reference_month + "-01"])[1][0] if reference_month else index.max()
+    age = np.maximum(ref - index, 0).astype(float)
+    return 0.5 ** (age / half_life)
+
+
+def _month_codes(months: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Factorise months: a code per incident and, per code, months since 1970-01 as integers.
+
+    Hashing first and converting only the distinct months keeps this fast for a million
+    incidents (a filter change on the dashboard).
+    """
+    arr = np.asarray(months)
     try:
-        stamps = pd.to_datetime(pd.Series(months))
-        ref = pd.Timestamp(reference_month + "-01") if reference_month else stamps.max()
+        if not np.issubdtype(arr.dtype, np.datetime64):
+            arr = pd.to_datetime(pd.Series(arr)).to_numpy()
+        codes, uniques = pd.factorize(arr.view(np.int64) if arr.dtype == "datetime64[ns]" else arr)
+        uniques = (
+            np.asarray(uniques).view(arr.dtype) if arr.dtype == "datetime64[ns]" else np.asarray(uniques)
+        )
+        index = uniques.astype("datetime64[M]").astype(np.int64)
     except (ValueError, TypeError) as exc:
         raise InputError(f"incident months must be dates such as 2025-01-01; {exc}") from exc
-    if half_life is None or stamps.empty:
-        return np.ones(len(stamps))
-    age = (ref.year - stamps.dt.year) * 12 + (ref.month - stamps.dt.month)
-    age = np.maximum(age.to_numpy(dtype=float), 0.0)
-    return 0.5 ** (age / float(half_life))
+    return codes, index
 
 
 def neighbour_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -197,9 +218,15 @@ def eb_count(
             raise InputError(
                 f"`months` must give one month per incident; got {len(months)} for {x.size} incidents"
             )
-        w = recency_weights(months, half_life=half_life, reference_month=reference_month)
+        check_positive(half_life, name="half_life", unit="months")
+        codes, index = _month_codes(months)
         if reference_month is None and x.size:
-            reference_month = pd.to_datetime(pd.Series(months)).max().strftime("%Y-%m")
+            reference_month = str(np.datetime64(int(index.max()), "M"))
+        w = (
+            _age_weights(index, float(half_life), reference_month)[codes]
+            if half_life and x.size
+            else np.ones(x.size)
+        )
     mask = grid.mask
     counts = grid.counts(x, y, w)
     prior = neighbour_mean(counts, mask)
