@@ -179,6 +179,8 @@ def cmd_areas(args: argparse.Namespace) -> int:
         "rate": "per 1,000 usual residents (Census 2021)",
         "unplaced_incidents": table.attrs["unplaced"],
     }
+    if table.attrs.get("note"):
+        params["areas_note"] = table.attrs["note"]
     sheets = {}
     if args.priority:
         cmp = compare_priority(table, args.priority)
@@ -217,6 +219,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         "FROM rejected GROUP BY 1, 2 ORDER BY 3 DESC"
     )
     log_ = store.ingest_log()
+    assigned = store.assignment_summary()
     if args.json:
         out = {
             "store": str(store.path),
@@ -226,6 +229,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
             "by_source": dict(zip(by_source["source"], by_source["n"].astype(int), strict=True)),
             "flags": dict(zip(flags["flags"], flags["n"].astype(int), strict=True)),
             "rejected": rejected.to_dict(orient="records"),
+            "assigned_by": assigned.to_dict(orient="records"),
             "ingests": json.loads(log_.to_json(orient="records", date_format="iso")),
         }
         print(json.dumps(out, indent=2, default=str))
@@ -238,6 +242,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         ("by category", by_cat),
         ("by source", by_source),
         ("flagged (kept)", flags),
+        ("how locations were placed in areas (docs/areas.md)", assigned),
         ("rejected and duplicate rows by reason", rejected),
     ):
         print(f"\n{title}:")

@@ -20,7 +20,8 @@ Rules
   outcome is updated from the row of the latest month. Load months in order (the CLI sorts
   the files of one call by name, which for police.uk is by month).
 * **Locations.** Unique (lon, lat) points are converted to EPSG:27700 once and assigned to
-  areas by point-in-polygon on 2021 LSOAs; the reported LSOA code is kept but never used.
+  areas by point-in-polygon on 2021 LSOAs. The reported LSOA code is kept, and used only for
+  locations outside the boundaries (another force's data), by the rule in ``docs/areas.md``.
 * **Flags** (incidents are kept, not dropped): ``no_location`` (no coordinates: counted in
   totals, left off maps), ``outside_area`` (outside the study area), ``coords_swapped``
   (longitude and latitude were given the wrong way round and were swapped back).

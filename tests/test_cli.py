@@ -26,6 +26,12 @@ def test_ingest_summary_and_areas_end_to_end(tmp_path, capsys):
     assert summary["by_month"]["2025-07"] == 9_585
     assert summary["flags"]["no_location"] == 529
     assert summary["ingests"][0]["rows_read"] == 102_517
+    placed = {r["assigned_by"]: r["incidents"] for r in summary["assigned_by"]}
+    # located rows: inside the Staffordshire polygons, or outside and left in no area (docs/areas.md)
+    assert (
+        placed["polygon"] + sum(n for k, n in placed.items() if k.startswith("unassigned")) == 102_451 - 529
+    )
+    assert sum(n for k, n in placed.items() if k.startswith("unassigned")) == 632
 
     for ext in ("csv", "xlsx", "geojson", "gpkg"):
         out_file = tmp_path / f"wards.{ext}"
