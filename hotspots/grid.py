@@ -18,7 +18,7 @@ import shapely
 from scipy import ndimage
 
 from hotspots._errors import InputError
-from hotspots._validate import BNG, check_positive, check_projected
+from hotspots._validate import BNG, check_choice, check_positive, check_projected
 
 logger = logging.getLogger(__name__)
 
@@ -282,7 +282,9 @@ def make_grid(study_area: gpd.GeoSeries | gpd.GeoDataFrame, *, cell_size: float 
     return Grid(x0=float(x0), y0=float(y0), cell=cell, nx=int(nx), ny=int(ny), mask=mask, study_area=geom)
 
 
-def _intersecting_cells(geom: shapely.Geometry, x0: float, y0: float, cell: float, nx: int, ny: int) -> np.ndarray:
+def _intersecting_cells(
+    geom: shapely.Geometry, x0: float, y0: float, cell: float, nx: int, ny: int
+) -> np.ndarray:
     """Mark the cells that intersect ``geom``: centres inside, plus cells the boundary crosses."""
     xs = x0 + (np.arange(nx) + 0.5) * cell
     ys = y0 + (np.arange(ny) + 0.5) * cell
@@ -349,7 +351,9 @@ def top_cells(values: np.ndarray, mask: np.ndarray, share: float, *, name: str =
     """
     check_positive(share, name=name)
     if not 0 < float(share) <= 1:
-        raise InputError(f"`{name}` must be a share of the area between 0 and 1, such as 0.01 for 1%; got {share!r}")
+        raise InputError(
+            f"`{name}` must be a share of the area between 0 and 1, such as 0.01 for 1%; got {share!r}"
+        )
     values = np.asarray(values, dtype=float)
     flat_mask = np.asarray(mask, dtype=bool).ravel()
     ids = np.flatnonzero(flat_mask)
@@ -362,10 +366,182 @@ def top_cells(values: np.ndarray, mask: np.ndarray, share: float, *, name: str =
     return out.reshape(values.shape)
 
 
-def label_places(selected: np.ndarray) -> tuple[np.ndarray, int]:
-    """Label groups of selected cells that touch at an edge or a corner (8-connectivity)."""
-    labels, n = ndimage.label(np.asarray(selected, dtype=bool), structure=np.ones((3, 3), dtype=int))
-    return labels, int(n)
+#: How the selected cells are joined into places (see :func:`label_places`).
+SPLIT_RULES = ("peaks", "edges", "touching")
+#: The default rule: one place per peak of the cell score.
+DEFAULT_SPLIT = "peaks"
+#: With ``split="peaks"``, a place keeps the cells scoring at least this share of its peak (the
+#: peak's width at half its height); lower cells on its slopes make places of their own.
+PEAK_SHARE = 0.5
+#: The rules in words, for result ``params`` and exports.
+SPLIT_TEXT = {
+    "peaks": "cells joined along edges and split at saddles: each place is the cells whose steepest "
+    "ascent reaches its peak and that score at least half of it (lower slopes make places of their own); "
+    "ties to the first cell in grid order",
+    "edges": "cells joined where they share an edge",
+    "touching": "cells joined where they touch at an edge or a corner",
+}
+
+
+def label_places(
+    selected: np.ndarray,
+    score: np.ndarray | None = None,
+    *,
+    split: str = DEFAULT_SPLIT,
+    peak_share: float = PEAK_SHARE,
+) -> tuple[np.ndarray, int]:
+    """Label the places formed by the selected cells.
+
+    Parameters
+    ----------
+    selected
+        ``(ny, nx)`` bool, the hotspot cells.
+    score
+        ``(ny, nx)`` cell score (density, smoothed count, z…); needed by ``split="peaks"``.
+    split
+        ``"peaks"`` (default): one place per peak (see Notes); ``"edges"``: cells sharing an
+        edge form one place; ``"touching"``: cells touching at an edge or a corner form one place
+        (8-connectivity; the rule before ``"peaks"`` became the default).
+    peak_share
+        With ``split="peaks"``: a place keeps only the cells scoring at least this share of its
+        peak (default :data:`PEAK_SHARE`, 0.5); 0 keeps whole ascent basins.
+
+    Returns
+    -------
+    tuple
+        ``(labels, n)``: ``labels`` is ``(ny, nx)`` int, 0 outside the selection and 1..n
+        inside; every selected cell is in exactly one place.
+
+    Raises
+    ------
+    InputError
+        If ``split`` is not one of :data:`SPLIT_RULES`, ``split="peaks"`` gets no ``score`` or
+        a score of another shape, or ``peak_share`` is not in [0, 1].
+
+    Notes
+    -----
+    ``split="peaks"`` is a steepest-ascent (watershed) partition of the score restricted to the
+    selected cells, with edge neighbours only: each selected cell points to its highest
+    selected edge neighbour when that neighbour scores strictly more, and the cell belongs to
+    the peak its chain of such steps ends on. Corner-only contacts never join cells, and two
+    peaks joined by lower cells (a saddle) give two places. A peak is a *regional* maximum: a
+    group of edge-connected cells of equal score (a plateau) with no higher selected neighbour
+    is one peak and one place. On a plateau that has a higher neighbour somewhere, cells go to
+    the nearest plateau cell that has one (breadth first), so the plateau drains to the side
+    it spills over. Ties (equal highest neighbours, equally near exits) go to the first cell in
+    grid order (the lowest ``cell_id``: south before north, west before east), so the result
+    is deterministic. NaN scores count as the lowest.
+
+    A basin can be long: on the county grid the cells of Stoke-upon-Trent climb to Hanley
+    through one cell, and whole basins make a 14 km² place of the two. So a place keeps the
+    cells of its basin scoring at least ``peak_share`` of its peak (half by default: the peak's
+    width at half its height); the lower cells are divided again by the same rule among
+    themselves (each then holds one peak of its own cells) until every cell has a place. The
+    kept cells of a basin stay edge-connected (the ascent from a kept cell only meets higher
+    cells).
+    """
+    check_choice(split, SPLIT_RULES, name="split")
+    sel = np.asarray(selected, dtype=bool)
+    if split == "touching":
+        labels, n = ndimage.label(sel, structure=np.ones((3, 3), dtype=int))
+        return labels, int(n)
+    if split == "edges":
+        labels, n = ndimage.label(sel)
+        return labels, int(n)
+    if score is None:
+        raise InputError(
+            "`split='peaks'` needs the cell `score` to find the peaks; pass `score` "
+            "(or use split='edges' or 'touching')"
+        )
+    score = np.asarray(score, dtype=float)
+    if score.shape != sel.shape:
+        raise InputError(f"`score` must have the shape of `selected` {sel.shape}; got {score.shape}")
+    if isinstance(peak_share, bool) or not 0 <= float(peak_share) <= 1:
+        raise InputError(
+            f"`peak_share` must be a share of the peak between 0 and 1, such as 0.5; got {peak_share!r}"
+        )
+    labels = np.zeros(sel.shape, dtype=np.int64)
+    n = 0
+    rest = sel
+    value = np.nan_to_num(score, nan=-np.inf)
+    while rest.any():
+        lab, k = _peak_labels(rest, score)
+        peak = np.full(k + 1, -np.inf)
+        np.maximum.at(peak, lab[rest], value[rest])
+        # kept: at least the share of the peak (the peak itself always; a negative or NaN peak keeps its basin)
+        top = np.where(rest, peak[lab], 0.0)
+        low = rest & (top > 0) & (value < float(peak_share) * top)
+        keep = rest & ~low
+        kept, new = np.unique(lab[keep], return_inverse=True)
+        labels[keep] = n + 1 + new
+        n += kept.size
+        rest = low
+    return labels, n
+
+
+def _peak_labels(sel: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, int]:
+    """Steepest-ascent partition of the selected cells (see :func:`label_places`)."""
+    ny, nx = sel.shape
+    labels = np.zeros(sel.shape, dtype=np.int64)
+    ids = np.flatnonzero(sel.ravel())  # ascending cell ids
+    m = ids.size
+    if m == 0:
+        return labels, 0
+    s = np.nan_to_num(score.ravel()[ids], nan=-np.inf)
+    ix = ids % nx
+    iy = ids // nx
+    # edge neighbours in ascending cell-id order (south, west, east, north): argmax takes the first
+    cand = np.stack([ids - nx, ids - 1, ids + 1, ids + nx], axis=1)
+    ok = np.stack([iy > 0, ix > 0, ix < nx - 1, iy < ny - 1], axis=1)
+    j = np.searchsorted(ids, np.where(ok, cand, 0))
+    j = np.minimum(j, m - 1)
+    ok &= ids[j] == cand
+    nb = np.where(ok, j, -1)  # position of each selected neighbour, -1 for none
+    nbs = np.where(ok, s[j], -np.inf)
+    rows = np.arange(m)
+    best = np.argmax(nbs, axis=1)
+    climbs = ok[rows, best] & (nbs[rows, best] > s)
+    parent = np.where(climbs, nb[rows, best], rows)
+
+    # plateaus: edge-connected cells of equal score
+    a, d = np.nonzero(ok & (nbs == s[:, None]))
+    b = nb[a, d]
+    if a.size:
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        graph = coo_matrix((np.ones(a.size, dtype=np.int8), (a, b)), shape=(m, m))
+        _, plateau = connected_components(graph, directed=False)
+    else:
+        plateau = rows
+    exits = np.zeros(m, dtype=bool)
+    np.logical_or.at(exits, plateau, climbs)
+    spills = exits[plateau]
+    # regional maxima (plateaus with no exit): one root per plateau, its first cell
+    first = np.full(m, m, dtype=np.int64)
+    np.minimum.at(first, plateau, rows)
+    top = ~spills
+    parent[top] = first[plateau[top]]
+    # plateaus with an exit: breadth first from the cells that climb, to the nearest one
+    reached = climbs | top
+    while True:
+        step = ~reached[a] & reached[b]
+        if not step.any():
+            break
+        nxt = np.full(m, m, dtype=np.int64)
+        np.minimum.at(nxt, a[step], b[step])
+        new = nxt < m
+        parent[new] = nxt[new]
+        reached |= new
+    # follow the pointers to the peaks (pointer jumping)
+    while True:
+        up = parent[parent]
+        if np.array_equal(up, parent):
+            break
+        parent = up
+    roots, place = np.unique(parent, return_inverse=True)
+    labels.ravel()[ids] = place + 1
+    return labels, int(roots.size)
 
 
 def places_from_cells(
@@ -375,8 +551,10 @@ def places_from_cells(
     *,
     how: dict[str, str] | None = None,
     order_by: str | None = None,
+    score: np.ndarray | None = None,
+    split: str = DEFAULT_SPLIT,
 ) -> tuple[np.ndarray, gpd.GeoDataFrame]:
-    """Dissolve selected cells into places (cells touching at an edge or corner form one place).
+    """Dissolve selected cells into places: by default one place per peak of the score.
 
     Parameters
     ----------
@@ -391,6 +569,13 @@ def places_from_cells(
     order_by
         Column to rank places by, largest first (default: the last column named in ``how``
         with ``"max"``, else the first value column, else the number of cells).
+    score
+        ``(ny, nx)`` score whose peaks make the places with ``split="peaks"``; None uses the
+        ``values`` column ranked by (``order_by`` or its default).
+    split
+        How cells are joined (see :func:`label_places`): ``"peaks"`` (default) one place per
+        peak, cells joined along edges only; ``"edges"``; ``"touching"`` (edge or corner, the
+        rule before).
 
     Returns
     -------
@@ -402,7 +587,12 @@ def places_from_cells(
     """
     values = values or {}
     how = how or {}
-    labels, n = label_places(selected)
+    if order_by is None:
+        maxes = [c for c in values if how.get(c) == "max"]
+        order_by = maxes[-1] if maxes else (next(iter(values)) if values else "n_cells")
+    if score is None and split == "peaks" and order_by in values:
+        score = values[order_by]
+    labels, n = label_places(selected, score, split=split)
     cols = ["place_id", "n_cells", "area_km2", *values.keys(), "geometry"]
     if n == 0:
         empty = gpd.GeoDataFrame({c: [] for c in cols[:-1]}, geometry=[], crs=BNG)
@@ -412,9 +602,6 @@ def places_from_cells(
     funcs = {"sum": ndimage.sum_labels, "max": ndimage.maximum, "mean": ndimage.mean}
     for col, arr in values.items():
         data[col] = np.asarray(funcs[how.get(col, "sum")](np.asarray(arr, dtype=float), labels, index))
-    if order_by is None:
-        maxes = [c for c in values if how.get(c) == "max"]
-        order_by = maxes[-1] if maxes else (next(iter(values)) if values else "n_cells")
     rank = np.argsort(-np.asarray(data[order_by]), kind="stable")
     new_id = np.empty(n + 1, dtype=np.int64)
     new_id[0] = 0
@@ -425,7 +612,9 @@ def places_from_cells(
     cells = gpd.GeoDataFrame({"place_id": flat[ids]}, geometry=grid.boxes(ids), crs=BNG)
     geoms = cells.dissolve(by="place_id").geometry.sort_index()
     if grid.study_area is not None:
-        geoms = gpd.GeoSeries(shapely.intersection(geoms.to_numpy(), grid.study_area), index=geoms.index, crs=BNG)
+        geoms = gpd.GeoSeries(
+            shapely.intersection(geoms.to_numpy(), grid.study_area), index=geoms.index, crs=BNG
+        )
     table = pd.DataFrame({"place_id": np.arange(1, n + 1)})
     table["n_cells"] = data["n_cells"][rank].astype(np.int64)
     table["area_km2"] = shapely.area(geoms.reindex(table["place_id"]).to_numpy()) / 1e6

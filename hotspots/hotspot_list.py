@@ -9,16 +9,23 @@ Methods and what a "hotspot" is for each:
 * ``eb_count`` (default): the cells with the highest recent count smoothed towards their
   neighbours (:mod:`hotspots.eb`: incidents weighted by recency, half-life ``half_life``
   months, then Poisson–gamma empirical Bayes towards the mean of the 8 neighbouring cells),
-  ``top_share`` of the study area's cells, joined into places where they touch. Of the
+  ``top_share`` of the study area's cells, made into places (see below). Of the
   methods here it is the one that best predicted later months on the real sample.
 * ``kde``: the densest cells of the kernel density surface (``top_share`` of the
-  study area's cells), joined into places where they touch.
+  study area's cells), made into places.
 * ``gistar``: cells that are significant Getis-Ord Gi* hot spots (FDR-corrected, at ``alpha``)
-  and hold at least one incident, joined into places where they touch.
+  and hold at least one incident, made into places.
 * ``dbscan``: DBSCAN clusters of locations; the outline is the hull of the member locations,
   buffered by ``eps / 2``.
 * ``repeat``: the ``top_n`` busiest single locations (police.uk snap points).
-* ``count``: the busiest grid cells (``top_share``), joined into places (the plain baseline).
+* ``count``: the busiest grid cells (``top_share``), made into places (the plain baseline).
+
+Places of the grid methods (``split``, :func:`hotspots.grid.label_places`): by default
+(``"peaks"``) the selected cells are joined along edges only and split at saddles, so that each
+place holds one peak of the method's score (a steepest-ascent partition); ``"edges"`` joins
+cells sharing an edge, ``"touching"`` cells touching at an edge or a corner (the rule before,
+which made the Stoke/Newcastle conurbation one 36 km² place). Which cells are hotspots — and so
+the evaluation, which works on cells — does not depend on ``split``.
 
 Membership is fixed by the method: grid methods count the incidents in the hotspot's cells,
 ``dbscan`` and ``repeat`` the incidents at its locations. The previous-period count uses the
@@ -43,11 +50,21 @@ from hotspots.dbscan import cluster_polygons, dbscan
 from hotspots.eb import DEFAULT_HALF_LIFE, eb_count
 from hotspots.filters import Filter
 from hotspots.gistar import gistar
-from hotspots.grid import Grid, make_grid, places_from_cells, top_cells
+from hotspots.grid import (
+    DEFAULT_SPLIT,
+    SPLIT_RULES,
+    SPLIT_TEXT,
+    Grid,
+    make_grid,
+    places_from_cells,
+    top_cells,
+)
 from hotspots.kde import DEFAULT_BANDWIDTH_RULE, kde, location_key
 from hotspots.repeat import check_incidents, located_mask, repeat_locations, top_text
 
 METHODS = ("eb_count", "kde", "gistar", "dbscan", "repeat", "count")
+#: The methods whose hotspots are grid cells made into places (``split`` applies to them).
+GRID_METHODS = ("eb_count", "kde", "gistar", "count")
 #: The default method: recent counts smoothed by empirical Bayes (see ``docs/methods.md`` for
 #: the measurement behind the choice).
 DEFAULT_METHOD = "eb_count"
@@ -194,6 +211,7 @@ def _grid_places(
     *,
     months: Any = None,
     reference_month: str | None = None,
+    split: str = DEFAULT_SPLIT,
 ) -> tuple[np.ndarray, gpd.GeoDataFrame]:
     """Labels grid (0 = no hotspot) and place polygons for the grid methods."""
     counts = grid.counts(x, y)
@@ -243,7 +261,12 @@ def _grid_places(
         selected = significant & (counts > 0)
         params["hot_cells_rule"] = "significant hot cells (bin > 0) holding at least one incident"
         order = np.where(np.isfinite(res.z), res.z, 0)
-    labels, places = places_from_cells(selected, grid, {"order": order}, how={"order": "max"})
+    params["split"] = split
+    params["places_rule"] = SPLIT_TEXT[split]
+    labels, places = places_from_cells(
+        selected, grid, {"order": order}, how={"order": "max"}, score=order, split=split
+    )
+    params["n_hotspot_cells"] = int(selected.sum())
     return labels, places
 
 
@@ -272,6 +295,7 @@ def find_hotspots(
     method: str = DEFAULT_METHOD,
     geography: Any,
     filt: Filter | None = None,
+    split: str | None = None,
     **params: Any,
 ) -> HotspotList:
     """Find hotspots and return them as one ranked list.
@@ -289,6 +313,12 @@ def find_hotspots(
     filt
         Which incidents to use; None uses them all. When it names areas, the grid covers those
         areas only.
+    split
+        How a grid method's cells become places (``eb_count``, ``kde``, ``gistar``, ``count``):
+        ``"peaks"`` (None: the default) one place per peak of the score, cells joined along
+        edges only; ``"edges"`` cells sharing an edge; ``"touching"`` cells touching at an edge
+        or a corner (the rule before). Reported as ``params["split"]`` and
+        ``params["places_rule"]``.
     **params
         Method options (see :data:`METHOD_PARAMS`): ``cell_size``, ``half_life``,
         ``top_share`` (eb_count); ``cell_size``, ``bandwidth``, ``kernel``,
@@ -307,12 +337,17 @@ def find_hotspots(
     Raises
     ------
     InputError
-        If the method or an option is unknown or invalid, or the filter names unknown areas.
+        If the method or an option is unknown or invalid, ``split`` is given for ``dbscan`` or
+        ``repeat``, or the filter names unknown areas.
     CRSError
         If the geography is not in EPSG:27700.
 
     Notes
     -----
+    Places (``split="peaks"``): the top cells are joined along edges and split at saddles, each
+    cell going to the peak its steepest ascent reaches (:func:`hotspots.grid.label_places`), so
+    a conurbation of several busy centres gives one place per centre. Every hotspot cell is in
+    exactly one place, so the places' counts add up to the incidents in the hotspot cells.
     ``share_of_incidents`` is over the filtered incidents that have a location.
     ``area_km2`` is the hotspot's area within the study area (cells clipped to it, DBSCAN
     hulls buffered by ``eps / 2``); a ``repeat`` hotspot is a point and has no area.
@@ -325,6 +360,11 @@ def find_hotspots(
     if filt is not None and not isinstance(filt, Filter):
         raise InputError(f"`filt` must be a hotspots.filters.Filter or None; got {type(filt).__name__}")
     opts = _check_params(method, params)
+    if split is not None and method not in GRID_METHODS:
+        raise InputError(
+            f"`split` applies to the grid methods ({', '.join(GRID_METHODS)}), not {method!r}; leave it empty"
+        )
+    check_choice(DEFAULT_SPLIT if split is None else split, SPLIT_RULES, name="split")
     check_positive(opts["top_categories"], name="top_categories")
     area = study_area_for(geography, filt)
     selected = filt.apply(incidents) if filt is not None else incidents
@@ -371,7 +411,7 @@ def find_hotspots(
         return _empty(method, out_params)
     area_km2 = float(shapely.area(shapely.union_all(area.to_numpy())) / 1e6)
     out_params["study_area_km2"] = round(area_km2, 3)
-    if method in ("eb_count", "kde", "gistar", "count"):
+    if method in GRID_METHODS:
         grid = make_grid(area, cell_size=opts["cell_size"])
         out_params.update(grid.describe())
         out_params["cell_size_rule"] = "user" if opts["cell_size"] else "about 50 cells on the shorter side"
@@ -384,6 +424,7 @@ def find_hotspots(
             out_params,
             months=current["month"].to_numpy(),
             reference_month=period.month_to if period is not None else None,
+            split=DEFAULT_SPLIT if split is None else split,
         )
         member = _assign_cells(labels, grid, x, y)
         prev_member = _assign_cells(labels, grid, px, py)
@@ -520,4 +561,12 @@ def _plain(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-__all__ = ["HOTSPOT_COLUMNS", "METHODS", "METHOD_PARAMS", "HotspotList", "find_hotspots", "study_area_for"]
+__all__ = [
+    "GRID_METHODS",
+    "HOTSPOT_COLUMNS",
+    "METHODS",
+    "METHOD_PARAMS",
+    "HotspotList",
+    "find_hotspots",
+    "study_area_for",
+]

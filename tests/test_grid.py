@@ -2,9 +2,10 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from scipy import ndimage
 
 from hotspots._errors import CRSError, InputError
-from hotspots.grid import Grid, default_cell_size, make_grid
+from hotspots.grid import Grid, default_cell_size, label_places, make_grid, places_from_cells
 
 
 @pytest.fixture(scope="module")
@@ -114,4 +115,181 @@ def test_to_geodataframe(county_grid):
 
 
 def test_grid_is_hashable_value(county_grid):
-    assert hash(county_grid) == hash(Grid(county_grid.x0, county_grid.y0, 1200.0, county_grid.nx, county_grid.ny, None))
+    assert hash(county_grid) == hash(
+        Grid(county_grid.x0, county_grid.y0, 1200.0, county_grid.nx, county_grid.ny, None)
+    )
+
+
+# ---------------------------------------------------------------- places from cells
+def _peak_reference(sel, score):
+    """Steepest ascent by explicit loops (whole basins, no ties): the peak each selected cell climbs to."""
+    ny, nx = sel.shape
+    out = {}
+    for iy in range(ny):
+        for ix in range(nx):
+            if not sel[iy, ix]:
+                continue
+            y, x = iy, ix
+            while True:
+                best = None
+                for dy, dx in ((-1, 0), (0, -1), (0, 1), (1, 0)):
+                    v, u = y + dy, x + dx
+                    if 0 <= v < ny and 0 <= u < nx and sel[v, u] and score[v, u] > score[y, x]:
+                        if best is None or score[v, u] > score[best]:
+                            best = (v, u)
+                if best is None:
+                    break
+                y, x = best
+            out[(iy, ix)] = (y, x)
+    return out
+
+
+def _partition(labels):
+    """The places as a set of frozensets of cells (label numbers do not matter)."""
+    groups: dict[int, set] = {}
+    for iy, ix in zip(*np.nonzero(labels), strict=True):
+        groups.setdefault(int(labels[iy, ix]), set()).add((int(iy), int(ix)))
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_two_peaks_joined_by_a_saddle_give_two_places():
+    score = np.array(
+        [[0, 0, 0, 0, 0, 0, 0], [0, 6, 9, 5, 8, 7, 0], [0, 5, 7, 4, 6, 6, 0], [0, 0, 0, 0, 0, 0, 0.0]]
+    )
+    sel = score > 0
+    labels, n = label_places(sel, score, peak_share=0)
+    assert n == 2
+    # the saddle column (5, 4) goes to the higher side of each cell; each peak in its own place
+    assert labels[1, 2] != labels[1, 4]
+    assert labels[1, 3] == labels[1, 2] and labels[2, 3] == labels[2, 2]
+    assert set(labels[sel]) == {1, 2} and (labels[~sel] == 0).all()
+    # the old rule and edge joins make one place of them
+    assert label_places(sel, split="touching")[1] == 1
+    assert label_places(sel, split="edges")[1] == 1
+
+
+def test_corner_only_contact_gives_two_places():
+    sel = np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1]], dtype=bool)
+    score = sel.astype(float)
+    score[0, 0] = score[3, 3] = 2.0  # one peak each side of the corner
+    assert label_places(sel, score)[1] == 2
+    assert label_places(sel, split="edges")[1] == 2
+    assert label_places(sel, split="touching")[1] == 1
+    # even when the corner cells are the peaks, a corner never joins cells
+    score[0, 0] = score[3, 3] = 1.0
+    score[1, 1] = score[2, 2] = 100.0
+    assert label_places(sel, score, peak_share=0)[1] == 2
+
+
+def test_plateau_is_one_place():
+    score = np.zeros((5, 6))
+    score[1:4, 1:5] = 3.0  # a 3 x 4 flat top: one peak
+    sel = score > 0
+    labels, n = label_places(sel, score)
+    assert n == 1 and (labels[sel] == 1).all()
+    # a plateau ring around a lower cell, and a plateau with lower slopes, are one place each
+    score[2, 2] = 2.0
+    score[1, 1] = 2.0
+    assert label_places(sel, score, peak_share=0)[1] == 1
+
+
+def test_plateau_with_an_exit_drains_to_its_higher_side():
+    # a flat shelf of 5s between a peak of 9 (east) and a lower peak of 7 (west, across a saddle of 2)
+    score = np.array([[7.0, 2, 5, 5, 5, 5, 9]])
+    labels, n = label_places(score > 0, score, peak_share=0)
+    assert n == 2
+    assert len(set(labels[0, 2:])) == 1 and labels[0, 0] != labels[0, 6]
+    # two equal highest neighbours: the cell goes to the first in grid order (the western one)
+    score = np.array([[9.0, 5, 9]])
+    labels, n = label_places(score > 0, score, peak_share=0)
+    assert n == 2 and labels[0, 1] == labels[0, 0]
+
+
+def test_half_peak_rule_splits_a_long_shoulder():
+    # a peak of 10 whose basin runs down a shoulder of 4s: the shoulder is a place of its own
+    score = np.array([[10.0, 6, 4, 4, 3]])
+    sel = score > 0
+    labels, n = label_places(sel, score)
+    assert n == 2
+    assert labels[0, 0] == labels[0, 1] != labels[0, 2]
+    assert len(set(labels[0, 2:])) == 1
+    assert label_places(sel, score, peak_share=0)[1] == 1
+    assert label_places(sel, score, peak_share=0.7)[1] == 3  # 10 | 6 | 4 4 3
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_peaks_match_explicit_steepest_ascent(seed):
+    rng = np.random.default_rng(seed)
+    score = ndimage.gaussian_filter(rng.random((30, 40)), 1.5) + 1e-9 * rng.random((30, 40))  # no ties
+    sel = score > np.quantile(score, 0.6)
+    labels, n = label_places(sel, score, peak_share=0)
+    ref = _peak_reference(sel, score)
+    by_peak: dict = {}
+    for cell, peak in ref.items():
+        by_peak.setdefault(peak, set()).add(cell)
+    assert _partition(labels) == {frozenset(g) for g in by_peak.values()}
+    assert n == len(by_peak)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("peak_share", [0, 0.5])
+def test_every_cell_in_one_connected_place_with_one_peak(seed, peak_share):
+    """Integer scores (many ties and plateaus): each place is edge-connected and has one peak."""
+    rng = np.random.default_rng(seed)
+    score = rng.integers(0, 5, (25, 25)).astype(float)
+    sel = score > 1
+    labels, n = label_places(sel, score, peak_share=peak_share)
+    assert set(np.unique(labels[sel])) == set(range(1, n + 1)) and (labels[~sel] == 0).all()
+    for k in range(1, n + 1):
+        place = labels == k
+        assert ndimage.label(place)[1] == 1  # joined along edges
+        # cells with no higher edge neighbour in the place form one flat, edge-connected group
+        inside = np.where(place, score, -np.inf)
+        pad = np.pad(inside, 1, constant_values=-np.inf)
+        higher = np.zeros(score.shape, bool)
+        for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+            higher |= pad[1 + dy : 26 + dy, 1 + dx : 26 + dx] > score
+        # regional maxima within the place: flat groups with no higher edge neighbour in it
+        tops = 0
+        for v in np.unique(score[place]):
+            flat, k_flat = ndimage.label(place & (score == v))
+            tops += sum(not higher[flat == j].any() for j in range(1, k_flat + 1))
+        assert tops == 1
+    again, _ = label_places(sel, score, peak_share=peak_share)
+    np.testing.assert_array_equal(labels, again)  # deterministic
+
+
+def test_places_from_cells_sums_and_rules():
+    g = Grid(x0=0.0, y0=0.0, cell=100.0, nx=7, ny=4, mask=np.ones((4, 7), bool))
+    score = np.array(
+        [[0, 0, 0, 0, 0, 0, 0], [0, 6, 9, 5, 8, 7, 0], [0, 5, 7, 4, 6, 6, 0], [0, 0, 0, 0, 0, 0, 0.0]]
+    )
+    sel = score > 0
+    counts = np.arange(28, dtype=float).reshape(4, 7)
+    totals = {}
+    for split in ("peaks", "edges", "touching"):
+        labels, places = places_from_cells(
+            sel, g, {"count": counts, "top": score}, how={"top": "max"}, split=split
+        )
+        totals[split] = places["count"].sum()
+        assert places["n_cells"].sum() == sel.sum() and (labels > 0).sum() == sel.sum()
+        assert places["place_id"].tolist() == list(range(1, len(places) + 1))
+        assert places["top"].is_monotonic_decreasing
+    assert len(set(totals.values())) == 1 and totals["peaks"] == counts[sel].sum()
+    _, places = places_from_cells(sel, g, {"top": score}, how={"top": "max"}, split="peaks")
+    # two peaks; the saddle cell of 4 is below half of its peak (9): a place of its own
+    assert places["top"].tolist() == [9, 8, 4] and places["n_cells"].tolist() == [5, 4, 1]
+
+
+def test_places_rejects_bad_rule():
+    sel = np.ones((2, 2), bool)
+    with pytest.raises(InputError, match="`split` must be one of 'peaks', 'edges', 'touching'; got 'blobs'"):
+        label_places(sel, np.ones((2, 2)), split="blobs")
+    with pytest.raises(InputError, match="`split='peaks'` needs the cell `score`"):
+        label_places(sel)
+    with pytest.raises(
+        InputError, match="`score` must have the shape of `selected` \\(2, 2\\); got \\(3,\\)"
+    ):
+        label_places(sel, np.ones(3))
+    with pytest.raises(InputError, match="`peak_share` must be a share of the peak between 0 and 1"):
+        label_places(sel, np.ones((2, 2)), peak_share=2)

@@ -7,7 +7,9 @@ import pytest
 import shapely
 
 from hotspots._errors import CRSError, InputError
+from hotspots.eb import eb_count
 from hotspots.filters import Filter
+from hotspots.grid import make_grid, top_cells
 from hotspots.hotspot_list import DEFAULT_METHOD, HOTSPOT_COLUMNS, METHODS, HotspotList, find_hotspots
 
 H2 = Filter(month_from="2025-07", month_to="2025-12")
@@ -137,18 +139,112 @@ def test_default_method_and_its_parameters_reported(lists, incidents, geography)
     assert p["half_life_months"] == 6 and p["recency"] == "weight halves every 6 months before 2025-12"
     assert 0 < p["prior_strength"] < 1  # all crime over a county is strongly clustered: little smoothing
     assert p["cell_size_m"] == 1200 and p["top_share"] == 0.02 and "empirical Bayes" in p["smoothing"]
-    # the default list on the county names the busy town centres (the Silverman KDE list named 3 places)
+    # the default list on the county names the busy town centres (the Silverman KDE list, with
+    # cells joined where they touch, named 3 places)
     assert len(lists["eb_count"]) >= 8
-    assert set(lists["eb_count"]["district"].head(8)) >= {
+    assert set(lists["eb_count"]["district"].head(12)) >= {
         "Stoke-on-Trent",
         "East Staffordshire",
         "Stafford",
         "Tamworth",
     }
     silverman = find_hotspots(
-        incidents, method="kde", geography=geography, filt=H2, bandwidth_rule="silverman"
+        incidents, method="kde", geography=geography, filt=H2, bandwidth_rule="silverman", split="touching"
     )
     assert len(silverman) <= 3 < len(lists["eb_count"])
+
+
+def _incidents_in_top_cells(incidents, geography, filt):
+    """Incidents of ``filt`` in the default list's cells, found independently of the places."""
+    cur = H2.apply(incidents)
+    cur = cur[np.isfinite(cur["x"])]
+    grid = make_grid(geography.study_area)
+    res = eb_count(
+        cur["x"].to_numpy(),
+        cur["y"].to_numpy(),
+        grid=grid,
+        months=cur["month"].to_numpy(),
+        reference_month="2025-12",
+    )
+    top = top_cells(res.score, grid.mask, 0.02)
+    other = filt.apply(incidents)
+    return int(grid.counts(other["x"].to_numpy(), other["y"].to_numpy())[top].sum()), int(top.sum())
+
+
+def test_places_have_one_peak_on_the_county(lists, incidents, geography):
+    """The default places: the conurbation is split into its centres, no place over 5 cells."""
+    hl = lists["eb_count"]
+    old = find_hotspots(incidents, geography=geography, filt=H2, split="touching")
+    assert hl.params["split"] == "peaks" and "steepest ascent" in hl.params["places_rule"]
+    assert json.loads(hl["params"].iloc[0])["split"] == "peaks"
+    assert old.params["split"] == "touching" and "corner" in old.params["places_rule"]
+    # before: the Stoke/Newcastle conurbation was one place of about 35 km² holding a quarter of the incidents
+    assert old["area_km2"].max() > 30 and old["share_of_incidents"].iloc[0] > 0.2 and len(old) <= 10
+    # now: no place over 5 cells (7.2 km²), and no place holds more than 6% of the incidents
+    assert hl["area_km2"].max() <= 5 * 1.44 + 1e-9
+    assert hl["share_of_incidents"].max() < 0.06 and len(hl) >= 20
+    # the conurbation's centres are places of their own: Hanley, Newcastle, Longton, Tunstall, Burslem
+    top_wards = hl["wards"].str.split(" \\(").str[0]
+    assert {
+        "Hanley Park, Joiner's Square & Shelton",
+        "Town",
+        "Longton & Meir Hay South",
+        "Tunstall",
+        "Moorcroft & Sneyd Green",
+    } <= set(top_wards.head(10))
+    assert hl.geometry.is_valid.all() and (hl.geometry.area > 0).all()
+
+
+@pytest.mark.parametrize("split", ["peaks", "edges", "touching"])
+def test_places_cover_the_hotspot_cells_once(lists, incidents, geography, split):
+    """Counts of places add up to the incidents in the hotspot cells, whatever the split."""
+    hl = (
+        lists["eb_count"]
+        if split == "peaks"
+        else find_hotspots(incidents, geography=geography, filt=H2, split=split)
+    )
+    in_cells, n_cells = _incidents_in_top_cells(incidents, geography, H2)
+    prev_in_cells, _ = _incidents_in_top_cells(
+        incidents, geography, Filter(month_from="2025-01", month_to="2025-06")
+    )
+    assert hl.params["n_hotspot_cells"] == n_cells == round(0.02 * 2068)
+    assert hl["count"].sum() == in_cells
+    assert hl["previous_count"].sum() == prev_in_cells
+    assert hl.params["share_in_hotspots"] == pytest.approx(in_cells / hl.params["n_incidents"])
+    # every cell in one place: the places' areas add up to the cells' (clipped to the county)
+    assert (
+        hl["area_km2"].sum() == pytest.approx(59.04, abs=1.5)
+        and hl["area_km2"].sum() <= n_cells * 1.44 + 1e-6
+    )
+    assert not hl.geometry.union_all().is_empty
+    assert sum(a.intersection(b).area for i, a in enumerate(hl.geometry) for b in hl.geometry[i + 1 :]) < 1e-3
+    assert hl["rank"].tolist() == list(range(1, len(hl) + 1)) and hl["count"].is_monotonic_decreasing
+
+
+def test_split_rejected_where_it_does_not_apply(incidents, geography):
+    with pytest.raises(InputError, match="`split` must be one of 'peaks', 'edges', 'touching'; got 'blobs'"):
+        find_hotspots(incidents, geography=geography, filt=H2, split="blobs")
+    with pytest.raises(
+        InputError, match="`split` applies to the grid methods .*, not 'dbscan'; leave it empty"
+    ):
+        find_hotspots(incidents, method="dbscan", geography=geography, filt=H2, split="peaks")
+
+
+def test_ward_default_list_one_peak_places(incidents, geography):
+    """The default list on one town-centre ward (50 m cells): small places, counts consistent."""
+    wards = geography.areas("ward")
+    code = wards.loc[wards["area_name"] == "Hanley Park, Joiner's Square & Shelton", "area_code"].iloc[0]
+    f = H2.replace(level="ward", areas=(code,))
+    hl = find_hotspots(incidents, geography=geography, filt=f)
+    old = find_hotspots(incidents, geography=geography, filt=f, split="touching")
+    assert list(hl.columns) == HOTSPOT_COLUMNS and hl.params["split"] == "peaks"
+    assert hl.params["cell_size_m"] == 50 and len(hl) >= 10
+    assert hl["rank"].tolist() == list(range(1, len(hl) + 1)) and hl["count"].is_monotonic_decreasing
+    assert (
+        hl["count"].sum() == old["count"].sum() and hl["previous_count"].sum() == old["previous_count"].sum()
+    )
+    assert len(hl) >= len(old) and hl["area_km2"].max() <= old["area_km2"].max()
+    assert hl["ward_codes"].str.startswith(code).all()
 
 
 def test_half_life_changes_the_weights(incidents, geography):
