@@ -1,4 +1,4 @@
-"""Benchmark: a filter change through the default hotspot score + KDE + Gi* + DBSCAN at 1,000,000 incidents.
+"""Benchmark: a filter change through the default hotspot score and places + KDE + Gi* + DBSCAN at 1,000,000 incidents.
 
 Run:  .venv/bin/python bench/bench_engine.py [--n 1000000] [--repeat 5]
 
@@ -8,9 +8,13 @@ a location; months and categories are resampled with them). A "filter change" is
 :class:`Filter` (a month range and two categories, or all incidents), count incidents per
 location with ``np.bincount`` on ``location_id`` (the store's unique-location table), then
 the default hotspot score (``eb_count``: recency-weighted cell counts smoothed by empirical
-Bayes, from the filtered incidents' coordinates and months), the KDE surface (default grid and
-bandwidth, one cell), Gi* z-scores with FDR bins, and DBSCAN (default parameters) on the
-weighted unique locations.
+Bayes, from the filtered incidents' coordinates and months), the hotspot places of that score
+(the top 2% of cells made into one place per peak, ``split="peaks"``, dissolved into polygons),
+the KDE surface (default grid and bandwidth, one cell), Gi* z-scores with FDR bins, and DBSCAN
+(default parameters) on the weighted unique locations. The whole ranked list
+(:func:`hotspots.hotspot_list.find_hotspots`, default method, with its text columns and the
+previous period) is timed on its own at the end, with the places rule before (``"touching"``)
+for comparison.
 
 The references are measured in the same run: scikit-learn ``KernelDensity`` (exact, Gaussian,
 on the grid cell centres), scikit-learn ``DBSCAN`` on the raw duplicated points, and PySAL
@@ -39,7 +43,8 @@ from hotspots.dbscan import dbscan  # noqa: E402
 from hotspots.eb import eb_count  # noqa: E402
 from hotspots.filters import Filter  # noqa: E402
 from hotspots.gistar import gistar  # noqa: E402
-from hotspots.grid import make_grid  # noqa: E402
+from hotspots.grid import make_grid, places_from_cells, top_cells  # noqa: E402
+from hotspots.hotspot_list import find_hotspots  # noqa: E402
 from hotspots.kde import kde  # noqa: E402
 
 
@@ -121,19 +126,31 @@ def main(argv: list[str] | None = None) -> int:
             )
 
         t_eb, eres = timed(default_score, args.repeat)
+
+        def places(split, score=eres.score):
+            top = top_cells(score, grid.mask, 0.02, name="top_share")
+            return places_from_cells(top, grid, {"order": score}, how={"order": "max"}, split=split)[1]
+
+        t_pl, pres = timed(lambda: places("peaks"), args.repeat)
+        t_pl_old, pold = timed(lambda: places("touching"), args.repeat)
         t_kde, kres = timed(lambda ux=ux, uy=uy, uw=uw: kde(ux, uy, grid=grid, weights=uw), args.repeat)
         counts = kres.counts
         t_gi, gres = timed(lambda counts=counts: gistar(counts, mask=grid.mask), args.repeat)
         t_db, dres = timed(
             lambda ux=ux, uy=uy, uw=uw: dbscan(ux, uy, weights=uw, area_km2=area_km2), args.repeat
         )
-        total = t_sel + t_eb + t_kde + t_gi + t_db
+        total = t_sel + t_eb + t_pl + t_kde + t_gi + t_db
         rows.append((label, n_sel, ux.size, t_sel, t_kde, t_gi, t_db, total, kres, gres, dres))
         print(f"\nfilter: {label}: {n_sel:,} incidents at {ux.size:,} locations")
         print(f"  filter + per-location counts {t_sel * 1000:7.1f} ms")
         print(
             f"  default score (eb_count, half-life {eres.half_life:g} months, filter included) "
             f"{t_eb * 1000:7.1f} ms  (prior strength {eres.prior_strength:.3g})"
+        )
+        print(
+            f"  places (top 2%, one per peak) {t_pl * 1000:7.1f} ms  ({len(pres)} places, largest "
+            f"{pres['area_km2'].max():.2f} km²; cells touching at edge or corner: {t_pl_old * 1000:.1f} ms, "
+            f"{len(pold)} places, largest {pold['area_km2'].max():.2f} km²)"
         )
         print(
             f"  KDE ({kres.kernel}, h={kres.bandwidth:.0f} m {kres.bandwidth_rule}, {kres.algorithm}) "
@@ -160,6 +177,17 @@ def main(argv: list[str] | None = None) -> int:
         f"\nKDE from {len(df):,} raw coordinates (no location ids; unique locations found inside): "
         f"{t_raw_kde * 1000:.1f} ms"
     )
+
+    # the whole ranked list (default method) on the full frame, places one per peak and as before
+    for split in ("peaks", "touching"):
+        t_list, hl = timed(
+            lambda split=split: find_hotspots(df, geography=geo, split=split), max(1, args.repeat // 2)
+        )
+        print(
+            f"find_hotspots (default, whole list, split={split}) on {len(df):,} incidents: {t_list * 1000:.0f} ms "
+            f"({len(hl)} places, largest {hl['area_km2'].max():.2f} km², first holds "
+            f"{hl['share_of_incidents'].iloc[0]:.1%})"
+        )
 
     # ------------------------------------------------------------------ references
     label, n_sel, n_loc, _, t_kde, t_gi, t_db, _, kres, gres, dres = rows[0]
