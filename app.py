@@ -68,6 +68,12 @@ def _warm_up() -> None:
 @asynccontextmanager
 async def warm_caches(_app: object) -> AsyncIterator[None]:
     """Server start-up: warm the caches in a worker thread; requests are answered once it is done."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    # The app declares its pages with st.navigation. Without this, Streamlit treats the `pages/`
+    # folder as old-style pages until the first visit has run, and that first visit, if it opens
+    # a page's address (/hotspots, /data…), is told "Page not found".
+    PagesManager.uses_pages_directory = False
     await asyncio.to_thread(_warm_up)
     yield
 

@@ -39,6 +39,13 @@ def _init(opts: dict, version: int) -> None:
     months = opts["months"] or ["2025-01"]
     lo = q.month_from if q.month_from in months else months[0]
     hi = q.month_to if q.month_to in months else months[-1]
+    # a range that reached the first or last month held keeps doing so when a load adds months
+    held = st.session_state.get("_months_held")
+    if held and q.month_from == held[0]:
+        lo = months[0]
+    if held and q.month_to == held[1]:
+        hi = months[-1]
+    st.session_state["_months_held"] = (months[0], months[-1])
     if lo > hi:
         lo, hi = months[0], months[-1]
     # the range slider takes its first value through `value=` (a range needs it), not session state

@@ -40,6 +40,23 @@ def show_reports(reports: list) -> None:
         st.dataframe(loading.reports_table(reports), hide_index=True, width="stretch")
 
 
+def done(action, *args, file: str | None = None, key: str = "geo") -> None:
+    """Run a boundary or localities change; keep its message and rerun so the filters offer the new areas."""
+    try:
+        st.session_state[f"msg_{key}"] = ("success", action(*args))
+    except InputError as exc:
+        st.session_state[f"msg_{key}"] = ("error", f"{file}: {exc}. Nothing was changed.")
+    st.rerun()
+
+
+def show_message(key: str) -> None:
+    kind, text = st.session_state.get(f"msg_{key}", (None, None))
+    if kind == "success":
+        st.success(text)
+    elif kind == "error":
+        st.error(text)
+
+
 tab_police, tab_partner, tab_geo, tab_store = st.tabs(
     ["police.uk files", "Partner data", "Boundaries and localities", "What the store holds"]
 )
@@ -70,6 +87,7 @@ with tab_partner:
         if cols:
             st.caption("Columns found: " + ", ".join(cols))
             choice = [None, *cols]
+            optional = {"format_func": lambda c: "(none)" if c is None else c}
             with st.form("mapping"):
                 source = st.text_input(
                     "Source name", value=up.name.rsplit(".", 1)[0], help="e.g. fly-tipping"
@@ -81,7 +99,10 @@ with tab_partner:
                 when_col = c2.selectbox("Date or month column", cols)
                 c1, c2 = st.columns(2)
                 cat_col = c1.selectbox(
-                    "Category column", choice, help="Leave empty to give one category to every row"
+                    "Category column",
+                    choice,
+                    help="Leave empty to give one category to every row",
+                    **optional,
                 )
                 cat_value = c2.text_input("…or one category for every row")
                 xy = st.radio("Coordinates", ["lon/lat (WGS84)", "easting/northing (BNG)"], horizontal=True)
@@ -91,9 +112,9 @@ with tab_partner:
                     c2.selectbox("Latitude or northing", cols),
                 )
                 c1, c2, c3 = st.columns(3)
-                id_col = c1.selectbox("Case reference (optional)", choice)
-                loc_col = c2.selectbox("Place description (optional)", choice)
-                out_col = c3.selectbox("Outcome or status (optional)", choice)
+                id_col = c1.selectbox("Case reference (optional)", choice, **optional)
+                loc_col = c2.selectbox("Place description (optional)", choice, **optional)
+                out_col = c3.selectbox("Outcome or status (optional)", choice, **optional)
                 if st.form_submit_button("Load partner data", type="primary"):
                     try:
                         ll = xy.startswith("lon")
@@ -130,21 +151,18 @@ with tab_geo:
     with st.form("boundaries", clear_on_submit=True):
         bf = st.file_uploader("LSOA boundary file", type=["geojson", "json", "gpkg", "zip"])
         if st.form_submit_button("Use these boundaries") and bf is not None:
-            try:
-                with st.spinner("Assigning every location to the new areas…"):
-                    st.success(loading.set_boundaries(store, bf.name, bf.getvalue()))
-            except InputError as exc:
-                st.error(f"{bf.name}: {exc}. Nothing was changed.")
+            with st.spinner("Assigning every location to the new areas…"):
+                done(loading.set_boundaries, store, bf.name, bf.getvalue(), file=bf.name)
     if st.button("Restore the shipped Staffordshire boundaries"):
-        st.success(loading.reset_boundaries(store))
+        with st.spinner("Assigning every location to the shipped areas…"):
+            done(loading.reset_boundaries, store)
+    show_message("geo")
     st.subheader("Localities")
     with st.form("localities", clear_on_submit=True):
         lf = st.file_uploader("Localities CSV: ward code, locality name (with a header row)", type=["csv"])
         if st.form_submit_button("Use these localities") and lf is not None:
-            try:
-                st.success(loading.set_localities(store, lf.name, lf.getvalue()))
-            except InputError as exc:
-                st.error(f"{lf.name}: {exc}. Nothing was changed.")
+            done(loading.set_localities, store, lf.name, lf.getvalue(), file=lf.name, key="localities")
+    show_message("localities")
 
 with tab_store:
     c = store.counts()

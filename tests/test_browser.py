@@ -8,6 +8,7 @@ tests/artifacts/.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -259,4 +260,191 @@ def test_bad_upload_shows_its_error_and_leaves_the_store_unchanged(app, browser,
     )
     shot(page, "data_bad_upload")
     assert store_numbers(page) == before
+    page.close()
+
+
+# ------------------------------------------------------------------ loading data in the browser
+SAMPLE_ZIP = ROOT / "sample_data" / "staffordshire-2025-street.zip"
+LSOAS = ROOT / "boundaries" / "data" / "lsoa21_staffs_stoke_with_ward24.geojson"
+LAST_MONTH = "2025-12/2025-12-staffordshire-street.csv"
+
+
+@pytest.fixture(scope="module")
+def partial_app(tmp_path_factory) -> Iterator[tuple[str, Path, Path]]:
+    """The app on a store holding January to November of the sample; December kept to upload.
+
+    Yields the URL, the store path and the December CSV (real, as published by police.uk).
+    """
+    import zipfile
+
+    from hotspots.ingest import ingest
+    from hotspots.store import Store
+
+    tmp = tmp_path_factory.mktemp("browser_uploads")
+    months = tmp / "months"
+    with zipfile.ZipFile(SAMPLE_ZIP) as zf:
+        names = sorted(n for n in zf.namelist() if n.endswith(".csv"))
+        for name in names:
+            zf.extract(name, months)
+    december = months / LAST_MONTH
+    store = tmp / "store.duckdb"
+    with Store(store) as s:
+        ingest([months / n for n in names if n != LAST_MONTH], store=s)
+    port = free_port()
+    proc = start_app(port, store, tmp / "app.log")
+    try:
+        yield f"http://localhost:{port}", store, december
+    finally:
+        stop_app(proc)
+
+
+def open_data_tab(page, url: str, tab: str) -> None:
+    page.goto(f"{url}/data")
+    page.get_by_role("tab", name=tab).wait_for(timeout=60000)
+    wait_idle(page, 60)
+    page.get_by_role("tab", name=tab).click()
+
+
+def uploader(page):
+    """The file input of the Data page's open tab (the first one if the tab has two)."""
+    return page.locator('[role="tabpanel"]:visible [data-testid="stFileUploaderDropzoneInput"]')
+
+
+def as_int(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def test_police_upload_loads_a_month_and_shows_its_summary(partial_app, browser):
+    url, _, december = partial_app
+    page = new_page(browser)
+    open_data_tab(page, url, "police.uk files")
+    before = store_numbers(page)
+    page.get_by_role("tab", name="police.uk files").click()
+    uploader(page).first.set_input_files(str(december))
+    page.get_by_role("button", name="Load files").click()
+    summary = page.locator('[data-testid="stAlert"]').filter(has_text="2025-12-staffordshire-street.csv")
+    summary.first.wait_for(timeout=120000)
+    wait_idle(page, 60)
+    text = summary.first.inner_text()
+    assert "accepted" in text and "rows read" in text, text
+    assert page.locator('[data-testid="stDataFrame"]').first.is_visible()
+    shot(page, "data_upload_month")
+    after = store_numbers(page)
+    assert as_int(after["Files loaded"]) == as_int(before["Files loaded"]) + 1
+    assert as_int(after["Incidents"]) > as_int(before["Incidents"]) + 5000
+    assert page.get_by_text("Months held: Jan 2025 to Dec 2025").is_visible()
+    # the month range that ended at the last month held now ends at the new one
+    assert page.locator('[data-testid="stSidebar"]').get_by_text("Dec 2025").is_visible()
+    shot(page, "data_store_after_upload")
+    page.close()
+
+
+FLY_TIPPING = """Reference,Date reported,Type,Easting,Northing,Street
+FT-0001,03/02/2025,Household waste,388150,347420,Town Road
+FT-0002,11/02/2025,Household waste,388170,347400,Town Road
+FT-0003,24/03/2025,Green waste,388900,346900,Bucknall New Road
+FT-0004,02/04/2025,Tyres,387450,348100,Etruria Road
+FT-0005,15/05/2025,Household waste,388160,347430,Town Road
+"""
+
+
+def select_option(page, label: str, option: str) -> None:
+    """Pick ``option`` in the selectbox labelled ``label``."""
+    box = page.get_by_label(label, exact=True)
+    box.scroll_into_view_if_needed()
+    box.click()
+    box.fill(option)
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_partner_csv_loads_through_the_mapping_form_as_its_own_source(partial_app, browser, tmp_path):
+    url, _, _ = partial_app
+    csv = tmp_path / "fly-tipping-2025.csv"
+    csv.write_text(FLY_TIPPING)
+    page = new_page(browser)
+    open_data_tab(page, url, "Partner data")
+    before = store_numbers(page)
+    page.get_by_role("tab", name="Partner data").click()
+    uploader(page).first.set_input_files(str(csv))
+    page.get_by_text("Columns found: Reference, Date reported").wait_for(timeout=60000)
+    source = page.get_by_role("textbox", name="Source name")
+    source.fill("fly-tipping")
+    select_option(page, "Date or month column", "Date reported")
+    select_option(page, "Category column", "Type")
+    page.get_by_text("easting/northing (BNG)").click()
+    select_option(page, "Longitude or easting", "Easting")
+    select_option(page, "Latitude or northing", "Northing")
+    select_option(page, "Case reference (optional)", "Reference")
+    select_option(page, "Place description (optional)", "Street")
+    shot(page, "data_partner_mapping")
+    page.get_by_role("button", name="Load partner data").click()
+    summary = page.locator('[data-testid="stAlert"]').filter(has_text="fly-tipping-2025.csv")
+    summary.first.wait_for(timeout=60000)
+    wait_idle(page, 60)
+    text = summary.first.inner_text()
+    assert "5 accepted" in text and "fly-tipping" in text, text
+    shot(page, "data_partner_loaded")
+    after = store_numbers(page)
+    assert as_int(after["Incidents"]) == as_int(before["Incidents"]) + 5
+    # the new source is offered in the shared filters, on every page
+    page.goto(f"{url}/?sources=fly-tipping")
+    page.get_by_text("fly-tipping").first.wait_for(timeout=60000)
+    page.frame_locator(FOLIUM).first.locator(".leaflet-container").wait_for(timeout=60000)
+    wait_idle(page, 60)
+    assert page.locator('[data-testid="stMetricValue"]').first.inner_text() == "5"
+    shot(page, "map_fly_tipping_only")
+    page.close()
+
+
+def test_localities_and_boundary_uploads_reassign_areas(partial_app, browser, tmp_path):
+    url, _, _ = partial_app
+    lsoas = gpd.read_file(LSOAS)
+    stoke = lsoas[lsoas["LAD24NM"] == "Stoke-on-Trent"]
+    wards = sorted(stoke["WD24CD"].unique())
+    localities = tmp_path / "stoke-localities.csv"
+    pd.DataFrame(
+        {
+            "ward code": wards,
+            "locality": ["North Stoke" if i % 2 else "South Stoke" for i in range(len(wards))],
+        }
+    ).to_csv(localities, index=False)
+    page = new_page(browser)
+    open_data_tab(page, url, "Boundaries and localities")
+    uploader(page).nth(1).set_input_files(str(localities))
+    page.get_by_role("button", name="Use these localities").click()
+    page.get_by_text("2 localities set from").wait_for(timeout=60000)
+    wait_idle(page, 60)
+    shot(page, "data_localities")
+    page.goto(f"{url}/?level=locality")
+    wait_idle(page, 60)
+    choose(page, "Locality areas", "North Stoke")
+    page.get_by_text(re.compile(r"^Showing: .*North Stoke")).wait_for(timeout=30000)
+    open_data_tab(page, url, "Boundaries and localities")
+
+    geojson = tmp_path / "stoke_lsoa21.geojson"
+    stoke[["LSOA21CD", "LSOA21NM", "geometry"]].to_file(geojson, driver="GeoJSON")
+    page.get_by_role("tab", name="Boundaries and localities").click()
+    uploader(page).first.set_input_files(str(geojson))
+    page.get_by_role("button", name="Use these boundaries").click()
+    done = page.get_by_text("Study area set to stoke_lsoa21")
+    done.wait_for(timeout=120000)
+    wait_idle(page, 60)
+    assert f"{len(stoke):,} LSOAs" in done.inner_text()
+    assert "locations re-assigned" in done.inner_text()
+    assert page.get_by_text("Now: stoke_lsoa21").is_visible()
+    shot(page, "data_boundaries")
+
+    # the map now covers Stoke-on-Trent only: one district, its residents
+    residents = re.search(r"([\d,]+) residents", done.inner_text()).group(1)
+    page.goto(f"{url}/?level=district")
+    page.frame_locator(FOLIUM).first.locator(".leaflet-container").wait_for(timeout=60000)
+    wait_idle(page, 60)
+    metrics = page.locator('[data-testid="stMetric"]').all_inner_texts()
+    assert any(m.startswith("Residents") and m.strip().endswith(residents) for m in metrics), metrics
+    assert page.get_by_text("Stoke-on-Trent", exact=True).first.is_visible()
+    shot(page, "map_after_boundaries")
+
+    open_data_tab(page, url, "Boundaries and localities")
+    page.get_by_role("button", name="Restore the shipped Staffordshire boundaries").click()
+    page.get_by_text("Shipped Staffordshire and Stoke-on-Trent geography restored").wait_for(timeout=120000)
     page.close()
