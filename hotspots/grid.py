@@ -583,7 +583,13 @@ def places_from_cells(
         ``(labels, places)``: ``labels`` is ``(ny, nx)`` int, 0 outside every place and
         ``place_id`` inside; ``places`` has ``place_id`` (1 = first in the order), ``n_cells``,
         ``area_km2``, the aggregated values and ``geometry`` (EPSG:27700, clipped to the study
-        area when the grid has one).
+        area when the grid has one). Every selected cell is in exactly one place.
+
+    Raises
+    ------
+    InputError
+        If ``split`` is unknown, or ``split="peaks"`` finds no score (no ``score`` and no value
+        column to rank by).
     """
     values = values or {}
     how = how or {}
