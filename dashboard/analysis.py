@@ -37,10 +37,10 @@ METHOD_HELP = {
     "weight halves every *half life* months, default 6), then each cell's count is smoothed towards the "
     "average of its eight neighbours by empirical Bayes: a lone incident in a quiet street counts for less "
     "than a steady run in a busy block, while a busy cell keeps its own count. The strength of the "
-    "smoothing is estimated from the data and shown below. The top share of the area's cells are joined "
-    "into places; cell size about 50 cells on the shorter side of the area.",
+    "smoothing is estimated from the data and shown below. The top share of the area's cells become "
+    "places, one per peak (cells joined along edges, split where the score dips); cell size about 50 cells on the shorter side of the area.",
     "kde": "Kernel density estimation smooths incidents into a surface; the densest cells (top share of the "
-    "area) are joined into places. Quartic kernel, bandwidth one cell unless you set one or choose the "
+    "area) become places, one per peak. Quartic kernel, bandwidth one cell unless you set one or choose the "
     "spatial Silverman rule (as in ArcGIS, smoother: it suits one-centred data and blurs a county's towns "
     "together); cell size about 50 cells on the shorter side of the area.",
     "gistar": "Getis-Ord Gi* compares each cell and its neighbours with the whole area; cells significant after "
@@ -48,7 +48,7 @@ METHOD_HELP = {
     "dbscan": "DBSCAN groups map points with at least min_samples incidents within eps metres; noise is not a "
     "hotspot. Defaults scale with the number of incidents and the area.",
     "repeat": "The map points (police.uk's anonymised snap points) with the most incidents.",
-    "count": "The grid cells with the most incidents, joined where they touch: the plain baseline.",
+    "count": "The grid cells with the most incidents, one place per peak: the plain baseline.",
 }
 #: Options shown as number inputs (None = chosen from the data), with a label and step.
 NUMERIC = {

@@ -125,7 +125,10 @@ def cmd_find(args: argparse.Namespace) -> int:
     incidents, geo = load(args)
     filt = filter_from_args(args)
     check_categories(incidents, filt)
-    hl = find_hotspots(incidents, method=args.method, geography=geo, filt=filt, **_method_kwargs(args))
+    kwargs = _method_kwargs(args)
+    if args.split is not None:
+        kwargs["split"] = args.split
+    hl = find_hotspots(incidents, method=args.method, geography=geo, filt=filt, **kwargs)
     params = hl.params
     table = hl if args.out.suffix.lower() in (".geojson", ".gpkg") else hl.drop(columns="geometry")
     export_table(
@@ -151,6 +154,7 @@ def cmd_find(args: argparse.Namespace) -> int:
             "eps_m",
             "min_samples",
             "top_n",
+            "split",
         ),
     )
     print(f"{args.method}: {chosen}" if chosen else args.method)
@@ -374,6 +378,13 @@ def register(subparsers: Any) -> None:
             "dbscan_full",
             "repeat",
         ),
+    )
+    p.add_argument(
+        "--split",
+        choices=("peaks", "edges", "touching"),
+        default=None,
+        help="how top grid cells become places: peaks (default: one place per peak, joined along edges), "
+        "edges (cells sharing an edge), touching (edge or corner)",
     )
     add_filter_args(p)
     add_store_arg(p)

@@ -513,7 +513,8 @@ def hotspot_polygons(result: KDEResult, grid: Grid, *, top_share: float = 0.05) 
     Returns
     -------
     geopandas.GeoDataFrame
-        One row per place (cells touching at an edge or a corner form one place), densest
+        One row per place (one place per peak of the density, cells joined along edges; see
+        :func:`hotspots.grid.places_from_cells`), densest
         first: ``place_id``, ``n_cells``, ``area_km2``, ``count``, ``max_density``,
         ``mean_density``, ``geometry`` (EPSG:27700).
 

@@ -207,3 +207,19 @@ def test_unknown_area_is_reported(store, tmp_path, capsys):
         == 1
     )
     assert "not in the geography" in capsys.readouterr().err
+
+
+def test_find_split_rule_is_chosen_and_printed(store, tmp_path, capsys):
+    """One place per peak by default; --split touching joins cells that touch into fewer, bigger places."""
+    sizes = {}
+    for split in ("peaks", "touching"):
+        out = tmp_path / f"{split}.csv"
+        assert main(["find", "--store", store, "--split", split, "--out", str(out)]) == 0
+        assert f"split={split}" in capsys.readouterr().out
+        df = pd.read_csv(out)
+        assert json.loads(df["parameters"].iloc[0])["split"] == split
+        sizes[split] = (len(df), df["area_km2"].max(), int(df["count"].sum()))
+    assert sizes["peaks"][0] > sizes["touching"][0] and sizes["peaks"][1] < sizes["touching"][1]
+    assert sizes["peaks"][2] == sizes["touching"][2]  # the same top cells, divided differently
+    with pytest.raises(SystemExit):
+        main(["find", "--store", store, "--split", "blobs", "--out", str(tmp_path / "x.csv")])
