@@ -20,33 +20,62 @@ from hotspots.assign import set_geography
 from hotspots.ingest import FileReport, InputFile, PartnerMapping, load_input, read_zip
 from hotspots.store import Store
 
+#: ``progress(fraction, text)``: how far a load has got (0 to 1) and what it is doing.
+Progress = Callable[[float, str], None]
+
 
 def load_upload(
-    store: Store, name: str, data: bytes, *, source: str | None = None, mapping: PartnerMapping | None = None
+    store: Store,
+    name: str,
+    data: bytes,
+    *,
+    source: str | None = None,
+    mapping: PartnerMapping | None = None,
+    progress: Progress | None = None,
 ) -> FileReport:
-    """Load one uploaded CSV or police.uk zip; failures come back as a report, not an exception."""
+    """Load one uploaded CSV or police.uk zip; failures come back as a report, not an exception.
+
+    ``progress`` hears each stage of the load (reading, checking each CSV, then the write's
+    stages) from :func:`hotspots.ingest.load_input`.
+    """
+
+    def step(done: int, total: int, text: str) -> None:
+        if progress is not None:
+            progress(min(done / max(total, 1), 1.0), text)
+
     try:
+        step(0, 1, f"Reading {name}")
         if name.lower().endswith(".zip"):
             files, warnings = read_zip(name, data=data)
         else:
             files, warnings = [InputFile(name, data)], []
-        return load_input(store, name, files, source=source, mapping=mapping, warnings=warnings)
+        return load_input(
+            store, name, files, source=source, mapping=mapping, warnings=warnings, progress=step
+        )
     except InputError as exc:
         return FileReport(file=name, status="failed", error=str(exc))
 
 
 def load_uploads(
-    store: Store, uploads: list[tuple[str, bytes]], *, progress: Callable[[int, int, str], None] | None = None
+    store: Store, uploads: list[tuple[str, bytes]], *, progress: Progress | None = None
 ) -> list[FileReport]:
-    """Load police.uk uploads in name order (police.uk names sort by month)."""
+    """Load police.uk uploads in name order (police.uk names sort by month), one transaction each.
+
+    ``progress`` hears the whole batch: each file's share of the bar fills with its stages.
+    """
     reports = []
     uploads = sorted(uploads, key=lambda u: u[0])
+    n = len(uploads)
     for i, (name, data) in enumerate(uploads):
-        if progress:
-            progress(i, len(uploads), name)
-        reports.append(load_upload(store, name, data))
-    if progress:
-        progress(len(uploads), len(uploads), "")
+
+        def step(fraction: float, text: str, i: int = i) -> None:
+            if progress is not None:
+                label = f"File {i + 1} of {n}: {text}" if n > 1 else text
+                progress((i + fraction) / n, label)
+
+        reports.append(load_upload(store, name, data, progress=step))
+    if progress is not None:
+        progress(1.0, "Done")
     return reports
 
 

@@ -154,3 +154,21 @@ def test_warm_up_runs_every_page_step(app_store):
     timings = warm.warm_up()
     assert {"incidents", "Map", "Hotspots", "Trends & seasonality", "Ward profile"} <= set(timings)
     assert timings["Map"] < 30
+
+
+def test_upload_progress_moves_through_the_stages_of_one_file(tmp_path, sample_raw):
+    from dashboard import loading
+
+    month = sample_raw[sample_raw["_file"].str.startswith("2025-03/")].drop(columns="_file")
+    calls = []
+    with Store(tmp_path / "store.duckdb") as store:
+        reports = loading.load_uploads(
+            store,
+            [("2025-03-staffordshire-street.csv", month.to_csv(index=False).encode())],
+            progress=lambda x, text: calls.append((x, text)),
+        )
+    assert reports[0].status == "loaded", reports[0].error
+    fractions = [x for x, _ in calls]
+    assert fractions == sorted(fractions) and fractions[0] == 0 and fractions[-1] == 1
+    assert len({x for x in fractions if 0 < x < 1}) >= 3, calls  # stages inside the one file
+    assert calls[0][1] == "Reading 2025-03-staffordshire-street.csv"

@@ -339,6 +339,29 @@ def test_police_upload_loads_a_month_and_shows_its_summary(partial_app, browser)
     page.close()
 
 
+def test_a_big_upload_shows_a_progress_bar_then_its_summary(partial_app, browser):
+    """The sample's year as downloaded (one zip, 12 CSVs): a bar while it loads, then the summary."""
+    url, _, _ = partial_app
+    page = new_page(browser)
+    open_data_tab(page, url, "police.uk files")
+    uploader(page).first.set_input_files(str(SAMPLE_ZIP))
+    page.get_by_role("button", name="Load files").click()
+    bar = page.locator('[data-testid="stProgress"]')
+    bar.first.wait_for(timeout=60000)
+    page.wait_for_function(
+        "() => /Checked|Placed|Saved/.test(document.querySelector('[data-testid=\"stProgress\"]')?.innerText)",
+        timeout=60000,
+        polling=50,
+    )
+    shot(page, "data_upload_progress")
+    summary = page.locator('[data-testid="stAlert"]').filter(has_text="staffordshire-2025-street.zip")
+    summary.first.wait_for(timeout=180000)
+    bar.first.wait_for(state="detached", timeout=30000)  # the page reran: filters offer new months
+    assert "102,517 rows read" in summary.first.inner_text()
+    shot(page, "data_upload_zip_summary")
+    page.close()
+
+
 FLY_TIPPING = """Reference,Date reported,Type,Easting,Northing,Street
 FT-0001,03/02/2025,Household waste,388150,347420,Town Road
 FT-0002,11/02/2025,Household waste,388170,347400,Town Road

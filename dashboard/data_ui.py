@@ -1,0 +1,119 @@
+"""Pieces of the Data page: load summaries, messages that survive a rerun, the column-mapping form.
+
+A load changes what the filters can offer (months, types, sources, areas), so the page keeps
+its message in session state and reruns; the next run shows the message with fresh filters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from dashboard import data, loading
+from hotspots._errors import InputError
+from hotspots.ingest import FileReport, PartnerMapping
+
+
+def show_reports(reports: list[FileReport]) -> None:
+    """One message per loaded file (what was added, noted, rejected), then the summary table."""
+    for r in reports:
+        if r.status == "failed":
+            hint = (
+                " Partner data (fly-tipping, council ASB…) loads on the **Partner data** tab."
+                if "mapping" in str(r.error)
+                else ""
+            )
+            st.error(f"**{r.file}** was not loaded: {r.error}. The store is unchanged.{hint}")
+        elif r.status == "already loaded":
+            st.info(r.line())
+        elif r.accepted == 0 and r.duplicate:
+            st.info(f"{r.line()}. Every row was already in the store: nothing added.")
+        else:
+            st.success(r.line())
+            for w in r.warnings[:10]:
+                st.caption(f"Note: {w}")
+            for reason, n in r.rejected_reasons.items():
+                st.caption(f"Rejected {n:,}: {reason}")
+            if r.accepted and r.outside_area > r.accepted / 2:
+                st.warning(
+                    f"{r.outside_area:,} of {r.accepted:,} incidents in {r.file} are in no area of the study "
+                    f"area ({data.options(*data.key())['geography']}). To analyse another area, upload its "
+                    "2021 LSOA boundaries on the **Boundaries and localities** tab (ONS Open Geography "
+                    "Portal, GeoJSON or GeoPackage)."
+                )
+    if reports:
+        st.dataframe(loading.reports_table(reports), hide_index=True, width="stretch")
+
+
+def progress_bar() -> Callable[[float, str], None]:
+    """A progress bar, and the ``progress(fraction, text)`` callback that moves it."""
+    bar = st.progress(0.0, text="Loading…")
+    return lambda x, text: bar.progress(x, text=text)
+
+
+def run_then_rerun(key: str, action: Callable[..., str], *args: Any, file: str | None = None) -> None:
+    """Run a boundary or localities change, keep its message under ``key``, and rerun the page."""
+    try:
+        st.session_state[f"msg_{key}"] = ("success", action(*args))
+    except InputError as exc:
+        st.session_state[f"msg_{key}"] = ("error", f"{file}: {exc}. Nothing was changed.")
+    st.rerun()
+
+
+def show_message(key: str) -> None:
+    """The message :func:`run_then_rerun` kept under ``key``, if any."""
+    kind, text = st.session_state.get(f"msg_{key}", (None, None))
+    if kind == "success":
+        st.success(text)
+    elif kind == "error":
+        st.error(text)
+
+
+def _none(c: str | None) -> str:
+    return "(none)" if c is None else c
+
+
+def mapping_form(name: str, cols: list[str]) -> tuple[str, PartnerMapping] | None:
+    """The column-mapping form for a partner CSV; the source name and mapping once submitted."""
+    choice = [None, *cols]
+    with st.form("mapping"):
+        source = st.text_input("Source name", value=name.rsplit(".", 1)[0], help="e.g. fly-tipping")
+        c1, c2 = st.columns(2)
+        when = c1.radio("When", ["date", "month"], horizontal=True, help="A date column, or YYYY-MM months")
+        when_col = c2.selectbox("Date or month column", cols)
+        c1, c2 = st.columns(2)
+        cat_col = c1.selectbox(
+            "Category column", choice, help="Leave empty to give one category to every row", format_func=_none
+        )
+        cat_value = c2.text_input("…or one category for every row")
+        xy = st.radio("Coordinates", ["lon/lat (WGS84)", "easting/northing (BNG)"], horizontal=True)
+        c1, c2 = st.columns(2)
+        x_col = c1.selectbox("Longitude or easting", cols)
+        y_col = c2.selectbox("Latitude or northing", cols)
+        c1, c2, c3 = st.columns(3)
+        id_col = c1.selectbox("Case reference (optional)", choice, format_func=_none)
+        loc_col = c2.selectbox("Place description (optional)", choice, format_func=_none)
+        out_col = c3.selectbox("Outcome or status (optional)", choice, format_func=_none)
+        if not st.form_submit_button("Load partner data", type="primary"):
+            return None
+    ll = xy.startswith("lon")
+    try:
+        mapping = PartnerMapping(
+            id=id_col,
+            date=when_col if when == "date" else None,
+            month=when_col if when == "month" else None,
+            category=cat_col,
+            category_value=cat_value or None,
+            lon=x_col if ll else None,
+            lat=y_col if ll else None,
+            easting=None if ll else x_col,
+            northing=None if ll else y_col,
+            location=loc_col,
+            outcome=out_col,
+        )
+    except InputError as exc:
+        st.error(f"The mapping is not complete: {exc}")
+        return None
+    return source.strip() or name.rsplit(".", 1)[0], mapping
