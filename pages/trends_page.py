@@ -1,7 +1,9 @@
+import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import analysis, charts, data, layers, maps, ui
+from hotspots._errors import InputError
 
 filt = st.session_state["filter"]
 path, version = data.key()
@@ -14,7 +16,10 @@ if exp["count"].fillna(0).sum() == 0:
 events = analysis.events_by_month(tuple(exp["month"].dt.strftime("%Y-%m")))
 roll = analysis.rolling_compare(path, version, filt)
 c1, c2, c3 = st.columns(3)
-c1.metric(f"Incidents, {roll['period_b']}", ui.number(roll["count_b"] if roll["count_b"] is not None else 0))
+if pd.isna(roll["count_b"]):  # months of the period not loaded: no honest 12-month total
+    c1.metric(f"Incidents, {roll['period_b']}", "not all loaded")
+else:
+    c1.metric(f"Incidents, {roll['period_b']}", ui.number(roll["count_b"]))
 if roll["direction"] == "not estimated":
     c2.metric(f"Against {roll['period_a']}", "no comparison")
     c2.caption(roll["note"])
@@ -58,22 +63,27 @@ with right:
     st.caption(profile["note"].iloc[0] if len(profile) else "")
 
 st.subheader("Emerging hot spots")
-cells, eparams = analysis.emerging_cells(path, version, filt)
-shown = layers.emerging_layer(cells)
-shapes = data.study_area_shape(path, version)
-m = maps.base_map(shapes.total_bounds, height=520)
-maps.add_outline(m, shapes)
-maps.add_classed_polygons(m, shown, name="Emerging hot spots", opacity=0.8)
-maps.Legend("Emerging hot spot category", list(zip(shown["colour"], shown["category"], strict=True))).add_to(
-    m
-)
-maps.finish(m)
-a, b = st.columns([3, 2])
-with a:
-    st_folium(m, key="emerging_map", height=520, use_container_width=True, returned_objects=[])
-with b:
-    counts = cells["category"].value_counts().rename_axis("Category").rename("Cells").reset_index()
-    st.dataframe(counts, hide_index=True, width="stretch")
+try:
+    cells, eparams = analysis.emerging_cells(path, version, filt)
+except InputError as exc:  # too few months in the filter, for example
+    st.info(f"Emerging hot spots are not shown: {exc}.")
+    cells, eparams = None, {}
+if cells is not None:
+    shown = layers.emerging_layer(cells)
+    shapes = data.study_area_shape(path, version)
+    m = maps.base_map(shown.total_bounds if filt.areas and len(shown) else shapes.total_bounds, height=520)
+    maps.add_outline(m, shapes)
+    maps.add_classed_polygons(m, shown, name="Emerging hot spots", opacity=0.8)
+    maps.Legend(
+        "Emerging hot spot category", list(zip(shown["colour"], shown["category"], strict=True))
+    ).add_to(m)
+    maps.finish(m)
+    a, b = st.columns([3, 2])
+    with a:
+        st_folium(m, key="emerging_map", height=520, use_container_width=True, returned_objects=[])
+    with b:
+        counts = cells["category"].value_counts().rename_axis("Category").rename("Cells").reset_index()
+        st.dataframe(counts, hide_index=True, width="stretch")
 ui.attribution()
 ui.methods(
     "**Expected range**: a robust Poisson model of the monthly counts (trend, and month of year once 24 months "

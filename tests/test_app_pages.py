@@ -113,6 +113,17 @@ def test_trends_numbers_follow_the_filter(app_store):
     assert numbers(at) != before
 
 
+def test_trends_on_a_short_range_explains_what_it_cannot_show(app_store):
+    """Three months: no emerging hot spots (they need 10) and no 12-month total, each said, no crash."""
+    at = open_page("pages/trends_page.py", {"month_from": "2025-04", "month_to": "2025-06"})
+    info = [i.value for i in at.info]
+    assert any(
+        i.startswith("Emerging hot spots are not shown: emerging hot spot analysis needs at least 10 periods")
+        for i in info
+    ), info
+    assert numbers(at)["Incidents, 2024-07 to 2025-06"] == "not all loaded"
+
+
 def test_profile_numbers_follow_the_filter_and_the_area(app_store):
     at = open_page("pages/profile_page.py")
     before = numbers(at)
