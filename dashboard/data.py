@@ -101,6 +101,7 @@ def area_shapes(path: str, version: int, level: str) -> gpd.GeoDataFrame:
     """Area outlines at ``level``, simplified for drawing, in EPSG:4326."""
     a = store().geography().areas(level)
     out = a[["area_code", "area_name", "district_name", "population", "geometry"]].copy()
+    out = out[out.geometry.notna() & ~out.geometry.is_empty]  # areas with no outline yet (docs/areas.md)
     out["geometry"] = out.geometry.simplify(SIMPLIFY_M, preserve_topology=True)
     return _light(out.to_crs(4326))
 

@@ -1,7 +1,7 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import analysis, data, maps, state, ui
+from dashboard import analysis, data, layers, maps, state, ui
 
 filt = st.session_state["filter"]
 path, version = data.key()
@@ -75,6 +75,8 @@ sel = rows[0] if rows else None
 st.caption("Choose a row to go to that hotspot on the map.")
 
 shown = analysis.to_map(table)
+if note := layers.outline_note(filt):
+    st.caption(note)
 m = maps.base_map(data.study_area_shape(path, version).total_bounds if not filt.areas else shown.total_bounds)
 maps.add_outline(m, data.study_area_shape(path, version))
 areas = data.area_shapes(path, version, filt.level)

@@ -50,6 +50,8 @@ shown = shapes[shapes["area_code"].isin(table["area_code"])]
 shown = shown.merge(table[["area_code", "count", "rate_per_1000", "rank"]], on="area_code")
 m = maps.base_map(shown.total_bounds, tiles=st.session_state.tiles)
 maps.add_outline(m, data.study_area_shape(path, version))
+if note := layers.outline_note(filt):
+    st.caption(note)
 params = {}
 if "areas" in chosen:
     rate = st.session_state.measure == "rate"
@@ -117,7 +119,7 @@ with right:
         "**Areas** are coloured in five classes (quantiles of the areas with incidents). Rates are per "
         "1,000 usual residents (Census 2021). Incidents with no location or outside the area "
         f"({int(table['unplaced'].iloc[0]):,} here) are counted in the total but not in any area.\n\n"
-        "**KDE** (kernel density): quartic kernel, bandwidth by the spatial Silverman rule, cells sized "
+        "**KDE** (kernel density): quartic kernel, bandwidth one grid cell, cells sized "
         "from the map extent; the classes are the top 50/30/15/5/1% of cells with any density.\n\n"
         "**Gi\\*** (Getis-Ord): counts per grid cell against their queen neighbours, self included; "
         "confidence judged on Benjamini-Hochberg FDR-adjusted p-values.\n\n"
