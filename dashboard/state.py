@@ -21,6 +21,7 @@ from hotspots.filters import DAY_NAMES, LEVELS, Filter
 
 FILTER_KEYS = tuple(f.name for f in fields(Filter))
 _READY = "_filters_ready"
+_MONTHS_KEY = "_months_key"
 
 
 def _query_filter() -> Filter:
@@ -48,8 +49,13 @@ def _init(opts: dict, version: int) -> None:
     st.session_state["_months_held"] = (months[0], months[-1])
     if lo > hi:
         lo, hi = months[0], months[-1]
-    # the range slider takes its first value through `value=` (a range needs it), not session state
-    st.session_state.pop("f_months", None)
+    # The range slider takes its first value through `value=` (AppTest mishandles a range set in
+    # session state). Its key names the months it offers, so that when a load adds months it is a
+    # new widget showing the new range: a new `value=` alone would not move the browser's slider.
+    months_key = f"f_months_{months[0]}_{months[-1]}"
+    if _MONTHS_KEY in st.session_state:
+        st.session_state.pop(st.session_state[_MONTHS_KEY], None)
+    st.session_state[_MONTHS_KEY] = months_key
     st.session_state["_months_start"] = (data.month_label(lo), data.month_label(hi))
     st.session_state["f_moy"] = list(q.months_of_year)
     st.session_state["f_categories"] = [c for c in q.categories if c in opts["categories"]]
@@ -64,7 +70,7 @@ def _init(opts: dict, version: int) -> None:
 def current_filter() -> Filter:
     """The filter the sidebar widgets describe."""
     ss = st.session_state
-    lo, hi = ss.get("f_months", (None, None))
+    lo, hi = ss.get(ss[_MONTHS_KEY], (None, None)) if _MONTHS_KEY in ss else (None, None)
     return Filter(
         month_from=data.label_month(lo) if lo else None,
         month_to=data.label_month(hi) if hi else None,
@@ -95,7 +101,7 @@ def sidebar_filters() -> Filter:
             "Months",
             options=[data.month_label(m) for m in opts["months"]],
             value=st.session_state["_months_start"],
-            key="f_months",
+            key=st.session_state[_MONTHS_KEY],
         )
     sb.multiselect(
         "Crime and ASB types",

@@ -310,6 +310,14 @@ def uploader(page):
     return page.locator('[role="tabpanel"]:visible [data-testid="stFileUploaderDropzoneInput"]')
 
 
+def upload(page, path: Path, nth: int = 0) -> None:
+    """Put ``path`` in the open tab's ``nth`` file uploader and wait until the app has it."""
+    uploader(page).nth(nth).set_input_files(str(path))
+    chip = page.locator(f'[role="tabpanel"]:visible [data-testid="stFileChip"][aria-label^="{path.name},"]')
+    chip.first.wait_for(timeout=60000)
+    chip.locator('[data-testid="stFileChipIconSpinner"]').first.wait_for(state="detached", timeout=60000)
+
+
 def as_int(text: str) -> int:
     return int(text.replace(",", ""))
 
@@ -320,7 +328,7 @@ def test_police_upload_loads_a_month_and_shows_its_summary(partial_app, browser)
     open_data_tab(page, url, "police.uk files")
     before = store_numbers(page)
     page.get_by_role("tab", name="police.uk files").click()
-    uploader(page).first.set_input_files(str(december))
+    upload(page, december)
     page.get_by_role("button", name="Load files").click()
     summary = page.locator('[data-testid="stAlert"]').filter(has_text="2025-12-staffordshire-street.csv")
     summary.first.wait_for(timeout=120000)
@@ -334,7 +342,8 @@ def test_police_upload_loads_a_month_and_shows_its_summary(partial_app, browser)
     assert as_int(after["Incidents"]) > as_int(before["Incidents"]) + 5000
     assert page.get_by_text("Months held: Jan 2025 to Dec 2025").is_visible()
     # the month range that ended at the last month held now ends at the new one
-    assert page.locator('[data-testid="stSidebar"]').get_by_text("Dec 2025").is_visible()
+    thumbs = page.locator('[data-testid="stSidebar"] [data-testid="stSliderThumbValue"]').all_inner_texts()
+    assert thumbs == ["Jan 2025", "Dec 2025"], thumbs
     shot(page, "data_store_after_upload")
     page.close()
 
@@ -344,7 +353,7 @@ def test_a_big_upload_shows_a_progress_bar_then_its_summary(partial_app, browser
     url, _, _ = partial_app
     page = new_page(browser)
     open_data_tab(page, url, "police.uk files")
-    uploader(page).first.set_input_files(str(SAMPLE_ZIP))
+    upload(page, SAMPLE_ZIP)
     page.get_by_role("button", name="Load files").click()
     bar = page.locator('[data-testid="stProgress"]')
     bar.first.wait_for(timeout=60000)
@@ -388,7 +397,7 @@ def test_partner_csv_loads_through_the_mapping_form_as_its_own_source(partial_ap
     open_data_tab(page, url, "Partner data")
     before = store_numbers(page)
     page.get_by_role("tab", name="Partner data").click()
-    uploader(page).first.set_input_files(str(csv))
+    upload(page, csv)
     page.get_by_text("Columns found: Reference, Date reported").wait_for(timeout=60000)
     source = page.get_by_role("textbox", name="Source name")
     source.fill("fly-tipping")
@@ -433,7 +442,7 @@ def test_localities_and_boundary_uploads_reassign_areas(partial_app, browser, tm
     ).to_csv(localities, index=False)
     page = new_page(browser)
     open_data_tab(page, url, "Boundaries and localities")
-    uploader(page).nth(1).set_input_files(str(localities))
+    upload(page, localities, 1)
     page.get_by_role("button", name="Use these localities").click()
     page.get_by_text("2 localities set from").wait_for(timeout=60000)
     wait_idle(page, 60)
@@ -447,7 +456,7 @@ def test_localities_and_boundary_uploads_reassign_areas(partial_app, browser, tm
     geojson = tmp_path / "stoke_lsoa21.geojson"
     stoke[["LSOA21CD", "LSOA21NM", "geometry"]].to_file(geojson, driver="GeoJSON")
     page.get_by_role("tab", name="Boundaries and localities").click()
-    uploader(page).first.set_input_files(str(geojson))
+    upload(page, geojson)
     page.get_by_role("button", name="Use these boundaries").click()
     done = page.get_by_text("Study area set to stoke_lsoa21")
     done.wait_for(timeout=120000)
@@ -470,4 +479,57 @@ def test_localities_and_boundary_uploads_reassign_areas(partial_app, browser, tm
     open_data_tab(page, url, "Boundaries and localities")
     page.get_by_role("button", name="Restore the shipped Staffordshire boundaries").click()
     page.get_by_text("Shipped Staffordshire and Stoke-on-Trent geography restored").wait_for(timeout=120000)
+    page.close()
+
+
+WARD = "Hanley Park, Joiner's Square & Shelton"
+
+
+def test_new_user_loads_a_month_finds_a_wards_top_hotspots_and_exports_them(partial_app, browser, tmp_path):
+    """As a new user: open the app, load a month on Data, find a ward's top hotspots, export them."""
+    url, _, december = partial_app
+    page = new_page(browser)
+    page.goto(url)
+    page.frame_locator(FOLIUM).first.locator(".leaflet-container").wait_for(timeout=60000)
+    wait_idle(page, 60)
+    shot(page, "new_user_1_open")
+
+    page.get_by_role("link", name="Data").click()
+    page.get_by_role("tab", name="police.uk files").wait_for(timeout=60000)
+    wait_idle(page, 60)
+    upload(page, december)
+    page.get_by_role("button", name="Load files").click()
+    page.locator('[data-testid="stAlert"]').filter(
+        has_text="2025-12-staffordshire-street.csv"
+    ).first.wait_for(timeout=120000)
+    wait_idle(page, 60)
+    shot(page, "new_user_2_loaded")
+
+    page.get_by_role("link", name="Hotspots").click()
+    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60000)
+    wait_idle(page, 60)
+    box = page.get_by_label("Ward areas", exact=True)
+    box.click()
+    box.fill("Hanley Park")
+    page.get_by_role("option", name=re.compile("^" + re.escape(WARD))).click()
+    page.keyboard.press("Escape")
+    page.get_by_text(re.compile(r"^Showing: 2025-01 to 2025-12; .*wards: E05")).wait_for(timeout=60000)
+    wait_idle(page, 60)
+    page.frame_locator(FOLIUM).first.locator(".leaflet-container").wait_for(timeout=60000)
+    page.wait_for_timeout(500)
+    shot(page, "new_user_3_ward_hotspots")
+
+    with page.expect_download(timeout=60000) as dl:
+        page.get_by_role("button", name="Download CSV").click()
+    path = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(path)
+    table = pd.read_csv(path)
+    assert len(table) > 0
+    assert table["wards"].str.contains(WARD, regex=False).all(), table["wards"].tolist()
+    assert "2025-12" in table["filter"].iloc[0]
+    with page.expect_download(timeout=60000) as dl:
+        page.get_by_role("button", name="Download Excel").click()
+    xlsx = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(xlsx)
+    assert len(pd.read_excel(xlsx, sheet_name=0)) == len(table)
     page.close()
