@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dashboard import data
 from hotspots import ATTRIBUTION
 from hotspots.export import export_table
 from hotspots.filters import Filter
@@ -24,10 +25,20 @@ LABEL = {".csv": "CSV", ".xlsx": "Excel", ".geojson": "GeoJSON", ".gpkg": "GeoPa
 
 
 def header(title: str, filt: Filter | None = None) -> None:
-    """Page title and, below it, the filter in plain words."""
+    """Page title and, below it, the filter in plain words (areas by name, not code)."""
     st.title(title)
     if filt is not None:
-        st.caption(f"Showing: {filt.describe()}")
+        st.caption(f"Showing: {describe(filt)}")
+
+
+def describe(filt: Filter) -> str:
+    """:meth:`Filter.describe` with each chosen area's name in place of its code."""
+    text = filt.describe()
+    if filt.areas:
+        names = data.options(*data.key())["areas"].get(filt.level, {})
+        for code in filt.areas:
+            text = text.replace(code, names.get(code, code))
+    return text
 
 
 def attribution() -> None:

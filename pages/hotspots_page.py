@@ -50,6 +50,8 @@ cols = [
     "months_active",
     "area_km2",
 ]
+if table["change_pct"].isna().all():  # no earlier period in the data: the caption says so
+    cols.remove("change_pct")
 event = st.dataframe(
     table[cols],
     hide_index=True,

@@ -513,7 +513,9 @@ def test_new_user_loads_a_month_finds_a_wards_top_hotspots_and_exports_them(part
     box.fill("Hanley Park")
     page.get_by_role("option", name=re.compile("^" + re.escape(WARD))).click()
     page.keyboard.press("Escape")
-    page.get_by_text(re.compile(r"^Showing: 2025-01 to 2025-12; .*wards: E05")).wait_for(timeout=60000)
+    page.get_by_text(re.compile(r"^Showing: 2025-01 to 2025-12; .*wards: " + re.escape(WARD))).wait_for(
+        timeout=60000
+    )
     wait_idle(page, 60)
     page.frame_locator(FOLIUM).first.locator(".leaflet-container").wait_for(timeout=60000)
     page.wait_for_timeout(500)
