@@ -5,7 +5,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-SOURCE = "Source: data.police.uk and partner data; ONS Census 2021. Open Government Licence v3.0."
+#: Two subtitle lines, so that a chart in a narrow column does not cut the licence off.
+SOURCE = ["Source: data.police.uk and partner data; ONS Census 2021.", "Open Government Licence v3.0."]
 #: Okabe-Ito colours (colour-blind safe).
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 ABOVE, BELOW, WITHIN = "#D55E00", "#0072B2", "#000000"
@@ -14,7 +15,7 @@ ABOVE, BELOW, WITHIN = "#D55E00", "#0072B2", "#000000"
 def _style(chart: alt.Chart, title: str, units: str) -> alt.Chart:
     return (
         chart.properties(
-            title=alt.TitleParams(title, subtitle=[units, SOURCE], fontSize=20, subtitleFontSize=13)
+            title=alt.TitleParams(title, subtitle=[units, *SOURCE], fontSize=20, subtitleFontSize=13)
         )
         .configure_axis(labelFontSize=15, titleFontSize=16)
         .configure_legend(labelFontSize=15, titleFontSize=15)
@@ -95,4 +96,6 @@ def categories(table: pd.DataFrame, *, title: str = "Mix of categories") -> alt.
             tooltip=["category:N", alt.Tooltip("count:Q", format=",")],
         )
     )
-    return _style(chart.properties(height=max(160, 28 * len(table))), title, "Incidents in the filter")
+    # Streamlit fits the whole chart (title, subtitles, axis) into `height`: leave room for them
+    # so that every bar keeps a readable label
+    return _style(chart.properties(height=160 + 30 * len(table)), title, "Incidents in the filter")
