@@ -40,6 +40,8 @@ placed = int(table["count"].sum())
 pop = int(table["population"].sum())
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Incidents", ui.number(total))
+if total > placed:
+    m1.caption(f"{ui.number(total - placed)} of them in no area on this map (outside it, or no location)")
 m2.metric("Rate per 1,000 residents", ui.number(placed / pop * 1000 if pop else 0, 1))
 m3.metric(f"Highest {data.LEVEL_LABELS[filt.level]}", ui.number(table["count"].iloc[0]) if placed else "–")
 m3.caption(table["area_name"].iloc[0] if placed else "")
