@@ -48,7 +48,7 @@ def _map_page(path: str, version: int, filt: Filter) -> None:
 
 
 def _hotspots_page(path: str, version: int, filt: Filter) -> None:
-    method = getattr(analysis, "DEFAULT_METHOD", "kde")  # the method the page opens with
+    method = analysis.DEFAULT_METHOD  # the method the page opens with
     items = tuple(analysis.editable_params(method).items())
     table, _ = analysis.hotspots(path, version, filt, method, items)
     analysis.to_map(table)
