@@ -22,7 +22,7 @@ else:
     c1.metric(f"Incidents, {roll['period_b']}", ui.number(roll["count_b"]))
 if roll["direction"] == "not estimated":
     c2.metric(f"Against {roll['period_a']}", "no comparison")
-    c2.caption(roll["note"])
+    c2.caption(str(roll["note"]).replace("period a", roll["period_a"]).replace("period b", roll["period_b"]))
 else:
     c2.metric(
         f"Against {roll['period_a']}",
