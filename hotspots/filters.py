@@ -175,7 +175,8 @@ class Filter:
         if self.sources:
             parts.append("sources: " + ", ".join(self.sources))
         if self.areas:
-            parts.append(f"{self.level}s: " + ", ".join(self.areas))
+            plural = {"locality": "localities", "lsoa": "LSOAs"}.get(self.level, f"{self.level}s")
+            parts.append(f"{plural}: " + ", ".join(self.areas))
         if self.days_of_week:
             parts.append("days: " + ", ".join(DAY_NAMES[d] for d in self.days_of_week))
         if self.hours:

@@ -64,3 +64,9 @@ def test_previous_period_is_equal_length():
     f = Filter(month_from="2025-10", month_to="2025-12")
     assert f.previous_period() == Filter(month_from="2025-07", month_to="2025-09")
     assert Filter().previous_period() is None
+
+
+def test_describe_names_the_level_in_plain_words():
+    assert "localities: Tamworth" in Filter(level="locality", areas=("Tamworth",)).describe()
+    assert "LSOAs: E01029925" in Filter(level="lsoa", areas=("E01029925",)).describe()
+    assert "wards: E05014574" in Filter(level="ward", areas=("E05014574",)).describe()
