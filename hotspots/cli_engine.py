@@ -106,9 +106,28 @@ def _method_kwargs(args: argparse.Namespace, allowed: set[str] | None = None) ->
     return out
 
 
-def _chosen(params: dict[str, Any], keys: tuple[str, ...]) -> str:
+#: The parameters a command prints after its run (those the result holds), in this order.
+CHOSEN_KEYS = (
+    "cell_size_m",
+    "half_life_months",
+    "prior_strength",
+    "bandwidth_m",
+    "bandwidth_rule",
+    "kernel",
+    "top_share",
+    "band_cells",
+    "alpha",
+    "eps_m",
+    "min_samples",
+    "top_n",
+    "split",
+)
+
+
+def _chosen(params: dict[str, Any], *, exclude: tuple[str, ...] = ()) -> str:
+    """``key=value`` for the chosen parameters in ``params`` (:data:`CHOSEN_KEYS` less ``exclude``)."""
     parts = []
-    for k in keys:
+    for k in (k for k in CHOSEN_KEYS if k not in exclude):
         if k in params and params[k] is not None:
             v = params[k]
             parts.append(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}")
@@ -139,24 +158,7 @@ def cmd_find(args: argparse.Namespace) -> int:
         title=f"Hotspots ({args.method}): {filt.describe()}",
         layer="hotspots",
     )
-    chosen = _chosen(
-        params,
-        (
-            "cell_size_m",
-            "half_life_months",
-            "prior_strength",
-            "bandwidth_m",
-            "bandwidth_rule",
-            "kernel",
-            "top_share",
-            "band_cells",
-            "alpha",
-            "eps_m",
-            "min_samples",
-            "top_n",
-            "split",
-        ),
-    )
+    chosen = _chosen(params)
     print(f"{args.method}: {chosen}" if chosen else args.method)
     if "note" in params:
         print(params["note"])
@@ -255,18 +257,7 @@ def cmd_surface(args: argparse.Namespace) -> int:
     if not spatial:
         table = table.drop(columns="geometry")
     export_table(table, args.out, params=params, filt=filt, title=f"Surface ({args.method})", layer="surface")
-    chosen = _chosen(
-        params,
-        (
-            "cell_size_m",
-            "half_life_months",
-            "prior_strength",
-            "bandwidth_m",
-            "bandwidth_rule",
-            "kernel",
-            "band_cells",
-        ),
-    )
+    chosen = _chosen(params, exclude=("top_share", "alpha", "eps_m", "min_samples", "top_n", "split"))
     print(f"{args.method}: {chosen}")
     print(
         f"wrote {len(table):,} cells to {args.out} ({params['n_incidents']:,} incidents with a location; "
@@ -307,19 +298,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return 0
     print(f"train: {train.describe()}\ntest:  {test.describe()}")
     for r in results:
-        extra = _chosen(
-            r["params"],
-            (
-                "cell_size_m",
-                "half_life_months",
-                "prior_strength",
-                "bandwidth_m",
-                "bandwidth_rule",
-                "band_cells",
-                "eps_m",
-                "min_samples",
-            ),
-        )
+        extra = _chosen(r["params"], exclude=("kernel", "top_share", "alpha", "top_n", "split"))
         print(f"\n{r['method']} ({extra})")
         for key in ("hit_rate", "area_share", "pai", "pei", "rri"):
             print(f"  {key:<10} {r[key]:.4f}")

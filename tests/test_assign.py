@@ -24,24 +24,10 @@ from hotspots.areas import area_table
 from hotspots.assign import reported_areas
 from hotspots.cli import main
 from hotspots.filters import Filter
-from hotspots.ingest import ingest
+from hotspots.ingest import STREET_COLUMNS, ingest
 from hotspots.store import Store
 
 WM = "E23000014"  # West Midlands police force area
-STREET_COLUMNS = [
-    "Crime ID",
-    "Month",
-    "Reported by",
-    "Falls within",
-    "Longitude",
-    "Latitude",
-    "Location",
-    "LSOA code",
-    "LSOA name",
-    "Crime type",
-    "Last outcome category",
-    "Context",
-]
 COPIES = 12
 
 
