@@ -18,6 +18,7 @@ import pandas as pd
 from boundaries import Geography
 from hotspots._errors import InputError
 from hotspots.filters import LEVEL_COLUMN, LEVELS, Filter
+from hotspots.harm import HarmWeights, check_measure, default_weights
 
 AREA_TABLE_COLUMNS = [
     "area_code",
@@ -33,6 +34,8 @@ AREA_TABLE_COLUMNS = [
     "rank",
     "outline",
 ]
+#: Added after :data:`AREA_TABLE_COLUMNS` when an area table measures harm.
+HARM_COLUMNS = ["harm", "harm_per_1000", "share_of_harm"]
 
 #: Written into area tables' ``attrs["note"]`` (and exports) when some areas are known only
 #: from the lookups.
@@ -117,6 +120,8 @@ def area_table(
     filt: Filter | None = None,
     level: str | None = None,
     with_geometry: bool = False,
+    measure: str = "count",
+    weights: HarmWeights | None = None,
 ) -> pd.DataFrame:
     """Counts, rates per 1,000 residents, shares and ranks for every area at one level.
 
@@ -132,11 +137,18 @@ def area_table(
         ``lsoa``, ``ward``, ``district`` or ``locality`` (default ``filt.level``).
     with_geometry
         Return a GeoDataFrame (EPSG:27700) with each area's polygon.
+    measure
+        ``count`` (default: every incident counts 1) or ``harm`` (each incident its
+        category's weight, :mod:`hotspots.harm`): adds :data:`HARM_COLUMNS` and ranks by harm.
+    weights
+        Harm weights for ``measure="harm"`` (None: the shipped ONS Crime Severity Score
+        weights); named in ``attrs['weights']``.
 
     Returns
     -------
     One row per area (areas with no incidents included, count 0), columns
-    :data:`AREA_TABLE_COLUMNS`; ``rank`` 1 is the highest count. ``attrs['unplaced']`` is the
+    :data:`AREA_TABLE_COLUMNS` (+ :data:`HARM_COLUMNS` for harm); ``rank`` 1 is the highest
+    count (harm). ``attrs['unplaced']`` is the
     number of filtered incidents that could not be placed in any area.
 
     Notes
@@ -151,6 +163,7 @@ def area_table(
     level = level or filt.level
     if level not in LEVELS:
         raise InputError(f"`level` must be one of {', '.join(LEVELS)}; got {level!r}")
+    check_measure(measure)
     areas = geography.areas(level)
     sub = filt.replace(areas=()).apply(incidents) if filt.level != level else filt.apply(incidents)
     col = LEVEL_COLUMN[level]
@@ -165,10 +178,29 @@ def area_table(
         )
     table["share_of_incidents"] = table["count"] / placed if placed else 0.0
     table["share_of_population"] = table["population"] / pop_total if pop_total else 0.0
-    table["rank"] = table["count"].rank(method="min", ascending=False).astype("int64")
+    columns = list(AREA_TABLE_COLUMNS)
+    table.attrs["weights"] = None
+    if measure == "harm":
+        weights = weights or default_weights()
+        w = weights.of(sub)
+        ok = sub[col].notna().to_numpy()
+        harm = pd.Series(w[ok]).groupby(sub[col].astype(object).to_numpy()[ok]).sum()
+        table["harm"] = table["area_code"].map(harm).fillna(0.0).astype("float64")
+        total = float(table["harm"].sum())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table["harm_per_1000"] = np.where(
+                table["population"] > 0, table["harm"] / table["population"] * 1000, np.nan
+            )
+        table["share_of_harm"] = table["harm"] / total if total else 0.0
+        table["rank"] = table["harm"].rank(method="min", ascending=False).astype("int64")
+        table.attrs["weights"] = weights.to_dict()
+        columns += HARM_COLUMNS
+    else:
+        table["rank"] = table["count"].rank(method="min", ascending=False).astype("int64")
     if filt.areas and filt.level == level:
         table = table[table["area_code"].isin(filt.areas)]
-    table = table.sort_values(["rank", "area_code"], ignore_index=True)[AREA_TABLE_COLUMNS]
+    table = table.sort_values(["rank", "area_code"], ignore_index=True)[columns]
+    table.attrs["measure"] = measure
     table.attrs["unplaced"] = len(sub) - placed
     table.attrs["note"] = APPROXIMATE_NOTE if (table["outline"] != "boundary").any() else ""
     table.attrs["filter"] = filt.to_dict()

@@ -86,6 +86,35 @@ def add_filter_args(parser: argparse.ArgumentParser, *, level: bool = True) -> N
     )
 
 
+def add_measure_args(parser: argparse.ArgumentParser) -> None:
+    """Add ``--measure {count,harm}`` and ``--weights FILE`` (harm weights, hotspots.harm)."""
+    g = parser.add_argument_group("measure")
+    g.add_argument(
+        "--measure",
+        choices=("count", "harm"),
+        default="count",
+        help="count incidents (default) or weigh each by its category's harm (ONS Crime Severity Score)",
+    )
+    g.add_argument(
+        "--weights",
+        type=Path,
+        metavar="FILE",
+        help="harm weights CSV (category,weight; a row '*,w' for categories not named); "
+        "default: the shipped ONS Crime Severity Score weights",
+    )
+
+
+def weights_from_args(args: argparse.Namespace):  # -> HarmWeights | None
+    """The harm weights asked for: ``--weights FILE``, else the shipped defaults (harm only)."""
+    from hotspots.harm import default_weights, read_weights
+
+    if getattr(args, "weights", None) is not None:
+        if getattr(args, "measure", "count") != "harm":
+            raise InputError("--weights applies only with --measure harm")
+        return read_weights(args.weights)
+    return default_weights() if getattr(args, "measure", "count") == "harm" else None
+
+
 def filter_from_args(args: argparse.Namespace) -> Filter:
     """Build the :class:`Filter` from parsed filter options."""
     return Filter(
@@ -173,12 +202,24 @@ def cmd_areas(args: argparse.Namespace) -> int:
     filt = filter_from_args(args)
     check_categories(incidents, filt)
     spatial = args.out.suffix.lower() in (".geojson", ".gpkg")
-    table = area_table(incidents, geography=geo, filt=filt, level=args.level, with_geometry=spatial)
+    weights = weights_from_args(args)
+    table = area_table(
+        incidents,
+        geography=geo,
+        filt=filt,
+        level=args.level,
+        with_geometry=spatial,
+        measure=args.measure,
+        weights=weights,
+    )
     params = {
         "level": args.level,
         "rate": "per 1,000 usual residents (Census 2021)",
         "unplaced_incidents": table.attrs["unplaced"],
+        "measure": args.measure,
     }
+    if weights is not None:
+        params["harm_weights"] = weights.to_dict()
     if table.attrs.get("note"):
         params["areas_note"] = table.attrs["note"]
     sheets = {}
@@ -319,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("areas", help="counts, rates per 1,000 and shares by area")
     add_filter_args(p)
     add_store_arg(p)
+    add_measure_args(p)
     p.add_argument("--priority", nargs="+", metavar="CODE", help="priority areas to compare with the rest")
     p.add_argument("--out", type=Path, required=True, help="output .csv, .xlsx, .geojson or .gpkg")
     p.set_defaults(func=cmd_areas)
