@@ -18,6 +18,7 @@ import boundaries
 from hotspots._errors import InputError
 from hotspots.assign import set_geography
 from hotspots.ingest import FileReport, InputFile, PartnerMapping, load_input, read_zip
+from hotspots.limits import check_upload
 from hotspots.store import Store
 
 #: ``progress(fraction, text)``: how far a load has got (0 to 1) and what it is doing.
@@ -45,6 +46,7 @@ def load_upload(
 
     try:
         step(0, 1, f"Reading {name}")
+        check_upload(name, data)
         if name.lower().endswith(".zip"):
             files, warnings = read_zip(name, data=data)
         else:
@@ -112,6 +114,7 @@ def set_boundaries(store: Store, name: str, data: bytes) -> str:
     InputError
         If the file cannot be read or does not hold 2021 LSOAs (the store is unchanged).
     """
+    check_upload(name, data)
     geo = boundaries.geography_from_lsoas(_temp(name, data))
     n = set_geography(store, geo)
     return (
@@ -135,6 +138,7 @@ def set_localities(store: Store, name: str, data: bytes) -> str:
     InputError
         If the CSV is malformed or names wards that are not in the study area.
     """
+    check_upload(name, data)
     loc = boundaries.read_localities_csv(_temp(name, data))
     return store.set_localities(loc, file=name) + "."
 

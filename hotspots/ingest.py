@@ -41,6 +41,7 @@ import re
 import time
 import tomllib
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -56,6 +57,7 @@ from pyproj import Transformer
 
 from hotspots._errors import InputError
 from hotspots.assign import assign_locations
+from hotspots.limits import check_zip
 from hotspots.store import Store
 
 log = logging.getLogger(__name__)
@@ -339,7 +341,8 @@ def read_zip(path: Path | str, *, data: bytes | None = None) -> tuple[list[Input
     ------
     InputError
         If the zip cannot be read, holds an unsafe member path (absolute, ``..``, a drive
-        letter), or holds no CSV file.
+        letter), would expand too far (:func:`hotspots.limits.check_zip`: a zip bomb), or
+        holds no CSV file.
     """
     name = Path(path).name
     try:
@@ -358,6 +361,7 @@ def read_zip(path: Path | str, *, data: bytes | None = None) -> tuple[list[Input
                     f"{name}: unsafe member path {member!r} (absolute or climbing out with '..'); "
                     "the archive was refused and nothing was loaded"
                 )
+        check_zip(name, [i for i in infos if i.filename.lower().endswith(".csv")])
         for info in sorted(infos, key=lambda i: i.filename):
             member = info.filename
             if not member.lower().endswith(".csv"):
@@ -368,7 +372,14 @@ def read_zip(path: Path | str, *, data: bytes | None = None) -> tuple[list[Input
                 continue
             try:
                 files.append(InputFile(f"{name}:{member}", zf.read(info)))
-            except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+            except (
+                zipfile.BadZipFile,
+                OSError,
+                RuntimeError,
+                NotImplementedError,
+                EOFError,
+                zlib.error,
+            ) as exc:
                 raise InputError(f"{name}: member {member!r} cannot be read ({exc})") from exc
     if not files:
         raise InputError(f"{name}: the zip holds no CSV files")
