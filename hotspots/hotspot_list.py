@@ -60,6 +60,7 @@ from hotspots.grid import (
     top_cells,
 )
 from hotspots.kde import DEFAULT_BANDWIDTH_RULE, kde, location_key
+from hotspots.naming import NAMING_RULE, namer_for
 from hotspots.repeat import check_incidents, located_mask, repeat_locations, top_text
 
 METHODS = ("eb_count", "kde", "gistar", "dbscan", "repeat", "count")
@@ -93,6 +94,7 @@ GISTAR_MIN_INCIDENTS = 30
 HOTSPOT_COLUMNS = [
     "hotspot_id",
     "rank",
+    "name",
     "method",
     "count",
     "share_of_incidents",
@@ -467,9 +469,14 @@ def find_hotspots(
         geoms = pd.Series(shapely.points(table["x"].to_numpy(), table["y"].to_numpy()), index=ids)
         areas = pd.Series(np.nan, index=ids)
 
-    return _build_table(
+    table = _build_table(
         method, current, member, prev_member, geoms, areas, geography, opts, out_params, prev_inc
     )
+    if len(table):
+        namer = namer_for(incidents, geography)
+        names = namer.name(member, current)
+        table["name"] = names.reindex(table.attrs.pop("place_ids")).to_numpy()
+    return table
 
 
 def _build_table(
@@ -539,15 +546,20 @@ def _build_table(
     table["geometry"] = geoms.reindex(ids).to_numpy()
     table = table[table["count"] > 0]
     table = table.sort_values("count", ascending=False, kind="stable")
+    place_ids = table.index.to_numpy()
+    table.insert(0, "name", None)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     table.insert(0, "hotspot_id", [f"{method}-{r:03d}" for r in table["rank"]])
     table.insert(2, "method", method)
     params["n_hotspots"] = int(len(table))
     params["share_in_hotspots"] = float(table["count"].sum() / total)
+    params["naming_rule"] = NAMING_RULE
     table["params"] = json.dumps(_plain(params), sort_keys=True, default=str)
     table = table.reset_index(drop=True)[HOTSPOT_COLUMNS]
     gdf = gpd.GeoDataFrame(table, geometry="geometry", crs=BNG)
-    return HotspotList.build(gdf, params)
+    out = HotspotList.build(gdf, params)
+    out.attrs["place_ids"] = place_ids
+    return out
 
 
 def _plain(params: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,472 @@
+"""Plain, stable names for hotspot places, built from the police.uk location names.
+
+A place's name reads like "Upper Huntbach Street & Bus/Coach Station, Hanley (Hanley Park,
+Joiner's Square & Shelton)": its main streets or landmarks, then the town and, in brackets, the
+ward that holds most of its incidents.
+
+* **Streets and landmarks.** The location names of the place's incidents ("On or near …" taken
+  off, capitals fixed: "St Martin'S Place" → "St Martin's Place"), the busiest first; the second
+  is added when it holds at least :data:`SECOND_NAME_SHARE` of the first's incidents.
+* **Generic names.** police.uk names some map points by what is there, not by a street
+  (:data:`GENERIC_NAMES`: "Supermarket", "Parking Area", "Petrol Station", …). When every name
+  chosen is generic, the name is qualified by the nearest map point with a street name:
+  "Supermarket near Queen Street".
+* **Town.** Named from the ward names, the only place names the shipped geography has (LSOA names
+  carry the district, as "Stoke-on-Trent 012A"): a *town* is the first word or two of a ward-name
+  part ("Hanley Park" → "Hanley") that starts parts of at least two ward names of the same
+  district ("Hanley Park, …" and "Etruria & Hanley"); directions and common words ("North",
+  "Park", "Great" …) alone never make one. A ward with no such town gets its district's name.
+* **Unique.** Two places of one list with the same name get the 100 m Ordnance Survey grid
+  reference of their busiest map point added ("… · SJ 884 475"), which does not change when the
+  filter does.
+
+Everything is computed from integer codes (category codes of the names, factorized location
+ids), so naming a list costs a few milliseconds whatever the number of incidents.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from hotspots._errors import InputError
+
+#: police.uk's names for map points that are a kind of place rather than a street.
+GENERIC_NAMES = frozenset(
+    {
+        "Airport/Airfield",
+        "Bus/Coach Station",
+        "Conference/Exhibition Centre",
+        "Further/Higher Educational Building",
+        "Hospital",
+        "Hotel/Motel",
+        "Nightclub",
+        "Park/Open Space",
+        "Parking Area",
+        "Pedestrian Subway",
+        "Petrol Station",
+        "Police Station",
+        "Prison",
+        "Shopping Area",
+        "Sports/Recreation Area",
+        "Supermarket",
+        "Theatre/Concert Hall",
+        "Train Station",
+    }
+)
+#: A second street or landmark is named when it holds at least this share of the first's
+#: incidents (below it, the place is about the first).
+SECOND_NAME_SHARE = 0.25
+#: Words that never make a town on their own (see the module notes).
+NOT_A_TOWN = frozenset(
+    {
+        "North",
+        "South",
+        "East",
+        "West",
+        "Central",
+        "Great",
+        "Little",
+        "Upper",
+        "Lower",
+        "Old",
+        "New",
+        "The",
+        "St",
+        "Town",
+        "Park",
+        "Heath",
+        "Green",
+        "Hill",
+        "Moor",
+        "Valley",
+        "Village",
+        "Rural",
+        "Common",
+    }
+)
+#: The naming rule in one sentence (reported in a hotspot list's ``params``).
+NAMING_RULE = (
+    "main streets or landmarks of the place's incidents (police.uk location names, cleaned; a second "
+    f"when it holds at least {SECOND_NAME_SHARE:.0%} of the first's incidents; generic names such as "
+    "'Supermarket' qualified by the nearest named street), then the town (from the ward names, else the "
+    "district) and the ward holding most incidents; duplicates get their 100 m grid reference"
+)
+_CACHE: list[tuple[Any, Any, int, Namer]] = []
+_PREFIX = re.compile(r"^\s*on or near\s+", re.IGNORECASE)
+_APOSTROPHE_S = re.compile(r"(?<=[A-Za-z])['’]S\b")
+_PARTS = re.compile(r"\s*(?:,|&|\band\b|\bwith\b)\s*")
+
+
+def clean_location_name(name: Any) -> str | None:
+    """A police.uk location name as people say it.
+
+    ``"On or near St Martin'S Place"`` → ``"St Martin's Place"``. Returns None for a missing
+    name, ``"No Location"`` or an empty string.
+    """
+    if name is None or (isinstance(name, float) and np.isnan(name)):
+        return None
+    text = _PREFIX.sub("", str(name)).strip()
+    if not text or text.lower() == "no location":
+        return None
+    text = _APOSTROPHE_S.sub("'s", text)
+    return re.sub(r"\s+", " ", text)
+
+
+def is_generic(name: str | None) -> bool:
+    """True when a cleaned location name is one of police.uk's :data:`GENERIC_NAMES`."""
+    return name in GENERIC_NAMES
+
+
+def grid_reference(x: float, y: float) -> str:
+    """The Ordnance Survey grid reference of a BNG point to 100 m: ``"SJ 884 475"``.
+
+    Raises
+    ------
+    InputError
+        If the point is outside the National Grid (0–700 km east, 0–1,300 km north).
+    """
+    if not (np.isfinite(x) and np.isfinite(y) and 0 <= x < 700_000 and 0 <= y < 1_300_000):
+        raise InputError(
+            f"a grid reference needs a point in British National Grid metres "
+            f"(0–700 km east, 0–1,300 km north); got ({x}, {y})"
+        )
+    e, n = int(x // 100_000), int(y // 100_000)
+    l1 = (19 - n) - (19 - n) % 5 + (e + 10) // 5
+    l2 = (19 - n) * 5 % 25 + e % 5
+    letters = "".join(chr(ord("A") + v + (v > 7)) for v in (l1, l2))
+    return f"{letters} {int(x % 100_000) // 100:03d} {int(y % 100_000) // 100:03d}"
+
+
+def ward_towns(wards: pd.DataFrame) -> pd.Series:
+    """The town of each ward, from the ward names (rule in the module notes).
+
+    Parameters
+    ----------
+    wards
+        One row per ward with ``ward_code``, ``ward_name`` and ``district_name`` (for example
+        ``geography.lsoas`` — duplicates are dropped).
+
+    Returns
+    -------
+    pandas.Series
+        Town name indexed by ward code: the town found in the ward's name (its first part
+        first; of two candidates in one part, the one starting more ward names: "Meir" rather
+        than "Meir Hay"), else the district's name.
+
+    Raises
+    ------
+    InputError
+        If a column is missing.
+    """
+    missing = [c for c in ("ward_code", "ward_name", "district_name") if c not in wards.columns]
+    if missing:
+        raise InputError(
+            f"`wards` lacks the column(s) {', '.join(missing)}; pass geography.lsoas "
+            "(one row per LSOA with its ward and district)"
+        )
+    table = wards.drop_duplicates("ward_code")[["ward_code", "ward_name", "district_name"]]
+    prefixes: dict[str, list[list[str]]] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for code, name, district in table.itertuples(index=False):
+        parts = [p for p in _PARTS.split(str(name)) if p]
+        cands = []
+        for part in parts:
+            words = part.split()
+            mine = [" ".join(words[:k]) for k in (2, 1) if len(words) >= k]
+            mine = [m for m in mine if not (" " not in m and m in NOT_A_TOWN)]
+            cands.append(mine)
+        prefixes[code] = cands
+        for cand in {c for part in cands for c in part}:
+            counts[(str(district), cand)] = counts.get((str(district), cand), 0) + 1
+    out = {}
+    for code, _name, district in table.itertuples(index=False):
+        town = str(district)
+        for part in prefixes[code]:
+            found = [(counts.get((str(district), c), 0), len(c), c) for c in part]
+            found = [f for f in found if f[0] >= 2]
+            if found:
+                town = max(found)[2]
+                break
+        out[code] = town
+    return pd.Series(out, name="town", dtype=object)
+
+
+def _codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes (-1 = missing) and the unique values of a column (categorical or not)."""
+    s = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values, dtype=object))
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return s.cat.codes.to_numpy(dtype=np.int64), np.asarray(s.cat.categories, dtype=object)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+
+
+def _location_codes(df: pd.DataFrame) -> np.ndarray:
+    from hotspots.kde import location_key
+
+    if "location_id" in df.columns:
+        ids = df["location_id"].to_numpy()
+        if len(ids) and np.all(ids >= 0):
+            return ids.astype(np.int64)
+    return location_key(df["x"].to_numpy(dtype=float), df["y"].to_numpy(dtype=float))
+
+
+class Namer:
+    """Names places from one incident frame (its streets, landmarks and wards).
+
+    Build it once per incident frame (it indexes the named map points for the "near" streets)
+    and call :meth:`name` for each list.
+
+    Parameters
+    ----------
+    incidents
+        Located incidents (``x``, ``y``, ``location_name`` and ``location_id`` when present).
+        The map points with a street name among them are the candidates for "near …".
+    geography
+        The :class:`boundaries.Geography` (ward and district names).
+    """
+
+    def __init__(self, incidents: pd.DataFrame, *, geography: Any):
+        self.ward_names = geography.lsoas.drop_duplicates("ward_code").set_index("ward_code")["ward_name"]
+        self.towns = ward_towns(geography.lsoas)
+        name_codes, raw = (
+            _codes(incidents["location_name"])
+            if "location_name" in incidents
+            else (
+                np.full(len(incidents), -1, dtype=np.int64),
+                np.empty(0, dtype=object),
+            )
+        )
+        cleaned = [clean_location_name(v) for v in raw]
+        # one id per cleaned name (several raw names clean to one)
+        clean_codes, self.names = pd.factorize(
+            pd.Series(cleaned, dtype=object), sort=True, use_na_sentinel=True
+        )
+        self.names = np.asarray(self.names, dtype=object)
+        self.raw_to_clean = np.append(clean_codes.astype(np.int64), -1)  # index -1 → missing
+        self.generic = np.array([is_generic(n) for n in self.names], dtype=bool)
+        # named map points (street names only) for "near …"
+        x = incidents["x"].to_numpy(dtype=float)
+        y = incidents["y"].to_numpy(dtype=float)
+        ok = np.isfinite(x) & np.isfinite(y)
+        nid = self.raw_to_clean[name_codes]
+        street = ok & (nid >= 0)
+        street[street] = ~self.generic[nid[street]]
+        key = _location_codes(incidents[street]) if street.any() else np.empty(0, dtype=np.int64)
+        _, first = np.unique(key, return_index=True)
+        self._street_xy = np.column_stack([x[street][first], y[street][first]])
+        self._street_name = nid[street][first]
+        self._tree = cKDTree(self._street_xy) if len(first) else None
+
+    def nearest_street(self, x: float, y: float) -> str | None:
+        """The street name of the named map point nearest to ``(x, y)``."""
+        if self._tree is None:
+            return None
+        _, i = self._tree.query([x, y])
+        return str(self.names[self._street_name[i]])
+
+    def name(self, place: np.ndarray, incidents: pd.DataFrame) -> pd.Series:
+        """Name the places of a list.
+
+        Parameters
+        ----------
+        place
+            Place id of each row of ``incidents`` (1, 2, …; 0 = in no place).
+        incidents
+            The incidents the places were counted from (same rows as ``place``).
+
+        Returns
+        -------
+        pandas.Series
+            The name of each place id that holds incidents, indexed by place id.
+        """
+        place = np.asarray(place, dtype=np.int64)
+        inside = place > 0
+        if not inside.any():
+            return pd.Series(dtype=object)
+        hot = incidents[inside]
+        key = place[inside]
+        n_places = int(key.max())
+        x = hot["x"].to_numpy(dtype=float)
+        y = hot["y"].to_numpy(dtype=float)
+        if "location_name" in hot:
+            raw_codes = _codes(hot["location_name"])
+            # map this frame's categories onto the namer's when they differ
+            nid = self._map_names(raw_codes)
+        else:
+            nid = np.full(len(hot), -1, dtype=np.int64)
+        n_names = len(self.names) + 1
+        pair = key * n_names + (nid + 1)
+        uniq, counts = np.unique(pair, return_counts=True)
+        p_of, n_of = uniq // n_names, uniq % n_names - 1
+        order = np.lexsort((n_of, -counts, p_of))
+        p_of, n_of, counts = p_of[order], n_of[order], counts[order]
+        # busiest map point of each place (for "near …" and the grid reference)
+        loc = _location_codes(hot)
+        linv = pd.factorize(loc)[0].astype(np.int64)
+        busiest = _busiest(key, linv)
+        ward_codes, ward_u = (
+            _codes(hot["ward_code"])
+            if "ward_code" in hot
+            else (
+                np.full(len(hot), -1, dtype=np.int64),
+                np.empty(0, dtype=object),
+            )
+        )
+        main_ward = _mode_per_key(key, ward_codes, n_places)
+        out: dict[int, str] = {}
+        start = np.searchsorted(p_of, np.arange(1, n_places + 2))
+        for pid in range(1, n_places + 1):
+            a, b = start[pid - 1], start[pid]
+            if a == b:
+                continue
+            names = [(int(n), int(c)) for n, c in zip(n_of[a:b], counts[a:b], strict=True) if n >= 0]
+            chosen = names[:1]
+            if len(names) > 1 and names[1][1] >= SECOND_NAME_SHARE * names[0][1]:
+                chosen.append(names[1])
+            text = " & ".join(str(self.names[n]) for n, _ in chosen)
+            bi = busiest[pid]
+            if chosen and all(self.generic[n] for n, _ in chosen):
+                gx, gy = _busiest_generic_point(pid, key, nid, self.generic, x, y, bi)
+                street = self.nearest_street(gx, gy)
+                if street:
+                    text += f" near {street}"
+            if not text:
+                text = "Unnamed map points"
+            w = main_ward[pid]
+            ward_code = ward_u[w] if w >= 0 else None
+            if ward_code is not None:
+                ward = self.ward_names.get(ward_code, str(ward_code))
+                town = self.towns.get(ward_code)
+                text += f", {town} ({ward})" if town and town != ward else f", {ward}"
+            out[pid] = text
+        names = pd.Series(out, dtype=object)
+        dup = names.duplicated(keep=False)
+        for pid in names.index[dup]:
+            bi = busiest[pid]
+            names[pid] = f"{names[pid]} · {grid_reference(x[bi], y[bi])}"
+        still = names.duplicated(keep="first")
+        for k, pid in enumerate(names.index[still], start=2):
+            names[pid] = f"{names[pid]} ({k})"
+        return names
+
+    def _map_names(self, raw: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        codes, uniques = raw
+        lookup = pd.Index(self.names)
+        cleaned = [clean_location_name(v) for v in uniques]
+        pos = lookup.get_indexer(pd.Index(cleaned, dtype=object))
+        # names not seen when the namer was built (another frame): not indexed, left unnamed
+        return np.append(pos.astype(np.int64), -1)[codes]
+
+
+def _busiest(key: np.ndarray, loc_inv: np.ndarray) -> dict[int, int]:
+    """Row index (into the hot rows) of each place's busiest map point."""
+    n_loc = int(loc_inv.max()) + 1
+    pair = key.astype(np.int64) * n_loc + loc_inv
+    uniq, first, counts = np.unique(pair, return_index=True, return_counts=True)
+    p = uniq // n_loc
+    order = np.lexsort((uniq % n_loc, -counts, p))
+    p, first = p[order], first[order]
+    keep = np.r_[True, p[1:] != p[:-1]]
+    return dict(zip(p[keep].tolist(), first[keep].tolist(), strict=True))
+
+
+def _busiest_generic_point(pid, key, nid, generic, x, y, fallback) -> tuple[float, float]:
+    rows = np.flatnonzero((key == pid) & (nid >= 0))
+    rows = rows[generic[nid[rows]]]
+    if rows.size == 0:
+        return float(x[fallback]), float(y[fallback])
+    kx = np.rint(x[rows]).astype(np.int64) * 10_000_000 + np.rint(y[rows]).astype(np.int64)
+    u, inv, c = np.unique(kx, return_inverse=True, return_counts=True)
+    top = rows[np.flatnonzero(inv == np.argmax(c))[0]]
+    return float(x[top]), float(y[top])
+
+
+def _mode_per_key(key: np.ndarray, codes: np.ndarray, n_keys: int) -> np.ndarray:
+    """The most common code per key (ties: the smallest code; -1 when none)."""
+    out = np.full(n_keys + 1, -1, dtype=np.int64)
+    ok = codes >= 0
+    if not ok.any():
+        return out
+    n_codes = int(codes[ok].max()) + 1
+    pair = key[ok].astype(np.int64) * n_codes + codes[ok]
+    uniq, counts = np.unique(pair, return_counts=True)
+    p = uniq // n_codes
+    order = np.lexsort((uniq % n_codes, -counts, p))
+    p, c = p[order], (uniq % n_codes)[order]
+    keep = np.r_[True, p[1:] != p[:-1]]
+    out[p[keep]] = c[keep]
+    return out
+
+
+def namer_for(incidents: pd.DataFrame, geography: Any) -> Namer:
+    """A :class:`Namer` over the located ``incidents``, reused while the same frame is passed.
+
+    The frame is recognised by identity (the store hands out one shared frame per version), so a
+    filter change does not rebuild the index of named map points.
+    """
+    for ref, geo, n, namer in _CACHE:
+        if ref() is incidents and geo is geography and n == len(incidents):
+            return namer
+    located = incidents[np.isfinite(incidents["x"].to_numpy(dtype=float))]
+    namer = Namer(located, geography=geography)
+    try:
+        ref = weakref.ref(incidents)
+    except TypeError:  # pragma: no cover - DataFrames support weak references
+        return namer
+    _CACHE.insert(0, (ref, geography, len(incidents), namer))
+    del _CACHE[2:]
+    return namer
+
+
+def name_places(
+    place: np.ndarray, incidents: pd.DataFrame, *, geography: Any, streets: pd.DataFrame | None = None
+) -> pd.Series:
+    """Name the places of a list (see the module notes for the rule; ties between names go alphabetically).
+
+    Parameters
+    ----------
+    place
+        Place id of each row of ``incidents`` (1, 2, …; 0 = in no place).
+    incidents
+        The incidents the places were counted from (``x``, ``y``, ``location_name``,
+        ``ward_code``; ``location_id`` when present).
+    geography
+        The :class:`boundaries.Geography` (ward and district names).
+    streets
+        The incidents whose named map points may qualify a generic name ("near …"); None uses
+        ``incidents`` (pass the unfiltered frame so that names do not change with the filter).
+
+    Returns
+    -------
+    pandas.Series
+        The name of each place that holds incidents, indexed by place id.
+
+    Raises
+    ------
+    InputError
+        If ``place`` and ``incidents`` differ in length.
+    """
+    place = np.asarray(place)
+    if place.shape != (len(incidents),):
+        raise InputError(
+            f"`place` must hold one place id per row of `incidents` ({len(incidents)}); got shape {place.shape}"
+        )
+    return Namer(incidents if streets is None else streets, geography=geography).name(place, incidents)
+
+
+__all__ = [
+    "GENERIC_NAMES",
+    "Namer",
+    "clean_location_name",
+    "grid_reference",
+    "is_generic",
+    "name_places",
+    "namer_for",
+    "ward_towns",
+]
