@@ -22,6 +22,68 @@ def _style(chart: alt.Chart, title: str, units: str) -> alt.Chart:
     )
 
 
+#: The most month labels an axis carries; longer series label every 2nd, 3rd, 6th or 12th month.
+MAX_MONTH_LABELS = 13
+
+
+#: Two-line tick label ("Mar" over "2025"): the year under January and under the first tick.
+MONTH_LABEL = (
+    "[slice(datum.label, 0, 3), "
+    "(slice(datum.label, 0, 3) == 'Jan' || datum.index == 0) ? slice(datum.label, 4) : '']"
+)
+
+
+def month_ticks(months: pd.Series | list) -> list[str]:
+    """The months an axis labels ("Jan 2025"): every month, or every k-th month from January.
+
+    Parameters
+    ----------
+    months
+        The months of a series (first of month; any order, repeats allowed).
+
+    Returns
+    -------
+    list of str
+        Labels ``"%b %Y"`` in time order: all the months when there are at most
+        :data:`MAX_MONTH_LABELS`, else those whose month of the year is a multiple of the step
+        (step 2, 3, 6 or 12, the smallest that keeps at most :data:`MAX_MONTH_LABELS` labels),
+        so that ticks fall on the same months whatever the range.
+
+    Notes
+    -----
+    On a time scale Vega-Lite picks "nice" tick dates, which in a year of months fall in the
+    middle of months (two ticks printed "Mar 2025") and skipped December; the theme Streamlit
+    applies also dropped explicit tick values. The month axis is therefore ordinal: one
+    position per month, labelled with the month's own name.
+    """
+    ms = sorted(pd.DatetimeIndex(pd.to_datetime(pd.Series(months))).to_period("M").unique())
+    picked = ms
+    if len(ms) > MAX_MONTH_LABELS:
+        for step in (2, 3, 6, 12):
+            picked = [m for m in ms if (m.month - 1) % step == 0]
+            if len(picked) <= MAX_MONTH_LABELS:
+                break
+    return [m.strftime("%b %Y") for m in picked]
+
+
+def _month_axis(months: pd.Series) -> alt.X:
+    """An x encoding of ``month_label`` with one position per month and month ticks."""
+    order = [m.strftime("%b %Y") for m in sorted(pd.DatetimeIndex(months).to_period("M").unique())]
+    return alt.X(
+        "month_label:O",
+        sort=order,
+        scale=alt.Scale(domain=order),
+        title="Month",
+        axis=alt.Axis(
+            values=month_ticks(months),
+            labelExpr=MONTH_LABEL,
+            labelOverlap=False,
+            labelAngle=0,
+            labelPadding=6,
+        ),
+    )
+
+
 def monthly(
     expected: pd.DataFrame, events: pd.DataFrame | None = None, *, title: str = "Incidents by month"
 ) -> alt.Chart:
@@ -35,7 +97,8 @@ def monthly(
     df["status"] = (
         df["flag"].map({"above": "above expected", "below": "below expected"}).fillna("within expected")
     )
-    base = alt.Chart(df).encode(x=alt.X("month:T", title="Month", axis=alt.Axis(format="%b %Y")))
+    df["month_label"] = df["month"].dt.strftime("%b %Y")
+    base = alt.Chart(df).encode(x=_month_axis(df["month"]))
     band = base.mark_area(opacity=0.25, color="#999999").encode(
         y=alt.Y("lower:Q", title="Incidents"), y2="upper:Q"
     )
