@@ -705,7 +705,10 @@ def groups(store: Any) -> pd.DataFrame:
                 }
             )
     out = pd.DataFrame(rows, columns=["group", "level", "codes", "created_at", "created_by"])
-    return out.sort_values("group", kind="stable").reset_index(drop=True)
+    out = out.sort_values("group", kind="stable").reset_index(drop=True)
+    for col in ("level", "created_by"):
+        out[col] = out[col].astype(object).where(out[col].notna(), None)
+    return out
 
 
 # ---------------------------------------------------------------------------- writing
