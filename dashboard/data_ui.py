@@ -96,10 +96,15 @@ def mapping_form(name: str, cols: list[str]) -> tuple[str, PartnerMapping] | Non
         id_col = c1.selectbox("Case reference (optional)", choice, format_func=_none)
         loc_col = c2.selectbox("Place description (optional)", choice, format_func=_none)
         out_col = c3.selectbox("Outcome or status (optional)", choice, format_func=_none)
+        more = mapping_extras(cols)
         if not st.form_submit_button("Load partner data", type="primary"):
             return None
     ll = xy.startswith("lon")
     try:
+        time_col, date_format, labels_text, extra = more
+        category_labels = parse_labels(labels_text)
+        if time_col and when != "date":
+            raise InputError("a separate time column needs a date column (choose 'date' under When)")
         mapping = PartnerMapping(
             id=id_col,
             date=when_col if when == "date" else None,
@@ -112,8 +117,61 @@ def mapping_form(name: str, cols: list[str]) -> tuple[str, PartnerMapping] | Non
             northing=None if ll else y_col,
             location=loc_col,
             outcome=out_col,
+            time=time_col,
+            date_format=date_format,
+            category_labels=category_labels,
+            extra=extra,
         )
     except InputError as exc:
         st.error(f"The mapping is not complete: {exc}")
         return None
     return source.strip() or name.rsplit(".", 1)[0], mapping
+
+
+def parse_labels(text: str) -> dict[str, str]:
+    """``1=Fatal, 2=Serious, 3=Slight`` (commas or new lines between pairs) as code → label.
+
+    Raises
+    ------
+    InputError
+        If a pair has no ``=``.
+    """
+    out = {}
+    for part in text.replace("\n", ",").split(","):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise InputError(f"category labels are written code=label, such as 1=Fatal; got {part.strip()!r}")
+        code, label = part.split("=", 1)
+        out[code.strip()] = label.strip().strip('"')
+    return out
+
+
+def mapping_extras(cols: list[str]) -> tuple:
+    """The mapping form's further options: time column, date format, category labels, extra columns.
+
+    Returns ``(time, date_format, labels_text, extra)``; the labels are parsed on submit
+    (:func:`parse_labels`) so that a mistake shows beside the form.
+    """
+    with st.expander("Time of day, coded categories, more columns"):
+        c1, c2 = st.columns(2)
+        time_col = c1.selectbox(
+            "Time column (when separate from the date)",
+            [None, *cols],
+            format_func=_none,
+            help="HH:MM, such as STATS19's Time; day and hour filters then work on this source",
+        )
+        date_format = c2.text_input(
+            "Date format (optional)", help="e.g. %d/%m/%Y; ISO and day-first UK dates are read without it"
+        )
+        labels = st.text_input(
+            "Category labels for coded categories (optional)",
+            placeholder="1=Fatal, 2=Serious, 3=Slight",
+            help="code=label pairs; codes without a label are kept as they are",
+        )
+        extra = st.multiselect(
+            "More columns to keep",
+            cols,
+            help="kept with each incident, offered as filters and written into exports",
+        )
+    return time_col, date_format.strip() or None, labels, extra

@@ -91,7 +91,7 @@ class CodedIncidents:
             keep &= self._in("source", filt.sources)
         if filt.areas:
             keep &= self._in(LEVEL_COLUMN[filt.level], filt.areas)
-        if filt.days_of_week or filt.hours:
+        if filt.days_of_week or filt.hours or filt.extra:
             keep &= filt.mask(self.incidents)
         return keep
 

@@ -24,7 +24,7 @@ from hotspots.store import Store, default_path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # modules that add their own subcommands with a `register(subparsers)` function
-PLUGINS = ("hotspots.cli_engine", "hotspots.cli_trends", "hotspots.cli_places")
+PLUGINS = ("hotspots.cli_engine", "hotspots.cli_trends", "hotspots.cli_places", "hotspots.cli_demand")
 
 
 def add_store_arg(parser: argparse.ArgumentParser) -> None:
@@ -84,6 +84,13 @@ def add_filter_args(parser: argparse.ArgumentParser, *, level: bool = True) -> N
         metavar="H",
         help="hours 0-23 (exact-time sources only)",
     )
+    g.add_argument(
+        "--extra",
+        nargs="+",
+        default=[],
+        metavar="COLUMN=VALUE",
+        help="values of partner columns kept by a mapping's `extra` (e.g. Speed_limit=30)",
+    )
 
 
 def add_measure_args(parser: argparse.ArgumentParser) -> None:
@@ -127,6 +134,7 @@ def filter_from_args(args: argparse.Namespace) -> Filter:
         areas=tuple(args.areas),
         days_of_week=tuple(args.days_of_week),
         hours=tuple(args.hours),
+        extra=tuple(getattr(args, "extra", ()) or ()),
     )
 
 

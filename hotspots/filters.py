@@ -71,6 +71,10 @@ class Filter:
         0 = Monday … 6 = Sunday; applies only to incidents with an exact time.
     hours
         Hours of the day 0-23; applies only to incidents with an exact time.
+    extra
+        Values of partner columns kept by a mapping's ``extra``, written ``COLUMN=VALUE``
+        (e.g. ``Speed_limit=30``): values of one column are alternatives, different columns
+        must all match; applies only to incidents that have those columns.
     """
 
     month_from: str | None = None
@@ -82,9 +86,10 @@ class Filter:
     areas: tuple[str, ...] = ()
     days_of_week: tuple[int, ...] = ()
     hours: tuple[int, ...] = field(default=())
+    extra: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("months_of_year", "categories", "sources", "areas", "days_of_week", "hours"):
+        for name in ("months_of_year", "categories", "sources", "areas", "days_of_week", "hours", "extra"):
             value = getattr(self, name)
             if isinstance(value, str):
                 value = (value,)
@@ -109,6 +114,9 @@ class Filter:
         bad = [h for h in self.hours if not 0 <= int(h) <= 23]
         if bad:
             raise InputError(f"`hours` must be between 0 and 23; got {bad}")
+        bad = [e for e in self.extra if "=" not in e or not e.split("=", 1)[0].strip()]
+        if bad:
+            raise InputError(f"`extra` items must be written COLUMN=VALUE, such as Speed_limit=30; got {bad}")
 
     # ------------------------------------------------------------------ conversions
     def to_dict(self) -> dict[str, Any]:
@@ -181,7 +189,17 @@ class Filter:
             parts.append("days: " + ", ".join(DAY_NAMES[d] for d in self.days_of_week))
         if self.hours:
             parts.append("hours: " + ", ".join(f"{h:02d}" for h in self.hours))
+        for col, values in self.extra_values().items():
+            parts.append(f"{col}: " + " or ".join(values))
         return "; ".join(parts)
+
+    def extra_values(self) -> dict[str, tuple[str, ...]]:
+        """``extra`` as column → accepted values."""
+        out: dict[str, list[str]] = {}
+        for item in self.extra:
+            col, value = item.split("=", 1)
+            out.setdefault(col.strip(), []).append(value.strip())
+        return {c: tuple(v) for c, v in out.items()}
 
     # ------------------------------------------------------------------ applying
     def mask(self, incidents: pd.DataFrame) -> np.ndarray:
@@ -208,6 +226,8 @@ class Filter:
             keep &= incidents["source"].isin(self.sources).to_numpy()
         if self.areas:
             keep &= incidents[LEVEL_COLUMN[self.level]].isin(self.areas).to_numpy()
+        if self.extra:
+            keep &= extra_mask(incidents, self.extra_values())
         if self.days_of_week or self.hours:
             when = incidents["occurred_at"] if "occurred_at" in incidents else None
             if when is None:
@@ -235,3 +255,52 @@ class Filter:
         end = pd.Period(self.month_to, "M")
         length = end.ordinal - start.ordinal + 1
         return self.replace(month_from=str(start - length), month_to=str(end - length))
+
+
+def extra_values_of(incidents: pd.DataFrame, column: str) -> pd.Series:
+    """The value of one kept partner column for each incident (None where it has none).
+
+    The JSON text of ``incidents["extra"]`` is read once per distinct value, not per row.
+    """
+    if "extra" not in incidents:
+        return pd.Series(None, index=incidents.index, dtype=object)
+    ex = incidents["extra"]
+    if not isinstance(ex.dtype, pd.CategoricalDtype):
+        ex = ex.astype("category")
+    per_code = [json.loads(t).get(column) for t in ex.cat.categories] + [None]
+    values = np.array(per_code, dtype=object)[ex.cat.codes.to_numpy()]
+    return pd.Series(values, index=incidents.index, dtype=object)
+
+
+def extra_columns_of(incidents: pd.DataFrame) -> list[str]:
+    """The kept partner columns present in an incident frame, in first-seen order."""
+    if "extra" not in incidents:
+        return []
+    ex = incidents["extra"]
+    cats = ex.cat.categories if isinstance(ex.dtype, pd.CategoricalDtype) else ex.dropna().unique()
+    seen: dict[str, None] = {}
+    for t in cats:
+        for k in json.loads(t):
+            seen.setdefault(k, None)
+    return list(seen)
+
+
+def extra_mask(incidents: pd.DataFrame, wanted: dict[str, tuple[str, ...]]) -> np.ndarray:
+    """Rows whose kept partner columns match ``wanted`` (column → accepted values)."""
+    keep = np.ones(len(incidents), dtype=bool)
+    for col, values in wanted.items():
+        keep &= extra_values_of(incidents, col).isin(values).to_numpy()
+    return keep
+
+
+def expand_extra(incidents: pd.DataFrame) -> pd.DataFrame:
+    """The incidents with one column per kept partner column (``extra`` JSON spread out).
+
+    For exports: the kept columns are added after the incident record's columns, in the
+    order they were first seen; ``extra`` itself is dropped.
+    """
+    out = incidents.drop(columns=["extra"], errors="ignore").copy()
+    for col in extra_columns_of(incidents):
+        name = col if col not in out.columns else f"extra_{col}"
+        out[name] = extra_values_of(incidents, col).to_numpy()
+    return out

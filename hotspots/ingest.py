@@ -222,6 +222,20 @@ class PartnerMapping:
         Column with a place description (optional).
     outcome
         Column with an outcome or status (optional).
+    time
+        Column with the time of day (``HH:MM`` or ``HH:MM:SS``) when it is separate from
+        ``date`` (road collision extracts: ``Date`` and ``Time``); needs ``date``. Rows with an
+        empty time keep their date and month but no exact time (day and hour filters leave
+        them out); a time that cannot be read rejects the row.
+    category_labels
+        Labels for coded categories, code → label: ``{1 = "Fatal", 2 = "Serious", 3 = "Slight"}``.
+        Codes without a label are kept as they are (and named in the load's warnings).
+    labels
+        Labels for coded ``extra`` (or outcome) columns: column → {code → label}.
+    extra
+        Further columns to keep with each incident (a list of names, or ``"*"`` for every
+        column the mapping does not use otherwise): stored as text, offered as filters
+        (``Filter.extra``, ``--extra COLUMN=VALUE``) and written into incident exports.
     """
 
     id: str | None = None
@@ -236,8 +250,35 @@ class PartnerMapping:
     northing: str | None = None
     location: str | None = None
     outcome: str | None = None
+    time: str | None = None
+    category_labels: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    extra: list[str] | str = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.category_labels = _label_table(self.category_labels, "category_labels")
+        if not isinstance(self.labels, dict):
+            raise InputError(
+                f"`labels` must be a table of column → {{code → label}}; got {type(self.labels).__name__}"
+            )
+        self.labels = {str(c): _label_table(v, f"labels.{c}") for c, v in self.labels.items()}
+        if isinstance(self.extra, str):
+            if self.extra != "*":
+                raise InputError(
+                    f'`extra` must be a list of column names or "*" (every other column); got {self.extra!r}'
+                )
+        elif isinstance(self.extra, (list, tuple)):
+            self.extra = [str(c) for c in self.extra]
+        else:
+            raise InputError(
+                f'`extra` must be a list of column names or "*"; got {type(self.extra).__name__}'
+            )
+        if self.time and not self.date:
+            raise InputError(
+                "the mapping gives `time` without `date`; `time` is the time of day of the `date` column"
+            )
+        if self.category_labels and not self.category:
+            raise InputError("the mapping gives `category_labels` without `category` (the coded column)")
         if not (self.date or self.month):
             raise InputError("the mapping needs `date` or `month`: the column with when it happened")
         if self.date and self.month:
@@ -254,9 +295,35 @@ class PartnerMapping:
                 "(British National Grid), not both or neither"
             )
 
+    _SINGLE = (
+        "id",
+        "date",
+        "month",
+        "category",
+        "lon",
+        "lat",
+        "easting",
+        "northing",
+        "location",
+        "outcome",
+        "time",
+    )
+
     def columns(self) -> list[str]:
-        """The CSV columns the mapping reads."""
-        return [v for k, v in asdict(self).items() if v and k not in ("date_format", "category_value")]
+        """The CSV columns the mapping reads (``extra = "*"`` is expanded by :meth:`extra_columns`)."""
+        cols = [getattr(self, k) for k in self._SINGLE if getattr(self, k)]
+        return cols + (list(self.extra) if isinstance(self.extra, list) else [])
+
+    def extra_columns(self, header: list[str]) -> list[str]:
+        """The extra columns kept for a file with this header."""
+        if self.extra == "*":
+            used = {getattr(self, k) for k in self._SINGLE if getattr(self, k)}
+            return [h for h in header if h not in used]
+        return list(self.extra)
+
+    def to_dict(self) -> dict:
+        """The mapping as plain values (keys that are set), as a mapping file would give them."""
+        return {k: v for k, v in asdict(self).items() if v not in (None, [], {})}
 
     @classmethod
     def from_file(cls, path: Path | str) -> PartnerMapping:
@@ -286,7 +353,27 @@ class PartnerMapping:
                 f"unknown mapping key(s) {', '.join(unknown)}; valid keys: {', '.join(sorted(valid))}",
                 file=file,
             )
-        return cls(**{k: (str(v) if v is not None else None) for k, v in data.items()})
+        plain = {k: (str(v) if v is not None else None) for k, v in data.items() if k not in _STRUCTURED}
+        try:
+            return cls(**plain, **{k: v for k, v in data.items() if k in _STRUCTURED})
+        except InputError as exc:
+            raise InputError(exc.reason, file=file) from None
+
+
+_STRUCTURED = ("category_labels", "labels", "extra")
+
+
+def _label_table(value: object, name: str) -> dict[str, str]:
+    """Code → label with both as text (TOML/JSON keys are text; 1 and "1" are the same code)."""
+    if not isinstance(value, dict):
+        raise InputError(f'`{name}` must be a table of code → label, such as {{1 = "Fatal"}}; got {value!r}')
+    out = {}
+    for k, v in value.items():
+        code = str(k).strip()
+        if code.endswith(".0") and code[:-2].isdigit():
+            code = code[:-2]
+        out[code] = str(v)
+    return out
 
 
 # ---------------------------------------------------------------------------- reading inputs
@@ -696,6 +783,7 @@ class Batch:
     #                          lsoa_code_reported, lon, lat, flags, file, line, raw
     rejected: pd.DataFrame  # file, line, raw, reason
     outcomes: pd.DataFrame | None = None  # incident_id, outcome, month, file, line, raw (outcomes files)
+    extras: pd.DataFrame | None = None  # incident_id, extra (JSON text): partner columns kept by `extra`
 
 
 _NUMBER_RE = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
@@ -1042,11 +1130,15 @@ def parse_partner(
             file=file,
             line=1,
         )
-    used = set(mapping.columns())
+    keep_cols = mapping.extra_columns(parsed.header)  # listed ones were checked with columns()
+    used = set(mapping.columns()) | set(keep_cols)
     warnings = []
     extra = [h for h in parsed.header if h not in used]
     if extra:
-        warnings.append(f"{file}: columns not in the mapping are ignored: {', '.join(extra)}")
+        warnings.append(
+            f"{file}: columns not in the mapping are not kept (list them under `extra` to keep them): "
+            + ", ".join(extra)
+        )
     df = parsed.table
     lines = parsed.lines
     n = len(df)
@@ -1072,8 +1164,10 @@ def parse_partner(
             )
             for v in text.to_numpy()[idx]
         ]
-        occurred = when
         month = when.dt.to_period("M").dt.to_timestamp()
+        if mapping.time:
+            when = _add_time(df[mapping.time], when, reason, column=mapping.time)
+        occurred = when
     else:
         text = df[mapping.month].str.strip()
         bad = ~text.str.match(_MONTH_RE).to_numpy(dtype=bool)
@@ -1084,6 +1178,13 @@ def parse_partner(
         category = df[mapping.category].str.strip().astype(object)
         idx = np.flatnonzero((category == "").to_numpy() & (reason == ""))
         reason[idx] = f"{mapping.category} (the category) is empty"
+        if mapping.category_labels:
+            category, unlabelled = _apply_labels(category, mapping.category_labels)
+            if unlabelled:
+                warnings.append(
+                    f"{file}: {mapping.category} codes without a label in `category_labels` are kept as they are: "
+                    + ", ".join(unlabelled[:10])
+                )
     else:
         category = pd.Series(mapping.category_value, index=df.index, dtype=object)
     en = mapping.easting is not None
@@ -1123,6 +1224,8 @@ def parse_partner(
             "line": lines[okx],
         }
     )
+    if mapping.outcome and mapping.outcome in mapping.labels:
+        inc["outcome"], _ = _apply_labels(inc["outcome"], mapping.labels[mapping.outcome])
     if mapping.id:
         inc["incident_id"] = source + ":" + inc["incident_id"].astype(str)
     no_id = inc["incident_id"].isin(["", f"{source}:"])
@@ -1132,7 +1235,59 @@ def parse_partner(
             ["source", "month", "occurred_at", "lon6", "lat6", "location_name", "category"],
             prefix=f"{source}:h",
         ).to_numpy(zero_copy_only=False)
-    return Batch(incidents=inc, rejected=rejected), warnings
+    extras = None
+    if keep_cols:
+        values = {}
+        for c in keep_cols:
+            v = df[c].astype(object).to_numpy()[okx]
+            if c in mapping.labels:
+                v, _ = _apply_labels(pd.Series(v, dtype=object).str.strip(), mapping.labels[c])
+                v = np.asarray(v, dtype=object)
+            values[c] = v
+        extras = pd.DataFrame({"incident_id": inc["incident_id"].to_numpy(), "extra": _json_rows(values)})
+    return Batch(incidents=inc, rejected=rejected, extras=extras), warnings
+
+
+def _add_time(text: pd.Series, when: pd.Series, reason: np.ndarray, *, column: str) -> pd.Series:
+    """The date plus the time of day from a separate column (``HH:MM`` or ``HH:MM:SS``).
+
+    Empty times leave no exact time (NaT); unreadable ones set the row's reason.
+    """
+    t = text.str.strip().astype(object)
+    empty = (t == "").to_numpy()
+    parsed = pd.to_timedelta(
+        t.where(~empty, "00:00").map(lambda v: v if v.count(":") == 2 else v + ":00"), errors="coerce"
+    )
+    bad = parsed.isna().to_numpy() & ~empty & (reason == "")
+    idx = np.flatnonzero(bad)
+    reason[idx] = [f"{column} {v!r} is not a time of day written HH:MM" for v in t.to_numpy()[idx]]
+    over = (parsed >= pd.Timedelta(days=1)).to_numpy() & (reason == "")
+    idx = np.flatnonzero(over)
+    reason[idx] = [f"{column} {v!r} is not a time of day written HH:MM" for v in t.to_numpy()[idx]]
+    out = (when.dt.normalize() + parsed).where(~empty)
+    return out
+
+
+def _apply_labels(values: pd.Series, labels: dict[str, str]) -> tuple[pd.Series, list[str]]:
+    """Codes replaced by their labels (once per distinct code); the codes that had no label."""
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    text = [str(u).strip() for u in uniques]
+    norm = [t[:-2] if t.endswith(".0") and t[:-2].isdigit() else t for t in text]
+    mapped = np.array([labels.get(n, t) for n, t in zip(norm, text, strict=True)] + [None], dtype=object)
+    unlabelled = sorted({t for n, t in zip(norm, text, strict=True) if n not in labels and t != ""})
+    return pd.Series(mapped[codes], index=values.index, dtype=object), unlabelled
+
+
+def _json_rows(values: dict[str, np.ndarray]) -> list[str]:
+    """One JSON object per row from equal-length columns (keys in the given order)."""
+    names = list(values)
+    cols = [
+        [None if (v is None or (isinstance(v, float) and v != v)) else str(v) for v in values[c]]
+        for c in names
+    ]
+    return [
+        json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False) for row in zip(*cols, strict=True)
+    ]
 
 
 # ---------------------------------------------------------------------------- store writes
@@ -1225,6 +1380,11 @@ def parse_input(
         rejected=pd.concat([b.rejected for b in batches], ignore_index=True),
         outcomes=(
             pd.concat([b.outcomes for b in batches], ignore_index=True) if report.kind == "outcomes" else None
+        ),
+        extras=(
+            pd.concat([b.extras for b in batches if b.extras is not None], ignore_index=True)
+            if any(b.extras is not None for b in batches)
+            else None
         ),
     )
     return _Parsed(report=report, batch=merged, files=files_read)
@@ -1358,6 +1518,7 @@ def _write(
                 "count(*) FILTER (WHERE flags LIKE '%coords_swapped%') AS coords_swapped "
                 f"FROM incidents WHERE ingest_id >= {first_id} GROUP BY 1"
             ).df()
+            _write_extras(con, items, first_id)
             for view in ("b", "b_all"):
                 con.execute(f"DROP VIEW {view}")
             for table in ("rk", "rk_outcome", "in_store"):
@@ -1453,6 +1614,20 @@ def _write(
             )
     if progress is not None:
         progress.finish(f"Saved: {sum(it.report.accepted for it in items):,} incidents added")
+
+
+def _write_extras(con, items: list[_Parsed], first_id: int) -> None:
+    """Keep the partner columns named by a mapping's ``extra`` for the incidents this load added."""
+    frames = [it.batch.extras for it in items if it.batch.extras is not None and len(it.batch.extras)]
+    if not frames:
+        return
+    ex = pd.concat(frames, ignore_index=True).drop_duplicates("incident_id")
+    con.register("new_extras", ex[["incident_id", "extra"]])
+    con.execute(
+        "INSERT INTO incident_extras SELECT e.incident_id, e.extra FROM new_extras e "
+        f"WHERE e.incident_id IN (SELECT incident_id FROM incidents WHERE ingest_id >= {int(first_id)})"
+    )
+    con.unregister("new_extras")
 
 
 def _raw_text(items: list[_Parsed], rows: pd.DataFrame) -> np.ndarray:

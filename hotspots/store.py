@@ -20,6 +20,9 @@ localities
     ward_code → locality name (empty: localities are the districts).
 geography
     A user's LSOA boundary layer (GeoPackage bytes), when one replaced the shipped one.
+incident_extras
+    Partner columns kept by a mapping's ``extra`` (one JSON object of text values per
+    incident); shown as the incident frame's ``extra`` column.
 
 The default path is ``./data/hotspots.duckdb``, overridden by the ``HOTSPOTS_STORE``
 environment variable or the ``--store`` option.
@@ -103,6 +106,7 @@ CREATE TABLE IF NOT EXISTS ingests (
 );
 CREATE TABLE IF NOT EXISTS localities (ward_code VARCHAR NOT NULL, locality VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS geography (name VARCHAR, gpkg BLOB);
+CREATE TABLE IF NOT EXISTS incident_extras (incident_id VARCHAR NOT NULL, extra VARCHAR NOT NULL);
 """
 
 INCIDENT_COLUMNS = [
@@ -124,6 +128,7 @@ INCIDENT_COLUMNS = [
     "ward_code",
     "district_code",
     "locality",
+    "extra",
 ]
 CATEGORICAL = [
     "source",
@@ -135,6 +140,7 @@ CATEGORICAL = [
     "district_code",
     "locality",
     "flags",
+    "extra",
 ]
 
 
@@ -350,13 +356,16 @@ class Store:
                 return self._frame[1]
             # through Arrow: text with few values is dictionary-encoded there, then handed to pandas
             # as categoricals (about 6x faster than .df() and astype at 1M rows)
+            has_extras = self._has_column("incident_extras", "extra")
             table = self.con.sql(
-                """
+                f"""
                 SELECT i.incident_id, i.source, i.month, i.occurred_at, i.category, i.outcome,
                        i.location_name, i.lsoa_code_reported,
                        coalesce(i.location_id, -1) AS location_id, i.flags,
-                       l.lon, l.lat, l.x, l.y, l.lsoa_code, l.ward_code, l.district_code
+                       l.lon, l.lat, l.x, l.y, l.lsoa_code, l.ward_code, l.district_code,
+                       {"e.extra" if has_extras else "CAST(NULL AS VARCHAR) AS extra"}
                 FROM incidents i LEFT JOIN locations l USING (location_id)
+                {"LEFT JOIN incident_extras e ON e.incident_id = i.incident_id" if has_extras else ""}
                 ORDER BY i.month, i.ingest_id, i.line
                 """
             ).to_arrow_table()

@@ -1,0 +1,156 @@
+"""Command line for partner data and multi-agency demand: ``hotspots incidents`` and ``hotspots demand``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import geopandas as gpd
+
+#: Columns of an incident export, before the kept partner columns.
+EXPORT_COLUMNS = [
+    "incident_id",
+    "source",
+    "month",
+    "occurred_at",
+    "category",
+    "outcome",
+    "location_name",
+    "lon",
+    "lat",
+    "x",
+    "y",
+    "lsoa_code",
+    "ward_code",
+    "district_code",
+    "locality",
+    "flags",
+]
+
+
+def cmd_incidents(args: argparse.Namespace) -> int:
+    """Write the filtered incidents, one row each, with the partner columns kept by a mapping."""
+    from hotspots.cli import check_categories, filter_from_args, load
+    from hotspots.export import export_table
+    from hotspots.filters import expand_extra, extra_columns_of
+
+    incidents, _ = load(args)
+    filt = filter_from_args(args)
+    check_categories(incidents, filt)
+    sub = filt.apply(incidents)
+    kept = extra_columns_of(sub)
+    table = expand_extra(sub)
+    table = table[
+        EXPORT_COLUMNS
+        + [
+            c
+            for c in table.columns
+            if c not in EXPORT_COLUMNS and c not in ("location_id", "lsoa_code_reported")
+        ]
+    ]
+    table = table.reset_index(drop=True)
+    if args.out.suffix.lower() in (".geojson", ".gpkg"):
+        table = table[table["x"].notna()]
+        table = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["x"], table["y"]), crs=27700)
+    export_table(
+        table,
+        args.out,
+        params={"partner_columns": kept},
+        filt=filt,
+        title="Incidents",
+        layer="incidents",
+    )
+    print(
+        f"wrote {len(table):,} incidents to {args.out}" + (f" with columns {', '.join(kept)}" if kept else "")
+    )
+    return 0
+
+
+def cmd_demand(args: argparse.Namespace) -> int:
+    """Write demand per source, the composite and persistent multi-agency high demand."""
+    from hotspots.cli import filter_from_args, load
+    from hotspots.demand import DemandCube
+    from hotspots.export import export_table
+
+    incidents, geo = load(args)
+    filt = filter_from_args(args).replace(sources=())
+    cube = DemandCube(incidents, unit=args.unit, cell_size=args.cell_size, geography=geo)
+    table = cube.table(
+        filt,
+        sources=tuple(args.demand_sources),
+        months=args.months,
+        min_months=args.min_months,
+        top_share=args.top_share,
+        min_sources=args.min_sources,
+    )
+    attrs = dict(table.attrs)
+    if args.out.suffix.lower() in (".geojson", ".gpkg"):
+        table = cube.geometry(table)
+    export_table(table, args.out, params=attrs["params"], filt=filt, title=attrs["describe"], layer="demand")
+    n = int(table["persistent"].sum())
+    print(f"{attrs['describe']}: {n:,} of {len(table):,} {args.unit}s are persistent; wrote {args.out}")
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add the ``incidents`` and ``demand`` subcommands."""
+    from hotspots.cli import add_filter_args, add_store_arg
+    from hotspots.demand import (
+        DEFAULT_CELL_SIZE,
+        DEFAULT_MIN_MONTHS,
+        DEFAULT_MIN_SOURCES,
+        DEFAULT_MONTHS,
+        DEFAULT_TOP_SHARE,
+        UNITS,
+    )
+
+    p = subparsers.add_parser(
+        "demand", help="demand per source, composite and persistent multi-agency high demand"
+    )
+    p.add_argument(
+        "--sources",
+        dest="demand_sources",
+        nargs="+",
+        required=True,
+        metavar="SOURCE",
+        help="sources to compare, e.g. police.uk fly-tipping",
+    )
+    p.add_argument(
+        "--months", type=int, default=DEFAULT_MONTHS, help=f"last N months counted (default {DEFAULT_MONTHS})"
+    )
+    p.add_argument(
+        "--min-months",
+        type=int,
+        default=DEFAULT_MIN_MONTHS,
+        help=f"persistent if high in at least K of them (default {DEFAULT_MIN_MONTHS})",
+    )
+    p.add_argument(
+        "--top-share",
+        type=float,
+        default=DEFAULT_TOP_SHARE,
+        help=f"high = in the top share of places of a source in a month (default {DEFAULT_TOP_SHARE})",
+    )
+    p.add_argument(
+        "--min-sources",
+        type=int,
+        default=DEFAULT_MIN_SOURCES,
+        help=f"high for at least this many sources in a month (default {DEFAULT_MIN_SOURCES})",
+    )
+    p.add_argument(
+        "--unit", choices=UNITS, default="cell", help="micro grid cells (default) or an area level"
+    )
+    p.add_argument(
+        "--cell-size", type=float, default=None, help=f"cell side in metres (default {DEFAULT_CELL_SIZE:g})"
+    )
+    add_filter_args(p)
+    add_store_arg(p)
+    p.add_argument("--out", type=Path, required=True, help="output .csv, .xlsx, .geojson or .gpkg")
+    p.set_defaults(func=cmd_demand)
+
+    p = subparsers.add_parser(
+        "incidents", help="the filtered incidents, one row each, with kept partner columns"
+    )
+    add_filter_args(p)
+    add_store_arg(p)
+    p.add_argument("--out", type=Path, required=True, help="output .csv, .xlsx, .geojson or .gpkg")
+    p.set_defaults(func=cmd_incidents)
