@@ -1,0 +1,464 @@
+"""Multi-agency demand: where police and partner demand coincide, month after month.
+
+For each unit (a micro grid cell, or an area at a level) and each source (``police.uk`` and
+every partner source), this module gives the source's demand on a comparable scale, a
+composite, and the flag **persistent multi-agency high demand**; and the difference or
+ratio of two sources' kernel density surfaces (:func:`dual_kde`).
+
+Scale and rules (defaults stated in the result's ``attrs['params']``)
+-----------------------------------------------------------------------
+* **Comparable scale: each source's share of its own total.** ``share_<source>`` is the
+  unit's count of that source's incidents divided by the source's total in the period (both
+  after the filter), so a source with 100 incidents and one with 100,000 weigh the same.
+  Shares of one source sum to 1 over the units.
+* **Composite**: the mean of the sources' shares (each source weighs equally), so it also
+  sums to 1 over the units; ``composite_rank`` 1 is the highest.
+* **High demand in a month**: a unit is in the *top share* of a source in a month when its
+  count is at least the count of the ``ceil(top_share × units)``-th unit in that month and
+  more than zero (ties at the threshold are all in). ``units`` are the units with any
+  incident of any chosen source in the whole store (cells: grid cells holding a location;
+  areas: every area at the level). Default ``top_share`` 0.05: the top 5% of places.
+* **Persistent multi-agency high demand**: in at least ``min_months`` (k, default 6) of the
+  last ``months`` (n, default 12) months of the period, the unit is in the top share of at
+  least ``min_sources`` (default 2) sources. The months are counted in the month range of
+  the filter (or the data's latest ``months`` months when the filter is open-ended).
+* **Units**: ``cell`` — square cells of ``cell_size`` metres (default 150 m, the micro place
+  scale of DESIGN.md) on a grid aligned to multiples of the cell size; or an area level
+  (``lsoa``, ``ward``, ``district``, ``locality``).
+
+Speed: :class:`DemandCube` integer-codes the incidents once (unit, source, month); a filter
+change is then one boolean mask, one ``np.bincount`` into a (source × month × unit) array
+and one ``np.partition`` per source-month (see ``bench/bench_demand.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from hotspots._errors import InputError
+from hotspots.areas import CodedIncidents
+from hotspots.filters import LEVEL_COLUMN, LEVELS, Filter
+
+UNITS = ("cell", *LEVELS)
+DEFAULT_CELL_SIZE = 150.0
+DEFAULT_MONTHS = 12
+DEFAULT_MIN_MONTHS = 6
+DEFAULT_TOP_SHARE = 0.05
+DEFAULT_MIN_SOURCES = 2
+#: Columns of every demand table, before the per-source columns
+#: (``count_<source>``, ``share_<source>``, ``high_months_<source>``) and the composite ones.
+DEMAND_COLUMNS = ["unit", "unit_id", "x", "y"]
+COMPOSITE_COLUMNS = ["composite", "composite_rank", "multi_high_months", "persistent"]
+
+
+@dataclass(frozen=True)
+class DemandParams:
+    """The parameters of a demand table, as plain values (written into exports)."""
+
+    sources: tuple[str, ...]
+    unit: str
+    cell_size: float | None
+    months: int
+    min_months: int
+    top_share: float
+    min_sources: int
+    month_window: tuple[str, str]
+    scale: str = "share of the source's own total in the period"
+    composite: str = "mean of the sources' shares"
+
+    def describe(self) -> str:
+        """One sentence for captions."""
+        unit = f"{self.cell_size:g} m cells" if self.unit == "cell" else f"{self.unit}s"
+        return (
+            f"Persistent multi-agency high demand: {unit} in the top {self.top_share:.0%} of at least "
+            f"{self.min_sources} of {', '.join(self.sources)} in at least {self.min_months} of the "
+            f"{self.months} months {self.month_window[0]} to {self.month_window[1]}"
+        )
+
+
+def _check(
+    *, months: int, min_months: int, top_share: float, min_sources: int, unit: str, cell_size: float | None
+) -> None:
+    """All input checks of the demand functions, with the valid values."""
+    if unit not in UNITS:
+        raise InputError(f"`unit` must be one of {', '.join(UNITS)}; got {unit!r}")
+    if cell_size is not None and not (np.isfinite(cell_size) and cell_size > 0):
+        raise InputError(f"`cell_size` must be a positive number of metres; got {cell_size!r}")
+    if int(months) != months or months < 1:
+        raise InputError(f"`months` must be a whole number of months, 1 or more; got {months!r}")
+    if int(min_months) != min_months or not 1 <= min_months <= months:
+        raise InputError(f"`min_months` must be between 1 and `months` ({months}); got {min_months!r}")
+    if not 0 < top_share < 1:
+        raise InputError(
+            f"`top_share` must be between 0 and 1, such as 0.05 for the top 5%; got {top_share!r}"
+        )
+    if int(min_sources) != min_sources or min_sources < 1:
+        raise InputError(f"`min_sources` must be a whole number, 1 or more; got {min_sources!r}")
+
+
+class DemandCube:
+    """Incidents coded once by unit, source and month, for fast demand tables.
+
+    Parameters
+    ----------
+    incidents
+        The incident frame (store's ``incidents()``), all sources.
+    unit
+        ``cell`` (default) or an area level.
+    cell_size
+        Cell side in metres for ``unit="cell"`` (None: :data:`DEFAULT_CELL_SIZE`, 150 m).
+    geography
+        Needed for area units (every area of the level is a unit, with its name).
+
+    Raises
+    ------
+    InputError
+        If ``unit`` or ``cell_size`` is not valid, or an area unit is asked without ``geography``.
+    """
+
+    def __init__(
+        self, incidents: pd.DataFrame, *, unit: str = "cell", cell_size: float | None = None, geography=None
+    ):
+        _check(months=1, min_months=1, top_share=0.5, min_sources=1, unit=unit, cell_size=cell_size)
+        self.incidents = incidents
+        self.unit = unit
+        self.coded = CodedIncidents(incidents)
+        self.sources = tuple(str(s) for s in self.coded.codes["source"][1])
+        if unit == "cell":
+            self.cell_size = float(cell_size or DEFAULT_CELL_SIZE)
+            x = incidents["x"].to_numpy(dtype=float)
+            y = incidents["y"].to_numpy(dtype=float)
+            ok = np.isfinite(x) & np.isfinite(y)
+            c = self.cell_size
+            ix = np.full(len(x), -1, dtype=np.int64)
+            iy = np.full(len(x), -1, dtype=np.int64)
+            ix[ok] = np.floor(x[ok] / c).astype(np.int64)
+            iy[ok] = np.floor(y[ok] / c).astype(np.int64)
+            key = np.where(ok, iy * 10_000_000 + ix, -1)
+            cells, inverse = np.unique(key[ok], return_inverse=True)
+            self.unit_index = np.full(len(x), -1, dtype=np.int64)
+            self.unit_index[ok] = inverse
+            self.unit_ids = cells  # iy * 1e7 + ix, on the national grid
+            cx = (cells % 10_000_000 + 0.5) * c
+            cy = (cells // 10_000_000 + 0.5) * c
+            self.unit_xy = (cx, cy)
+            self.unit_names = None
+        else:
+            if geography is None:
+                raise InputError(f"`geography` is needed for demand by {unit}; pass the store's geography")
+            self.cell_size = None
+            areas = geography.areas(unit)
+            codes = areas["area_code"].astype(str).to_numpy()
+            col = incidents[LEVEL_COLUMN[unit]].astype(object)
+            pos = pd.Index(codes).get_indexer(col.where(col.notna(), None))
+            self.unit_index = pos.astype(np.int64)
+            self.unit_ids = codes
+            cent = areas.geometry.representative_point()
+            self.unit_xy = (cent.x.to_numpy(), cent.y.to_numpy())
+            self.unit_names = areas["area_name"].to_numpy()
+            self.areas = areas
+        self.n_units = len(self.unit_ids)
+
+    # ------------------------------------------------------------------ the cube
+    def counts(self, filt: Filter, sources: tuple[str, ...]) -> tuple[np.ndarray, pd.DatetimeIndex]:
+        """Counts ``(source, month, unit)`` of the filtered incidents, and the months."""
+        keep = self.coded.mask(filt.replace(sources=()))
+        src_codes, src_cats = self.coded.codes["source"]
+        want = np.full(len(src_cats) + 1, -1, dtype=np.int64)
+        for k, s in enumerate(sources):
+            i = src_cats.get_loc(s) if s in src_cats else -1
+            if i >= 0:
+                want[i] = k
+        s_idx = want[src_codes]
+        ok = keep & (s_idx >= 0) & (self.unit_index >= 0)
+        n_m = self.coded.n_months
+        flat = (s_idx[ok] * n_m + self.coded.month_idx[ok]) * self.n_units + self.unit_index[ok]
+        cube = np.bincount(flat, minlength=len(sources) * n_m * self.n_units)
+        cube = cube.reshape(len(sources), n_m, self.n_units)
+        months = pd.period_range(
+            pd.Period(ordinal=self.coded.month0, freq="M"), periods=n_m, freq="M"
+        ).to_timestamp()
+        return cube, months
+
+    def table(
+        self,
+        filt: Filter | None = None,
+        *,
+        sources: tuple[str, ...] | list[str] | None = None,
+        months: int = DEFAULT_MONTHS,
+        min_months: int = DEFAULT_MIN_MONTHS,
+        top_share: float = DEFAULT_TOP_SHARE,
+        min_sources: int = DEFAULT_MIN_SOURCES,
+    ) -> pd.DataFrame:
+        """Demand per source, composite and persistence for every unit (see the module notes).
+
+        Parameters
+        ----------
+        filt
+            Which incidents (month range, categories, areas …); ``filt.sources`` is ignored in
+            favour of ``sources``.
+        sources
+            Sources to compare (None: every source in the data, or ``filt.sources`` if set).
+        months, min_months, top_share, min_sources
+            Persistence rule: in the top ``top_share`` of at least ``min_sources`` sources in at
+            least ``min_months`` of the last ``months`` months (defaults 12, 6, 0.05, 2).
+
+        Returns
+        -------
+        DataFrame
+            One row per unit with any incident in the period: :data:`DEMAND_COLUMNS`, then per
+            source ``count_<s>``, ``share_<s>``, ``high_months_<s>``, then
+            :data:`COMPOSITE_COLUMNS`; sorted by ``composite_rank``. ``attrs['params']`` holds
+            :class:`DemandParams` as a dict; ``attrs['persistent_units']`` their ids.
+
+        Raises
+        ------
+        InputError
+            For a source not in the data, fewer sources than ``min_sources``, or parameters
+            out of range.
+        """
+        filt = filt or Filter()
+        sources = tuple(sources or filt.sources or self.sources)
+        unknown = [s for s in sources if s not in self.sources]
+        if unknown:
+            raise InputError(
+                f"source(s) {', '.join(map(repr, unknown))} are not in the data; sources: {', '.join(self.sources)}"
+            )
+        if len(sources) < min_sources:
+            raise InputError(
+                f"multi-agency demand needs at least `min_sources` ({min_sources}) sources; got {', '.join(sources)}"
+            )
+        _check(
+            months=months,
+            min_months=min_months,
+            top_share=top_share,
+            min_sources=min_sources,
+            unit=self.unit,
+            cell_size=self.cell_size,
+        )
+        cube, all_months = self.counts(filt, sources)
+        # the window: the last `months` months of the filter's range (or of the data)
+        end = pd.Timestamp(filt.month_to + "-01") if filt.month_to else all_months[-1]
+        start = pd.Timestamp(filt.month_from + "-01") if filt.month_from else all_months[0]
+        end_i = int(np.searchsorted(all_months, end, side="right")) - 1
+        start_i = max(int(np.searchsorted(all_months, start)), end_i - months + 1)
+        window = cube[:, start_i : end_i + 1, :]
+        total = cube.sum(axis=1)  # (source, unit) over the whole filtered period
+        k = max(1, math.ceil(top_share * self.n_units))
+        # K-th largest count of each source-month: partition along units
+        if self.n_units >= k and window.shape[1]:
+            thr = -np.partition(-window, k - 1, axis=2)[:, :, k - 1]
+        else:
+            thr = np.zeros(window.shape[:2], dtype=cube.dtype)
+        high = (window >= thr[:, :, None]) & (window > 0)
+        multi = high.sum(axis=0) >= min_sources  # (month, unit)
+        multi_months = multi.sum(axis=0)
+        persistent = multi_months >= min_months
+        sums = total.sum(axis=1, keepdims=True).astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(sums > 0, total / sums, 0.0)
+        composite = share.mean(axis=0)
+        present = total.sum(axis=0) > 0
+        idx = np.flatnonzero(present)
+        out = pd.DataFrame(
+            {
+                "unit": self.unit,
+                "unit_id": self.unit_ids[idx],
+                "x": self.unit_xy[0][idx],
+                "y": self.unit_xy[1][idx],
+            }
+        )
+        if self.unit_names is not None:
+            out.insert(2, "area_name", self.unit_names[idx])
+        for j, s in enumerate(sources):
+            out[f"count_{s}"] = total[j, idx]
+            out[f"share_{s}"] = share[j, idx]
+            out[f"high_months_{s}"] = high[j][:, idx].sum(axis=0)
+        out["composite"] = composite[idx]
+        out["composite_rank"] = out["composite"].rank(method="min", ascending=False).astype("int64")
+        out["multi_high_months"] = multi_months[idx]
+        out["persistent"] = persistent[idx]
+        out = out.sort_values(["composite_rank", "unit_id"], ignore_index=True)
+        win = (
+            (all_months[start_i].strftime("%Y-%m"), all_months[end_i].strftime("%Y-%m"))
+            if end_i >= start_i
+            else ("", "")
+        )
+        params = DemandParams(
+            sources=sources,
+            unit=self.unit,
+            cell_size=self.cell_size,
+            months=int(months),
+            min_months=int(min_months),
+            top_share=float(top_share),
+            min_sources=int(min_sources),
+            month_window=win,
+        )
+        out.attrs["params"] = params.__dict__ | {"sources": list(sources), "month_window": list(win)}
+        out.attrs["describe"] = params.describe()
+        out.attrs["months_in_window"] = int(window.shape[1])
+        out.attrs["units"] = self.n_units
+        out.attrs["top_k"] = k
+        return out
+
+    def geometry(self, table: pd.DataFrame) -> gpd.GeoDataFrame:
+        """The demand table with each unit's polygon (EPSG:27700): cell squares or area outlines."""
+        if self.unit == "cell":
+            c = self.cell_size
+            ids = table["unit_id"].to_numpy()
+            x0 = (ids % 10_000_000) * c
+            y0 = (ids // 10_000_000) * c
+            geom = shapely.box(x0, y0, x0 + c, y0 + c)
+        else:
+            geom = (
+                self.areas.set_index(self.areas["area_code"].astype(str))
+                .geometry.reindex(table["unit_id"])
+                .to_numpy()
+            )
+        return gpd.GeoDataFrame(table, geometry=geom, crs=27700)
+
+
+def demand(
+    incidents: pd.DataFrame,
+    *,
+    sources: tuple[str, ...] | list[str] | None = None,
+    filt: Filter | None = None,
+    unit: str = "cell",
+    cell_size: float | None = None,
+    geography=None,
+    months: int = DEFAULT_MONTHS,
+    min_months: int = DEFAULT_MIN_MONTHS,
+    top_share: float = DEFAULT_TOP_SHARE,
+    min_sources: int = DEFAULT_MIN_SOURCES,
+    with_geometry: bool = False,
+) -> pd.DataFrame:
+    """Demand per source, composite and persistent multi-agency high demand, per unit.
+
+    One call of :meth:`DemandCube.table` on a cube built for these incidents; build a
+    :class:`DemandCube` once to answer many filters. Parameters, returns and rules: see
+    :class:`DemandCube`, :meth:`DemandCube.table` and the module notes.
+
+    Raises
+    ------
+    InputError
+        As :class:`DemandCube` and :meth:`DemandCube.table`.
+    """
+    cube = DemandCube(incidents, unit=unit, cell_size=cell_size, geography=geography)
+    table = cube.table(
+        filt,
+        sources=sources,
+        months=months,
+        min_months=min_months,
+        top_share=top_share,
+        min_sources=min_sources,
+    )
+    if with_geometry:
+        attrs = dict(table.attrs)
+        table = cube.geometry(table)
+        table.attrs.update(attrs)
+    return table
+
+
+# ---------------------------------------------------------------------------- dual KDE
+DUAL_MODES = ("difference", "ratio")
+
+
+def dual_kde(
+    incidents: pd.DataFrame,
+    *,
+    source_a: str,
+    source_b: str,
+    grid,
+    filt: Filter | None = None,
+    bandwidth: float | None = None,
+    mode: str = "difference",
+    floor: float | None = None,
+) -> pd.DataFrame:
+    """The difference or ratio of two sources' kernel density surfaces (dual KDE).
+
+    Parameters
+    ----------
+    incidents
+        Incident frame.
+    source_a, source_b
+        The two sources (e.g. council ASB reports against fly-tipping).
+    grid
+        The grid (:func:`hotspots.grid.make_grid`).
+    filt
+        Which incidents (``filt.sources`` is ignored).
+    bandwidth
+        Quartic kernel radius in metres (None: :func:`hotspots.kde.kde`'s default, one cell).
+    mode
+        ``difference`` (default): ``share_a − share_b``, each surface divided by its own total
+        so that the two are on the same scale (the comparable scale of the module notes);
+        positive where A is relatively more concentrated. ``ratio``: ``(share_a + floor) /
+        (share_b + floor)``.
+    floor
+        Added to both shares in ``ratio`` mode so that empty cells do not divide by zero
+        (None: one hundredth of the mean non-zero share of B).
+
+    Returns
+    -------
+    DataFrame
+        One row per grid cell in the study area with any density: ``cell_id``, ``x``, ``y``
+        (cell centre), ``share_a``, ``share_b``, ``value``; ``attrs['params']`` with both
+        surfaces' KDE parameters.
+
+    Raises
+    ------
+    InputError
+        For a source not in the data, the same source twice, an unknown ``mode``, or a source
+        with no located incident in the filter.
+    """
+    from hotspots.kde import kde
+
+    if mode not in DUAL_MODES:
+        raise InputError(f"`mode` must be one of {', '.join(DUAL_MODES)}; got {mode!r}")
+    if source_a == source_b:
+        raise InputError(f"dual KDE compares two different sources; got {source_a!r} twice")
+    filt = (filt or Filter()).replace(sources=())
+    present = set(incidents["source"].astype(str).unique())
+    for s in (source_a, source_b):
+        if s not in present:
+            raise InputError(f"source {s!r} is not in the data; sources: {', '.join(sorted(present))}")
+    shares, params = [], {}
+    for name, s in (("a", source_a), ("b", source_b)):
+        sub = filt.replace(sources=(s,)).apply(incidents)
+        sub = sub[np.isfinite(sub["x"].to_numpy(dtype=float))]
+        if not len(sub):
+            raise InputError(f"source {s!r} has no incident with a location in the filter")
+        res = kde(sub["x"].to_numpy(float), sub["y"].to_numpy(float), grid=grid, bandwidth=bandwidth)
+        d = np.where(grid.mask, res.density, 0.0)
+        shares.append(d / d.sum() if d.sum() > 0 else d)
+        params[name] = {"source": s, **res.params}
+    a, b = shares
+    if mode == "difference":
+        value = a - b
+    else:
+        if floor is None:
+            nz = b[b > 0]
+            floor = float(nz.mean() / 100) if len(nz) else 1e-12
+        value = (a + floor) / (b + floor)
+    keep = grid.mask & ((a > 0) | (b > 0))
+    iy, ix = np.nonzero(keep)
+    out = pd.DataFrame(
+        {
+            "cell_id": iy * grid.nx + ix,
+            "x": grid.x0 + (ix + 0.5) * grid.cell,
+            "y": grid.y0 + (iy + 0.5) * grid.cell,
+            "share_a": a[keep],
+            "share_b": b[keep],
+            "value": value[keep],
+        }
+    )
+    out.attrs["params"] = {"mode": mode, "floor": floor, "source_a": source_a, "source_b": source_b, **params}
+    return out
+
+
+__all__ = ["DemandCube", "DemandParams", "demand", "dual_kde", "UNITS", "DEMAND_COLUMNS", "COMPOSITE_COLUMNS"]
