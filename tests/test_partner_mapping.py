@@ -34,7 +34,9 @@ def raw() -> pd.DataFrame:
 def loaded(tmp_path_factory):
     path = tmp_path_factory.mktemp("stats19") / "s.duckdb"
     with Store(path) as store:
-        reports = ingest([STATS19], store=store, source="collisions", mapping=PartnerMapping.from_file(MAPPING))
+        reports = ingest(
+            [STATS19], store=store, source="collisions", mapping=PartnerMapping.from_file(MAPPING)
+        )
     store = Store(path, read_only=True)  # read-only, as the command line opens it too
     yield store, reports[0]
     store.close()
@@ -184,7 +186,8 @@ def test_bad_times_and_missing_extra_columns_name_the_line(tmp_path):
     assert inc["occurred_at"].iloc[0] == pd.Timestamp("2025-02-03 08:15")
     bad = PartnerMapping(date="Date", category="Sev", lon="lon", lat="lat", extra=["Speed"])
     with pytest.raises(
-        InputError, match=r"c.csv, line 1: the mapping names column\(s\) 'Speed' that the file does not have; the header has: Ref, Date"
+        InputError,
+        match=r"c.csv, line 1: the mapping names column\(s\) 'Speed' that the file does not have; the header has: Ref, Date",
     ):
         load_input(store, "c.csv", [InputFile("c.csv", text.encode() + b"\n")], source="c2", mapping=bad)
     store.close()
