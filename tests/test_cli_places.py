@@ -37,10 +37,9 @@ def test_places_commands_end_to_end(store, tmp_path, capsys, geography):
         "--group", "East Staffs GIG", "--author", "ana", *s,
     )  # fmt: skip
     assert rc == 0, out
-    assert out.startswith(
-        "added #1 Parking Area, Burton & Eton [proposed] group East Staffs GIG; no start set"
-    )
-    assert "source: hotspot list: count 2025-07–2025-12 #2 Parking Area, Burton & Eton" in out
+    name = "Parking Area & Nightclub near New Street, East Staffordshire (Burton & Eton)"  # the list's name
+    assert out.startswith(f"added #1 {name} [proposed] group East Staffs GIG; no start set")
+    assert f"source: hotspot list: count 2025-07–2025-12 #2 {name}" in out
 
     wards = sorted(
         geography.lsoas.loc[geography.lsoas["district_code"] == "E06000021", "ward_code"].unique()
@@ -71,7 +70,7 @@ def test_places_commands_end_to_end(store, tmp_path, capsys, geography):
         capsys, "places", "update", "1", "--status", "active", "--start", "2025-09", "--action", "Extra patrols",
         "--date", "2025-09-05", "--author", "ben", *s,
     )  # fmt: skip
-    assert rc == 0 and "updated #1 Parking Area, Burton & Eton [active]" in out
+    assert rc == 0 and f"updated #1 {name} [active]" in out
     rc, out, _ = run(capsys, "places", "update", "1", "--note", "Quieter in October", *s)
     assert rc == 0
 
@@ -103,6 +102,7 @@ def test_places_commands_end_to_end(store, tmp_path, capsys, geography):
             filt=Filter(month_from="2025-07", month_to="2025-12"),
         )
     row = hl[hl["rank"] == 2].iloc[0]
+    assert row["name"] == name
     from shapely import from_wkt
 
     assert from_wkt(shown["geometry_wkt"]).equals(row.geometry)
@@ -116,11 +116,7 @@ def test_places_commands_end_to_end(store, tmp_path, capsys, geography):
         path = tmp_path / f"places.{ext}"
         rc, out, _ = run(capsys, "places", "export", "--out", str(path), *s)
         assert out.strip() == f"wrote 3 places to {path}"
-    assert pd.read_csv(tmp_path / "places.csv")["name"].tolist() == [
-        "Parking Area, Burton & Eton",
-        "Two wards",
-        "estate",
-    ]
+    assert pd.read_csv(tmp_path / "places.csv")["name"].tolist() == [name, "Two wards", "estate"]
     assert gpd.read_file(tmp_path / "places.gpkg", layer="places").crs.to_epsg() == 27700
 
 
