@@ -47,6 +47,7 @@ def main() -> None:
             icon=":material/person_pin_circle:",
             url_path="profile",
         ),
+        st.Page("pages/places_page.py", title="Places", icon=":material/pin_drop:", url_path="places"),
         st.Page("pages/data_page.py", title="Data", icon=":material/upload_file:", url_path="data"),
     ]
     page = st.navigation(pages)
