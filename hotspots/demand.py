@@ -46,6 +46,8 @@ from hotspots.areas import CodedIncidents
 from hotspots.filters import LEVEL_COLUMN, LEVELS, Filter
 
 UNITS = ("cell", *LEVELS)
+#: Largest (source × category × month × unit) count table kept for fast filter changes (int32).
+_MAX_FULL = 60_000_000
 DEFAULT_CELL_SIZE = 150.0
 DEFAULT_MONTHS = 12
 DEFAULT_MIN_MONTHS = 6
@@ -164,27 +166,68 @@ class DemandCube:
             self.unit_names = areas["area_name"].to_numpy()
             self.areas = areas
         self.n_units = len(self.unit_ids)
+        # per incident, once: its (month, unit) slot; -1 when it has no unit
+        located = self.unit_index >= 0
+        self._slot = np.where(
+            located, self.coded.month_idx.astype(np.int64) * self.n_units + self.unit_index, -1
+        )
+        self._src = self.coded.codes["source"][0].astype(np.int64)
+        # counts by (source, category, month, unit), once, when small enough: a filter of months,
+        # month-of-year, categories and sources is then a slice and a sum (no pass over incidents)
+        cat_codes, cat_cats = self.coded.codes["category"]
+        n_src, n_cat, n_m = len(self.sources), len(cat_cats), self.coded.n_months
+        self._full = None
+        if n_src * n_cat * n_m * self.n_units <= _MAX_FULL:
+            ok = (self._slot >= 0) & (cat_codes >= 0) & (self._src >= 0)
+            flat = (self._src[ok] * n_cat + cat_codes[ok]) * (n_m * self.n_units) + self._slot[ok]
+            full = np.bincount(flat, minlength=n_src * n_cat * n_m * self.n_units)
+            self._full = full.astype(np.int32).reshape(n_src, n_cat, n_m, self.n_units)
+            self._by_source = self._full.sum(axis=1, dtype=np.int32)
 
     # ------------------------------------------------------------------ the cube
     def counts(self, filt: Filter, sources: tuple[str, ...]) -> tuple[np.ndarray, pd.DatetimeIndex]:
-        """Counts ``(source, month, unit)`` of the filtered incidents, and the months."""
-        keep = self.coded.mask(filt.replace(sources=()))
-        src_codes, src_cats = self.coded.codes["source"]
-        want = np.full(len(src_cats) + 1, -1, dtype=np.int64)
-        for k, s in enumerate(sources):
-            i = src_cats.get_loc(s) if s in src_cats else -1
-            if i >= 0:
-                want[i] = k
-        s_idx = want[src_codes]
-        ok = keep & (s_idx >= 0) & (self.unit_index >= 0)
+        """Counts ``(source, month, unit)`` of the filtered incidents, and the months.
+
+        Filters of months, months of the year, categories and sources are answered from the
+        (source × category × month × unit) table built once; filters of areas, days, hours or
+        partner columns from one pass over the incidents.
+        """
         n_m = self.coded.n_months
-        flat = (s_idx[ok] * n_m + self.coded.month_idx[ok]) * self.n_units + self.unit_index[ok]
-        cube = np.bincount(flat, minlength=len(sources) * n_m * self.n_units)
-        cube = cube.reshape(len(sources), n_m, self.n_units)
         months = pd.period_range(
             pd.Period(ordinal=self.coded.month0, freq="M"), periods=n_m, freq="M"
         ).to_timestamp()
-        return cube, months
+        src_cats = self.coded.codes["source"][1]
+        if self._full is not None and not (filt.areas or filt.days_of_week or filt.hours or filt.extra):
+            cat_cats = self.coded.codes["category"][1]
+            s_idx = [src_cats.get_loc(s) for s in sources]
+            if filt.categories:
+                c_idx = cat_cats.get_indexer(list(filt.categories))
+                c_idx = c_idx[c_idx >= 0]
+                cube = np.zeros((len(s_idx), n_m, self.n_units), dtype=np.int64)
+                for c in c_idx:  # a few categories: add their slices
+                    cube += self._full[s_idx, c]
+            else:
+                cube = self._by_source[s_idx].astype(np.int64)
+            in_range = np.ones(n_m, dtype=bool)
+            if filt.month_from:
+                in_range &= months >= pd.Timestamp(filt.month_from + "-01")
+            if filt.month_to:
+                in_range &= months <= pd.Timestamp(filt.month_to + "-01")
+            if filt.months_of_year:
+                in_range &= np.isin(months.month, filt.months_of_year)
+            cube[:, ~in_range, :] = 0
+            return cube, months
+        keep = self.coded.mask(filt.replace(sources=sources))  # only the chosen sources
+        # each chosen source's block of the cube starts at k * months * units
+        offset = np.full(len(src_cats) + 1, -1, dtype=np.int64)
+        for k, s in enumerate(sources):
+            offset[src_cats.get_loc(s)] = k * n_m * self.n_units
+        idx = np.flatnonzero(keep)
+        slot = self._slot[idx]
+        flat = offset[self._src[idx]] + slot
+        flat = flat[slot >= 0]
+        cube = np.bincount(flat, minlength=len(sources) * n_m * self.n_units)
+        return cube.reshape(len(sources), n_m, self.n_units), months
 
     def table(
         self,
@@ -264,27 +307,30 @@ class DemandCube:
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(sums > 0, total / sums, 0.0)
         composite = share.mean(axis=0)
-        present = total.sum(axis=0) > 0
-        idx = np.flatnonzero(present)
-        out = pd.DataFrame(
-            {
-                "unit": self.unit,
-                "unit_id": self.unit_ids[idx],
-                "x": self.unit_xy[0][idx],
-                "y": self.unit_xy[1][idx],
-            }
-        )
+        high_months = high.sum(axis=1)  # (source, unit)
+        present = np.flatnonzero(total.sum(axis=0) > 0)
+        # highest composite first (ties by unit id), built in that order: no frame sort
+        idx = present[np.lexsort((np.arange(len(present)), -composite[present]))]
+        comp = composite[idx]
+        first = np.r_[True, comp[1:] != comp[:-1]]
+        rank = np.maximum.accumulate(np.where(first, np.arange(1, len(idx) + 1), 0))
+        cols: dict[str, object] = {
+            "unit": np.full(len(idx), self.unit, dtype=object),
+            "unit_id": self.unit_ids[idx],
+        }
         if self.unit_names is not None:
-            out.insert(2, "area_name", self.unit_names[idx])
+            cols["area_name"] = self.unit_names[idx]
+        cols["x"] = self.unit_xy[0][idx]
+        cols["y"] = self.unit_xy[1][idx]
         for j, s in enumerate(sources):
-            out[f"count_{s}"] = total[j, idx]
-            out[f"share_{s}"] = share[j, idx]
-            out[f"high_months_{s}"] = high[j][:, idx].sum(axis=0)
-        out["composite"] = composite[idx]
-        out["composite_rank"] = out["composite"].rank(method="min", ascending=False).astype("int64")
-        out["multi_high_months"] = multi_months[idx]
-        out["persistent"] = persistent[idx]
-        out = out.sort_values(["composite_rank", "unit_id"], ignore_index=True)
+            cols[f"count_{s}"] = total[j, idx]
+            cols[f"share_{s}"] = share[j, idx]
+            cols[f"high_months_{s}"] = high_months[j, idx]
+        cols["composite"] = comp
+        cols["composite_rank"] = rank.astype(np.int64)
+        cols["multi_high_months"] = multi_months[idx]
+        cols["persistent"] = persistent[idx]
+        out = pd.DataFrame(cols)
         win = (
             (all_months[start_i].strftime("%Y-%m"), all_months[end_i].strftime("%Y-%m"))
             if end_i >= start_i
