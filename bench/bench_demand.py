@@ -68,7 +68,9 @@ def pandas_reference(df: pd.DataFrame, filt: Filter, cell: float = 150.0) -> pd.
     sub = filt.apply(df)
     sub = sub.assign(cell=(np.floor(sub["y"] / cell) * 1e7 + np.floor(sub["x"] / cell)).astype("int64"))
     counts = sub.groupby(["source", "month", "cell"], observed=True).size().rename("n").reset_index()
-    units = df.assign(cell=(np.floor(df["y"] / cell) * 1e7 + np.floor(df["x"] / cell)).astype("int64"))["cell"].nunique()
+    units = df.assign(cell=(np.floor(df["y"] / cell) * 1e7 + np.floor(df["x"] / cell)).astype("int64"))[
+        "cell"
+    ].nunique()
     k = int(np.ceil(0.05 * units))
     kth = counts.groupby(["source", "month"], observed=True)["n"].transform(
         lambda s: s.nlargest(k).iloc[-1] if len(s) >= k else 1
@@ -89,7 +91,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     df = build(args.n)
-    print(f"{len(df):,} incidents: " + ", ".join(f"{k} {v:,}" for k, v in df["source"].value_counts().items()))
+    print(
+        f"{len(df):,} incidents: " + ", ".join(f"{k} {v:,}" for k, v in df["source"].value_counts().items())
+    )
     t0 = time.perf_counter()
     cube = DemandCube(df, cell_size=150)
     print(f"cube built once per load: {time.perf_counter() - t0:.2f} s ({cube.n_units:,} cells of 150 m)")
@@ -100,7 +104,9 @@ def main() -> None:
             month_to="2025-09",
             categories=("Anti-social behaviour", "fly-tipping", "council-asb"),
         ),
-        "one district, all months": Filter(level="district", areas=(str(df["district_code"].dropna().iloc[0]),)),
+        "one district, all months": Filter(
+            level="district", areas=(str(df["district_code"].dropna().iloc[0]),)
+        ),
     }
     for name, filt in filters.items():
         times = []
