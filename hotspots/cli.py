@@ -24,7 +24,13 @@ from hotspots.store import Store, default_path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # modules that add their own subcommands with a `register(subparsers)` function
-PLUGINS = ("hotspots.cli_engine", "hotspots.cli_trends", "hotspots.cli_places", "hotspots.cli_demand")
+PLUGINS = (
+    "hotspots.cli_engine",
+    "hotspots.cli_trends",
+    "hotspots.cli_places",
+    "hotspots.cli_demand",
+    "hotspots.cli_cycle",
+)
 
 
 def add_store_arg(parser: argparse.ArgumentParser) -> None:
