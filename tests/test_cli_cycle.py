@@ -30,6 +30,12 @@ KEYS = [
 def store(tmp_path_factory, sample_store_path):
     path = tmp_path_factory.mktemp("cycle") / "hotspots.duckdb"
     shutil.copy(sample_store_path, path)
+    from hotspots.register import ensure_schema
+    from hotspots.store import Store
+
+    s = Store(path)
+    ensure_schema(s)
+    s.close()
     return str(path)
 
 
