@@ -21,6 +21,8 @@ from hotspots.evaluate import SCORE_PARAMS, evaluate
 from hotspots.filters import Filter
 from hotspots.hotspot_list import DEFAULT_METHOD as DEFAULT_METHOD  # re-exported for the Hotspots page
 from hotspots.hotspot_list import METHOD_PARAMS, find_hotspots
+from hotspots.place_detail import PlaceDetail
+from hotspots.place_detail import place_detail as _place_detail
 
 HASH = data.HASH
 METHOD_LABELS = {
@@ -73,6 +75,11 @@ def editable_params(method: str) -> dict[str, Any]:
     return {k: v for k, v in METHOD_PARAMS[method].items() if k not in HIDDEN}
 
 
+def default_items(method: str) -> tuple[tuple[str, Any], ...]:
+    """The parameter items a page passes for ``method`` left at its defaults (one cache key)."""
+    return tuple(editable_params(method).items())
+
+
 def _params(items: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
     return {k: v for k, v in items if v is not None}
 
@@ -85,7 +92,49 @@ def hotspots(
     h = find_hotspots(
         data.incidents(), method=method, geography=data.store().geography(), filt=filt, **_params(items)
     )
-    return gpd.GeoDataFrame(h, geometry="geometry", crs=h.crs), dict(h.params)
+    table = gpd.GeoDataFrame(h, geometry="geometry", crs=h.crs)
+    if "name" not in table.columns:
+        table.insert(int(table.columns.get_loc("rank")) + 1, "name", fallback_names(table))
+    return table, dict(h.params)
+
+
+def fallback_names(table: pd.DataFrame) -> pd.Series:
+    """A name for each place from its busiest location and ward, for lists made without names.
+
+    "Huntbach Street, Hanley Park, Joiner's Square & Shelton": the first of ``top_locations``
+    without police.uk's "On or near " and its count, then the first of ``wards``.
+    """
+    if table.empty:
+        return pd.Series([], index=table.index, dtype=object)
+
+    def first(col: str) -> pd.Series:
+        text = table[col].fillna("").astype(str).str.split("; ").str[0]
+        return text.str.replace(r" \(\d+\)$", "", regex=True).str.removeprefix("On or near ")
+
+    street, ward = first("top_locations"), first("wards")
+    return street.where(ward == "", street + ", " + ward)
+
+
+#: Point places (repeat locations) are read within this radius of their map point (metres).
+POINT_RADIUS = 30.0
+
+
+@st.cache_data(show_spinner="Reading the place…", max_entries=64, hash_funcs=HASH)
+def place_detail(
+    path: str, version: int, filt: Filter, method: str, items: tuple[tuple[str, Any], ...], rank: int
+) -> PlaceDetail:
+    """The micro-map data of the place ranked ``rank`` in the list for these settings.
+
+    Raises ``KeyError`` when the list has no such rank.
+    """
+    table, _ = hotspots(path, version, filt, method, items)
+    row = table[table["rank"] == rank]
+    if row.empty:
+        raise KeyError(f"no place ranked {rank} in this list")
+    geom = row.geometry.iloc[0]
+    if geom.geom_type in ("Point", "MultiPoint"):
+        geom = geom.buffer(POINT_RADIUS)
+    return _place_detail(data.incidents(), geom, filt=filt)
 
 
 @st.cache_data(show_spinner="Scoring against the latest months…", max_entries=64, hash_funcs=HASH)

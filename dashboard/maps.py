@@ -313,8 +313,9 @@ def add_points(
     tip: str = "tip",
     max_radius: float = 16,
     show: bool = True,
+    popup: bool = False,
 ) -> None:
-    """Circles sized by ``points[size]`` at ``lon``/``lat``; ``tip`` is escaped HTML.
+    """Circles sized by ``points[size]`` at ``lon``/``lat``; ``tip`` is escaped HTML (also a popup if asked).
 
     Drawn as one GeoJSON layer (not one marker each), so thousands of points stay light.
     """
@@ -345,7 +346,46 @@ def add_points(
             "fillOpacity": 0.85,
         },
         tooltip=folium.GeoJsonTooltip(fields=["t"], labels=False),
+        popup=folium.GeoJsonPopup(fields=["t"], labels=False) if popup else None,
     ).add_to(m)
+
+
+#: Below this zoom a place is drawn as a marker as well as its outline: a 0.1–0.5 km² place
+#: is then only a few pixels wide (about 23 m a pixel at zoom 12 in Staffordshire).
+MARKER_ZOOM = 14
+
+
+class _ShowBelowZoom(MacroElement):
+    """Keeps ``layer`` in ``group`` only while the map's zoom is below ``zoom``."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this.map.get_name() }}, group = {{ this.group.get_name() }};
+            var layer = {{ this.layer.get_name() }};
+            function toggle() {
+                if (map.getZoom() < {{ this.zoom }}) { group.addLayer(layer); }
+                else { group.removeLayer(layer); }
+            }
+            map.on('zoomend', toggle);
+            toggle();
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, m: folium.Map, group: folium.FeatureGroup, layer: folium.GeoJson, zoom: int):
+        super().__init__()
+        self._name = "ShowBelowZoom"
+        self.map, self.group, self.layer, self.zoom = m, group, layer, int(zoom)
+
+
+def place_tip(row: object) -> str:
+    """Tooltip HTML for one place of a hotspot list: rank, name, count and share, categories, wards."""
+    name = getattr(row, "name", "") or getattr(row, "top_locations", "")
+    return (
+        f"<b>{int(row.rank)}. {esc(name)}</b><br>{int(row.count):,} incidents ({row.share_of_incidents:.1%})"
+        f"<br>{esc(row.top_categories)}<br><i>{esc(row.wards)}</i>"
+    )
 
 
 def add_hotspots(
@@ -355,22 +395,26 @@ def add_hotspots(
     name: str = "Hotspots",
     selected: int | None = None,
     labels: int = 30,
+    marker_zoom: int = MARKER_ZOOM,
+    fill: bool = True,
 ) -> None:
-    """Ranked hotspots (EPSG:4326): outlines, or circles for point hotspots, with rank labels.
+    """Ranked places (EPSG:4326) readable at every zoom: outlines, markers when small, rank labels.
 
-    ``table`` has the hotspot list columns (rank, count, top_locations, wards, …); the row at
-    position ``selected`` is drawn thicker.
+    ``table`` has the hotspot list columns (rank, name, count, top_categories, wards, …).
+    Outlines (or circles for point places) are always drawn; below ``marker_zoom`` each place
+    also gets a marker at a point inside it, so that a place of a few hundred metres stays
+    visible on a county overview. The first ``labels`` places carry their rank. The row at
+    position ``selected`` is drawn thicker. Tooltips and popups give the name and count.
+    ``fill=False`` draws outlines only (over a micro-map's shaded cells).
     """
     fg = folium.FeatureGroup(name=name)
     if table.empty:
         fg.add_to(m)
         return
-    feats = []
-    for i, row in enumerate(table.itertuples(index=False)):
-        tip = (
-            f"<b>Hotspot {int(row.rank)}</b>: {int(row.count):,} incidents ({row.share_of_incidents:.1%})<br>"
-            f"{esc(row.top_locations)}<br><i>{esc(row.wards)}</i>"
-        )
+    feats, marks = [], []
+    points = table.geometry.representative_point()
+    for i, (row, p) in enumerate(zip(table.itertuples(index=False), points, strict=True)):
+        tip = place_tip(row)
         feats.append(
             {
                 "type": "Feature",
@@ -379,36 +423,103 @@ def add_hotspots(
                 "geometry": row.geometry.__geo_interface__,
             }
         )
+        marks.append(
+            {
+                "type": "Feature",
+                "id": i,
+                "properties": {"t": tip, "sel": i == selected},
+                "geometry": {"type": "Point", "coordinates": [round(p.x, 6), round(p.y, 6)]},
+            }
+        )
+
+    def style(f: dict) -> dict:
+        sel = f["properties"]["sel"]
+        return {
+            "color": "#000000" if sel else CLUSTER,
+            "weight": 5 if sel else 2.5,
+            "fillColor": CLUSTER,
+            "fillOpacity": 0.25 if fill else 0.0,
+            "radius": 9,
+        }
+
     folium.GeoJson(
         {"type": "FeatureCollection", "features": feats},
+        name=f"{name} outlines",
         marker=folium.CircleMarker(radius=9, fill=True),
-        style_function=lambda f: {
-            "color": "#000000" if f["properties"]["sel"] else CLUSTER,
-            "weight": 5 if f["properties"]["sel"] else 2.5,
-            "fillColor": CLUSTER,
-            "fillOpacity": 0.25,
-            "radius": 9,
-        },
+        style_function=style,
         tooltip=folium.GeoJsonTooltip(fields=["t"], labels=False),
         popup=folium.GeoJsonPopup(fields=["t"], labels=False),
     ).add_to(fg)
-    for row in table.head(labels).itertuples(index=False):
-        p = row.geometry.representative_point()
+    markers = folium.GeoJson(
+        {"type": "FeatureCollection", "features": marks},
+        name=f"{name} markers",
+        marker=folium.CircleMarker(radius=6, fill=True),
+        style_function=lambda f: {
+            "color": "#ffffff",
+            "weight": 1.5,
+            "fillColor": "#000000" if f["properties"]["sel"] else CLUSTER,
+            "fillOpacity": 0.9,
+            "radius": 6,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["t"], labels=False),
+        popup=folium.GeoJsonPopup(fields=["t"], labels=False),
+    )
+    markers.add_to(fg)
+    for row, p in zip(table.head(labels).itertuples(index=False), points, strict=False):
         folium.Marker(
             [p.y, p.x],
             icon=folium.DivIcon(
                 html=f'<div style="font:bold 14px sans-serif;color:#000;background:#fff;border:1.5px solid {CLUSTER};'
                 f'border-radius:10px;padding:0 5px;display:inline-block">{int(row.rank)}</div>',
-                icon_anchor=(10, 10),
+                icon_anchor=(-6, 10),
+            ),
+            interactive=False,
+        ).add_to(fg)
+    fg.add_to(m)
+    _ShowBelowZoom(m, fg, markers, marker_zoom).add_to(m)
+
+
+def add_place_cells(m: folium.Map, cells: gpd.GeoDataFrame, *, cell_size: float, name: str = "Cells") -> None:
+    """A place's micro-cells (EPSG:4326, columns ``count``, ``geometry``) shaded by count, with a legend.
+
+    Empty cells are drawn as a faint grid; the others in classes of the counts (YlOrRd).
+    """
+    if cells.empty:
+        return
+    breaks = class_breaks(cells["count"])
+    colours = _palette(SEQUENTIAL, len(breaks))
+    cls = classify(cells["count"], breaks)
+    shaded = cells.assign(
+        colour=[colours[c] if n > 0 else "#ffffff" for c, n in zip(cls, cells["count"], strict=True)],
+        tip=[f"{int(n):,} incidents in this {cell_size:,.0f} m cell" for n in cells["count"]],
+    )
+    add_classed_polygons(m, shaded, name=name, opacity=0.7, line="#999999", weight=0.6)
+    Legend(
+        f"Incidents per {cell_size:,.0f} m cell",
+        list(zip(colours, break_labels(breaks), strict=True)),
+        position="bottomleft",
+    ).add_to(m)
+
+
+def add_count_labels(m: folium.Map, points: pd.DataFrame, *, top: int = 12, name: str = "Counts") -> None:
+    """The count of each of the ``top`` busiest points (``lon``, ``lat``, ``count``) written beside it."""
+    fg = folium.FeatureGroup(name=name)
+    for row in points.head(top).itertuples(index=False):
+        folium.Marker(
+            [row.lat, row.lon],
+            icon=folium.DivIcon(
+                html=f'<div class="hs-count" style="font:bold 13px sans-serif;color:#000;background:#fff;'
+                f'border:1px solid #555;border-radius:3px;padding:0 3px;display:inline-block">{int(row.count):,}</div>',
+                icon_anchor=(-10, 8),
             ),
             interactive=False,
         ).add_to(fg)
     fg.add_to(m)
 
 
-def finish(m: folium.Map) -> folium.Map:
-    """Add the layer control (open, for a shared screen) and serve Leaflet offline."""
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+def finish(m: folium.Map, *, collapsed: bool = False) -> folium.Map:
+    """Add the layer control (open by default, for a shared screen) and serve Leaflet offline."""
+    folium.LayerControl(collapsed=collapsed, position="topright").add_to(m)
     return make_offline(m)
 
 
@@ -417,6 +528,9 @@ __all__ = [
     "Legend",
     "add_areas",
     "add_classed_polygons",
+    "add_count_labels",
+    "add_hotspots",
+    "add_place_cells",
     "add_outline",
     "add_points",
     "base_map",

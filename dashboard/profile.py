@@ -101,6 +101,29 @@ def build(path: str, version: int, filt: Filter, level: str, code: str) -> Profi
     return p
 
 
+#: How many of the area's places the profile lists.
+TOP_PLACES = 10
+
+
+def top_places(spots: pd.DataFrame, n: int = TOP_PLACES) -> pd.DataFrame:
+    """The area's top ``n`` hotspot places by name, with counts, as the profile prints them."""
+    cols = {"rank": "Rank", "name": "Place", "count": "Incidents", "top_categories": "Top categories"}
+    return spots.head(n)[list(cols)].rename(columns=cols).reset_index(drop=True)
+
+
+def places_caption(spots: pd.DataFrame, params: dict) -> str:
+    """Where the places come from, in one line (or why there are none)."""
+    if spots.empty:
+        return f"No hotspot places in this area for this filter. {params.get('note', '')}".strip()
+    shown = min(len(spots), TOP_PLACES)
+    cell = params.get("cell_size_m")
+    scale = f" from {cell:,.0f} m cells" if cell else ""
+    return (
+        f"The busiest {shown} of the area's {len(spots)} hotspot places{scale}, as on the Hotspots page; "
+        f"together they hold {spots['count'].head(shown).sum():,} incidents."
+    )
+
+
 def rising_sentence(rise: pd.DataFrame) -> str:
     """Name the categories with a significant increase (or say there are none)."""
     up = rise[(rise["direction"] == "increase") & rise["significant"].astype(bool)]

@@ -49,7 +49,7 @@ def _map_page(path: str, version: int, filt: Filter) -> None:
 
 def _hotspots_page(path: str, version: int, filt: Filter) -> None:
     method = analysis.DEFAULT_METHOD  # the method the page opens with
-    items = tuple(analysis.editable_params(method).items())
+    items = analysis.default_items(method)
     table, _ = analysis.hotspots(path, version, filt, method, items)
     analysis.to_map(table)
     analysis.evaluation(path, version, filt, method, items, TEST_MONTHS)
@@ -77,8 +77,8 @@ def _profile_page(path: str, version: int, filt: Filter) -> None:
     analysis.rising(path, version, pf, 3)
     analysis.expected_series(path, version, pf)
     analysis.category_mix(path, version, pf)
-    analysis.hotspots(path, version, pf, "repeat", (("top_n", 10),))
-    analysis.hotspots(path, version, pf, "kde", ())
+    method = analysis.DEFAULT_METHOD  # the profile's top places
+    analysis.hotspots(path, version, pf, method, analysis.default_items(method))
     data.area_shapes(path, version, level)
 
 

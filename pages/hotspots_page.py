@@ -1,7 +1,7 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import analysis, data, layers, maps, state, ui
+from dashboard import analysis, data, layers, place_view, state, ui
 
 filt = st.session_state["filter"]
 path, version = data.key()
@@ -38,73 +38,23 @@ st.caption(
     f"with a location. Compared with {params.get('previous_period', 'the previous period')}."
 )
 
-cols = [
-    "rank",
-    "count",
-    "share_of_incidents",
-    "change_pct",
-    "top_locations",
-    "top_categories",
-    "wards",
-    "district",
-    "months_active",
-    "area_km2",
-]
-if table["change_pct"].isna().all():  # no earlier period in the data: the caption says so
-    cols.remove("change_pct")
-event = st.dataframe(
-    table[cols],
-    hide_index=True,
-    width="stretch",
-    on_select="rerun",
-    selection_mode="single-row",
-    key="hs_table",
-    column_config={
-        "rank": "Rank",
-        "count": "Incidents",
-        "months_active": "Months active",
-        "wards": "Wards",
-        "district": "District",
-        "share_of_incidents": st.column_config.NumberColumn("Share", format="percent"),
-        "change_pct": st.column_config.NumberColumn("Change on previous period", format="percent"),
-        "top_locations": st.column_config.TextColumn("Most common places", width="large"),
-        "top_categories": st.column_config.TextColumn("Top categories", width="medium"),
-        "area_km2": st.column_config.NumberColumn("Area (km²)", format="%.2f"),
-    },
-)
-rows = event.selection.rows if event else []
-sel = rows[0] if rows else None
-st.caption("Choose a row to go to that hotspot on the map.")
-
+event = place_view.place_table(table)
+rank = place_view.choose(table, event)
 shown = analysis.to_map(table)
 if note := layers.outline_note(filt):
     st.caption(note)
-m = maps.base_map(data.study_area_shape(path, version).total_bounds if not filt.areas else shown.total_bounds)
-maps.add_outline(m, data.study_area_shape(path, version))
-areas = data.area_shapes(path, version, filt.level)
-maps.add_classed_polygons(
-    m,
-    areas.assign(colour="#ffffff", tip=areas["area_name"].map(maps.esc)),
-    name="Area outlines",
-    opacity=0.0,
-    line="#777777",
-    weight=0.7,
-)
-maps.add_hotspots(m, shown, name=analysis.METHOD_LABELS[method], selected=sel)
-maps.finish(m)
-center = zoom = None
-if sel is not None:
-    p = shown.geometry.iloc[sel].representative_point()
-    center, zoom = (p.y, p.x), 14
-st_folium(
-    m,
-    key=f"hs_map_{method}",
-    height=600,
-    use_container_width=True,
-    returned_objects=[],
-    center=center,
-    zoom=zoom,
-)
+left, right = st.columns([3, 2]) if rank is not None else (st.container(), None)
+detail = analysis.place_detail(path, version, filt, method, items, rank) if rank is not None else None
+with left:
+    m = place_view.places_map(
+        path, version, filt, shown, name=analysis.METHOD_LABELS[method], rank=rank, detail=detail
+    )
+    st_folium(m, key=f"hs_map_{method}_{rank}", height=620, use_container_width=True, returned_objects=[])
+if right is not None:
+    with right:
+        actions = place_view.panel(detail, table[table["rank"] == rank].iloc[0])
+else:
+    st.caption("Choose a place (in the list or the chooser) to see its streets, map points and months.")
 ui.attribution()
 
 st.subheader("Download this list")

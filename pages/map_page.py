@@ -9,6 +9,7 @@ ui.header("Map", filt)
 
 LAYERS = {
     "areas": "Areas: count or rate",
+    "places": "Hotspot places (as on the Hotspots page)",
     "kde": "KDE surface",
     "gistar": "Gi* hot and cold spots",
     "dbscan": "DBSCAN clusters",
@@ -17,7 +18,7 @@ LAYERS = {
 }
 MEASURES = {"count": "Incidents", "rate": "Rate per 1,000 residents"}
 state.url_value("measure", "count", options=list(MEASURES))
-state.url_value("layers", ["areas"], options=list(LAYERS), cast=state.split)
+state.url_value("layers", ["areas", "places"], options=list(LAYERS), cast=state.split)
 state.url_value("tiles", False, cast=lambda v: v == "1")
 
 c1, c2, c3 = st.columns([2, 4, 1.4])
@@ -87,6 +88,12 @@ if "gistar" in chosen:
         [(maps.GISTAR[b], lab) for b, lab in maps.GISTAR_LABELS.items()],
         position="bottomleft",
     ).add_to(m)
+if "places" in chosen:
+    method = analysis.DEFAULT_METHOD
+    found, params[LAYERS["places"]] = analysis.hotspots(
+        path, version, filt, method, analysis.default_items(method)
+    )
+    maps.add_hotspots(m, analysis.to_map(found), name=LAYERS["places"])
 for method in ("dbscan", "repeat"):
     if method in chosen:
         found, params[LAYERS[method]] = analysis.hotspots(path, version, filt, method, ())
@@ -127,6 +134,9 @@ with right:
         "confidence judged on Benjamini-Hochberg FDR-adjusted p-values.\n\n"
         "**DBSCAN** clusters police.uk map points weighted by their incidents (eps in metres and "
         "min_samples chosen from the data; noise is not a hotspot). **Repeat locations** are the "
-        "busiest map points. Both show their top places, numbered by rank.",
+        "busiest map points. Both show their top places, numbered by rank.\n\n"
+        "**Hotspot places** are the Hotspots page's list with its default method: outlines, with a "
+        "marker for each place while the map is zoomed out (a small place is then only a few pixels "
+        "wide); hover or click a place for its name and count.",
         {f"{k}: {p}": v for k, d in params.items() for p, v in d.items()},
     )

@@ -47,20 +47,13 @@ with right:
     st.altair_chart(charts.categories(mix.head(10), title="Mix of categories"), width="stretch")
 
 st.subheader("Top places")
-repeat, _ = analysis.hotspots(path, version, pf, "repeat", (("top_n", 10),))
-spots, spot_params = analysis.hotspots(path, version, pf, "kde", ())
+method = analysis.DEFAULT_METHOD
+spots, spot_params = analysis.hotspots(path, version, pf, method, analysis.default_items(method))
 a, b = st.columns([2, 3])
 with a:
-    places = repeat[["rank", "top_locations", "count", "top_categories"]].rename(
-        columns={
-            "rank": "Rank",
-            "top_locations": "Place",
-            "count": "Incidents",
-            "top_categories": "Top categories",
-        }
-    )
+    places = profile.top_places(spots)
     st.dataframe(places, hide_index=True, width="stretch")
-    st.caption("Busiest map points (police.uk places incidents at the nearest of a fixed set of points).")
+    st.caption(profile.places_caption(spots, spot_params))
 with b:
     outline = data.area_shapes(path, version, level)
     outline = outline[outline["area_code"] == code]
@@ -73,10 +66,7 @@ with b:
         line="#000000",
         weight=3,
     )
-    if not spots.empty:
-        maps.add_hotspots(m, analysis.to_map(spots), name="KDE hotspots")
-    if not repeat.empty:
-        maps.add_hotspots(m, analysis.to_map(repeat), name="Busiest places", labels=10)
+    maps.add_hotspots(m, analysis.to_map(spots.head(profile.TOP_PLACES)), name="Top places")
     maps.finish(m)
     st_folium(m, key=f"profile_map_{code}", height=420, use_container_width=True, returned_objects=[])
 ui.attribution()
@@ -86,7 +76,7 @@ report = profile.html_report(
     filt.replace(areas=()),
     {
         "Mix of categories": mix,
-        "Busiest places": places,
+        "Top places": places,
         "Last 3 months against the 3 before": rise[
             ["category", "count_a", "count_b", "pct_change", "direction"]
         ],
@@ -105,6 +95,7 @@ st.download_button(
 ui.methods(
     "Rates are per 1,000 usual residents (Census 2021, LSOAs summed to best-fit wards). Ranks are by "
     "rate among all areas at this level. Rising: Poisson exact test of the last 3 months against the 3 "
-    "before, FDR-adjusted across categories. Hotspots: KDE (see the Hotspots page).",
+    "before, FDR-adjusted across categories. Top places: the Hotspots page's default list for this "
+    "area (see the Hotspots page).",
     {k: v for k, v in spot_params.items() if k not in ("filter",)},
 )

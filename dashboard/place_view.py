@@ -1,0 +1,186 @@
+"""The Hotspots page's places: the list by name, the chosen place, its micro-map and its details.
+
+The page shows one map: every place of the list on the study area while no place is chosen,
+and the chosen place's micro-map (its cells shaded by count, its map points with their counts,
+the other places' outlines around it), fitted to the place, once one is.
+"""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, maps, state
+from hotspots.filters import Filter
+from hotspots.place_detail import PlaceDetail
+
+#: The place chosen on the Hotspots page (a rank, or 0 for the overview); also in the URL.
+KEY = "place"
+#: Table columns, name first, and how they are headed.
+COLUMNS = {
+    "rank": "Rank",
+    "name": st.column_config.TextColumn("Place", width="large"),
+    "count": "Incidents",
+    "share_of_incidents": st.column_config.NumberColumn("Share", format="percent"),
+    "area_km2": st.column_config.NumberColumn("Area (km²)", format="%.2f"),
+    "wards": st.column_config.TextColumn("Wards", width="medium"),
+    "change_pct": st.column_config.NumberColumn("Change on previous period", format="percent"),
+    "top_categories": st.column_config.TextColumn("Top categories", width="medium"),
+    "months_active": "Months active",
+    "district": "District",
+}
+
+
+def place_table(table: gpd.GeoDataFrame) -> object:
+    """The ranked list, one row per place, name first; row selection chooses a place."""
+    cols = list(COLUMNS)
+    if table["change_pct"].isna().all():  # no earlier period in the data: the caption says so
+        cols.remove("change_pct")
+    return st.dataframe(
+        table[cols],
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key="hs_table",
+        column_config={c: COLUMNS[c] for c in cols},
+    )
+
+
+def label(row: pd.Series | None) -> str:
+    """How a place is offered in the chooser: "3. Huntbach Street, Hanley Park … (492)"; None: the overview."""
+    if row is None:
+        return "All places (overview of the area)"
+    return f"{int(row['rank'])}. {row['name']} ({int(row['count']):,})"
+
+
+def choose(table: gpd.GeoDataFrame, event: object) -> int | None:
+    """The rank of the chosen place (None: overview), from the chooser or a table row.
+
+    Choosing a row in the table sets the chooser; the chooser is mirrored in the URL.
+    """
+    ranks = [0, *table["rank"].astype(int).tolist()]
+    rows = list(event.selection.rows) if event else []
+    picked = int(table["rank"].iloc[rows[0]]) if rows else None
+    if picked is not None and picked != st.session_state.get("_place_row"):
+        st.session_state[KEY] = picked
+    st.session_state["_place_row"] = picked
+    state.url_value(KEY, 0, options=ranks, cast=int)
+    if st.session_state.get(KEY) not in ranks:
+        st.session_state[KEY] = 0
+    by_rank = table.set_index(table["rank"].astype(int))
+    st.selectbox(
+        "Place",
+        ranks,
+        key=KEY,
+        format_func=lambda r: label(by_rank.loc[r] if r else None),
+        help="Or choose a row in the table.",
+    )
+    state.sync_page_params([KEY])
+    return st.session_state[KEY] or None
+
+
+def _bounds(shape: gpd.GeoSeries, pad: float = 0.0) -> list[float]:
+    minx, miny, maxx, maxy = shape.total_bounds
+    dx, dy = (maxx - minx) * pad, (maxy - miny) * pad
+    return [minx - dx, miny - dy, maxx + dx, maxy + dy]
+
+
+def places_map(
+    path: str,
+    version: int,
+    filt: Filter,
+    shown: gpd.GeoDataFrame,
+    *,
+    name: str,
+    rank: int | None,
+    detail: PlaceDetail | None,
+) -> folium.Map:
+    """The map: every place on the area (overview), or the chosen place's micro-map fitted to it.
+
+    ``shown`` is the list in EPSG:4326.
+    """
+    if rank is None or detail is None:
+        whole = data.study_area_shape(path, version)
+        m = maps.base_map(whole.total_bounds if not filt.areas else shown.total_bounds)
+        maps.add_outline(m, whole)
+        areas = data.area_shapes(path, version, filt.level)
+        maps.add_classed_polygons(
+            m,
+            areas.assign(colour="#ffffff", tip=areas["area_name"].map(maps.esc)),
+            name="Area outlines",
+            opacity=0.0,
+            line="#777777",
+            weight=0.7,
+        )
+        maps.add_hotspots(m, shown, name=name)
+        return maps.finish(m)
+    pos = int((shown["rank"] == rank).to_numpy().argmax())
+    place = shown.iloc[[pos]]
+    m = maps.base_map(_bounds(place.geometry, 0.08))
+    areas = data.area_shapes(path, version, filt.level)
+    maps.add_classed_polygons(
+        m,
+        areas.assign(colour="#ffffff", tip=areas["area_name"].map(maps.esc)),
+        name="Area outlines",
+        opacity=0.0,
+        line="#777777",
+        weight=1.0,
+    )
+    maps.add_place_cells(m, detail.cells.to_crs(4326), cell_size=detail.params["cell_size"], name="Cells")
+    maps.add_hotspots(m, shown, name=name, selected=pos, labels=len(shown), marker_zoom=0, fill=False)
+    pts = detail.points.assign(
+        tip=[
+            f"<b>{maps.esc(n)}</b><br>{c:,} incidents<br>most often: {maps.esc(t)}"
+            for n, c, t in zip(
+                detail.points["location_name"],
+                detail.points["count"],
+                detail.points["top_category"],
+                strict=True,
+            )
+        ]
+    )
+    maps.add_points(m, pts, name="Map points (incidents)", colour=maps.INCIDENT, popup=True)
+    maps.add_count_labels(m, pts, name="Counts at the busiest points")
+    return maps.finish(m, collapsed=True)
+
+
+def panel(detail: PlaceDetail, row: pd.Series) -> st.delta_generator.DeltaGenerator:
+    """The chosen place's numbers and tables; returns an empty slot for actions on the place."""
+    st.markdown(f"### {int(row['rank'])}. {row['name']}")
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Incidents", f"{detail.count:,}")
+    c2.metric("Map points", f"{detail.params['n_points']:,}")
+    c3.metric("Area (km²)", f"{detail.params['area_km2']:.2f}")
+    st.caption(f"{row['wards']}; {row['district']}.")
+    # Actions on the chosen place (e.g. "add to the register", dashboard/register_ui.py) go here.
+    actions = st.container()
+    tables = {
+        "Streets and landmarks": detail.locations,
+        "Categories": detail.categories,
+    }
+    for title, df in tables.items():
+        st.markdown(f"**{title}**")
+        st.dataframe(
+            df.head(8),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "name": st.column_config.TextColumn(title.split(" ")[0].capitalize()),
+                "count": "Incidents",
+                "share": st.column_config.NumberColumn("Share", format="percent"),
+            },
+        )
+    st.markdown("**Months**")
+    months = detail.months.assign(month=detail.months["month"].dt.strftime("%Y-%m"))
+    st.bar_chart(months, x="month", y="count", x_label="", y_label="Incidents", height=180)
+    st.caption(
+        f"Cells of {detail.params['cell_size']:,.0f} m ({detail.params['cell_size_rule']}); "
+        "circles are police.uk map points sized by their incidents."
+    )
+    return actions
+
+
+__all__ = ["choose", "label", "panel", "place_table", "places_map"]
