@@ -7,6 +7,7 @@ tests/artifacts/.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -534,4 +535,65 @@ def test_new_user_loads_a_month_finds_a_wards_top_hotspots_and_exports_them(part
     xlsx = tmp_path / dl.value.suggested_filename
     dl.value.save_as(xlsx)
     assert len(pd.read_excel(xlsx, sheet_name=0)) == len(table)
+    page.close()
+
+
+MAP_VIEW = """() => {
+    const m = Object.values(window).find((v) => v instanceof L.Map);
+    const b = m.getBounds();
+    let place = null;
+    m.eachLayer((l) => {
+        if (l.feature && l.feature.properties && l.feature.properties.sel && l.getBounds) {
+            const p = l.getBounds();
+            place = {bounds: [p.getWest(), p.getSouth(), p.getEast(), p.getNorth()], tip: l.feature.properties.t};
+        }
+    });
+    return {zoom: m.getZoom(), bounds: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], place: place};
+}"""
+
+
+def test_hotspots_page_names_places_and_zooms_to_the_chosen_one(app, browser, sample_store_path):
+    """The county list names its places; choosing the third opens its micro-map fitted to it."""
+    from dashboard.analysis import fallback_names
+    from hotspots.hotspot_list import find_hotspots
+    from hotspots.store import Store
+
+    with Store(sample_store_path, read_only=True) as s:  # the same sample, analysed here
+        ref = find_hotspots(s.incidents(), geography=s.geography())
+    names = ref["name"] if "name" in ref.columns else fallback_names(ref)
+    third = ref.iloc[2]
+    expected = f"3. {names.iloc[2]} ({int(third['count']):,})"
+    west, south, east, north = gpd.GeoSeries([third.geometry], crs=27700).to_crs(4326).total_bounds
+
+    url, _ = app
+    page = new_page(browser)
+    page.goto(f"{url}/hotspots")
+    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60000)
+    wait_idle(page, 60)
+    page.get_by_label("Place", exact=True).click()
+    offered = page.get_by_role("option").all_inner_texts()
+    assert offered[0] == "All places (overview of the area)"
+    assert expected in offered, offered
+    assert any("Hanley Park, Joiner's Square & Shelton" in o for o in offered), offered  # a ward
+    assert any(re.search(r"\b(Street|Road|Lane|Square)\b", o) for o in offered), offered  # a street
+    page.get_by_role("option", name=expected, exact=True).click()
+    page.get_by_role("heading", name=expected.rsplit(" (", 1)[0]).wait_for(timeout=60000)
+    wait_idle(page, 60)
+    frame = page.frame_locator(FOLIUM).first
+    frame.locator(".hs-count").first.wait_for(timeout=60000)  # counts at the map points
+    page.wait_for_timeout(800)
+    view = page.locator(FOLIUM).first.element_handle().content_frame().evaluate(MAP_VIEW)
+    assert "place=3" in page.url
+    # the chosen place is the one drawn as selected, and the map is fitted to it
+    assert view["place"] is not None and names.iloc[2] in html.unescape(view["place"]["tip"])
+    pw, ps, pe, pn = view["place"]["bounds"]
+    assert pw == pytest.approx(west, abs=2e-4) and pn == pytest.approx(north, abs=2e-4)
+    mw, ms, me, mn = view["bounds"]
+    assert mw <= west and ms <= south and me >= east and mn >= north  # the whole place is in view
+    assert (me - mw) < 4 * (east - west) + 0.01  # zoomed to it, not the county (0.9° wide)
+    assert view["zoom"] >= 13
+    assert west <= (mw + me) / 2 <= east and south <= (ms + mn) / 2 <= north
+    page.locator(FOLIUM).first.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    shot(page, "hotspots_place_micro_map")
     page.close()
