@@ -92,27 +92,7 @@ def hotspots(
     h = find_hotspots(
         data.incidents(), method=method, geography=data.store().geography(), filt=filt, **_params(items)
     )
-    table = gpd.GeoDataFrame(h, geometry="geometry", crs=h.crs)
-    if "name" not in table.columns:
-        table.insert(int(table.columns.get_loc("rank")) + 1, "name", fallback_names(table))
-    return table, dict(h.params)
-
-
-def fallback_names(table: pd.DataFrame) -> pd.Series:
-    """A name for each place from its busiest location and ward, for lists made without names.
-
-    "Huntbach Street, Hanley Park, Joiner's Square & Shelton": the first of ``top_locations``
-    without police.uk's "On or near " and its count, then the first of ``wards``.
-    """
-    if table.empty:
-        return pd.Series([], index=table.index, dtype=object)
-
-    def first(col: str) -> pd.Series:
-        text = table[col].fillna("").astype(str).str.split("; ").str[0]
-        return text.str.replace(r" \(\d+\)$", "", regex=True).str.removeprefix("On or near ")
-
-    street, ward = first("top_locations"), first("wards")
-    return street.where(ward == "", street + ", " + ward)
+    return gpd.GeoDataFrame(h, geometry="geometry", crs=h.crs), dict(h.params)
 
 
 #: Point places (repeat locations) are read within this radius of their map point (metres).

@@ -554,13 +554,12 @@ MAP_VIEW = """() => {
 
 def test_hotspots_page_names_places_and_zooms_to_the_chosen_one(app, browser, sample_store_path):
     """The county list names its places; choosing the third opens its micro-map fitted to it."""
-    from dashboard.analysis import fallback_names
     from hotspots.hotspot_list import find_hotspots
     from hotspots.store import Store
 
     with Store(sample_store_path, read_only=True) as s:  # the same sample, analysed here
         ref = find_hotspots(s.incidents(), geography=s.geography())
-    names = ref["name"] if "name" in ref.columns else fallback_names(ref)
+    names = ref["name"]
     third = ref.iloc[2]
     expected = f"3. {names.iloc[2]} ({int(third['count']):,})"
     west, south, east, north = gpd.GeoSeries([third.geometry], crs=27700).to_crs(4326).total_bounds
