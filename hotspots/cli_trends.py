@@ -81,7 +81,7 @@ def change_sentence(row: pd.Series, *, what: str = "incidents") -> str:
 def cmd_trends(args: argparse.Namespace) -> int:
     """Monthly counts with expected range, rolling 12-month totals and calendar events."""
     from hotspots.calendar_events import events_by_month, load_events
-    from hotspots.cli import check_categories, filter_from_args, load
+    from hotspots.cli import check_categories, filter_from_args, load, weights_from_args
     from hotspots.expected import expected_range, forecast
     from hotspots.export import export_table
     from hotspots.trends import last12_vs_previous12, monthly_series, rolling_12
@@ -91,12 +91,15 @@ def cmd_trends(args: argparse.Namespace) -> int:
     check_categories(incidents, filt)
     level = None if args.whole_area else args.level
     by_category = bool(filt.categories) or args.by_category
+    weights = weights_from_args(args)
     series = monthly_series(
         incidents,
         filt=filt,
         level=level,
         by_category=by_category,
         areas=_area_codes(geo, level, filt) if level else None,
+        measure=args.measure,
+        weights=weights,
     )
     if series.empty:
         raise InputError("no months to report: the store is empty or the filter selects no months")
@@ -112,6 +115,13 @@ def cmd_trends(args: argparse.Namespace) -> int:
     labels = events_by_month(events, table["month"])
     table = table.merge(labels.rename(columns={"events": "events"}), on="month", how="left")
     table = table[TREND_COLUMNS]
+    if weights is not None:  # harm per month and over the last 12 months, beside the counts
+        keys = ["area_code", "category", "month"]
+        harm = series[keys + ["harm"]].sort_values(keys)
+        harm["harm_rolling_12"] = harm.groupby(["area_code", "category"])["harm"].transform(
+            lambda h: h.rolling(12, min_periods=12).sum()
+        )
+        table = table.merge(harm, on=keys, how="left")
     comp = last12_vs_previous12(series)
     fc = forecast(series, args.forecast)
     params = {
@@ -121,7 +131,10 @@ def cmd_trends(args: argparse.Namespace) -> int:
         "models": sorted(table["model"].unique().tolist()),
         "calendar": str(args.calendar or "shipped Staffordshire calendar"),
         "unassigned_incidents": int(series.attrs.get("unassigned", 0)),
+        "measure": args.measure,
     }
+    if weights is not None:
+        params["harm_weights"] = weights.to_dict()
     export_table(
         table,
         args.out,
@@ -394,13 +407,14 @@ def _png(prims: list[tuple], width: int, height: int):
 # ---------------------------------------------------------------------------- parser
 def register(subparsers) -> None:
     """Add the ``trends``, ``seasonality``, ``emerging`` and ``change`` subcommands."""
-    from hotspots.cli import add_filter_args, add_store_arg
+    from hotspots.cli import add_filter_args, add_measure_args, add_store_arg
 
     p = subparsers.add_parser(
         "trends", help="monthly counts against the expected range, rolling 12 months, events"
     )
     add_filter_args(p)
     add_store_arg(p)
+    add_measure_args(p)
     p.add_argument(
         "--whole-area", action="store_true", help="one series for the whole study area, not per area"
     )

@@ -25,6 +25,7 @@ from scipy import stats
 from hotspots._errors import InputError
 from hotspots._validate import check_choice
 from hotspots.filters import LEVEL_COLUMN, LEVELS, Filter
+from hotspots.harm import HarmWeights, check_measure, default_weights
 
 ALL = "all"
 SERIES_COLUMNS = ["area_code", "category", "month", "count", "loaded"]
@@ -111,6 +112,8 @@ def monthly_series(
     by_category: bool = False,
     areas: Sequence[str] | None = None,
     loaded_months: Iterable | None = None,
+    measure: str = "count",
+    weights: HarmWeights | None = None,
 ) -> pd.DataFrame:
     """Count incidents by month, zero-filled over the months of the range.
 
@@ -132,6 +135,12 @@ def monthly_series(
     loaded_months
         Months (anything ``pandas.to_datetime`` reads) for which data was loaded. Default: the
         months in which the filter's sources have any incident.
+    measure
+        ``count`` (default) or ``harm``: adds a ``harm`` column, the sum of the incidents'
+        harm weights (:mod:`hotspots.harm`); ``count`` stays the count (the expected ranges
+        and tests, which need counts, keep using it).
+    weights
+        Harm weights for ``measure="harm"`` (None: the shipped ONS Crime Severity Score weights).
 
     Returns
     -------
@@ -213,6 +222,11 @@ def monthly_series(
     na, nc, nm = len(area_codes), len(cat_codes), len(months)
     flat = (a_idx[ok] * nc + c_idx[ok]) * nm + m_idx[ok]
     counts = np.bincount(flat, minlength=na * nc * nm).astype(np.int64)
+    check_measure(measure)
+    harm = None
+    if measure == "harm":
+        weights = weights or default_weights()
+        harm = np.bincount(flat, weights=weights.of(sel)[ok], minlength=na * nc * nm)
 
     is_loaded = np.isin(months, loaded)
     out = pd.DataFrame(
@@ -225,6 +239,11 @@ def monthly_series(
         }
     )
     out.loc[~out["loaded"], "count"] = pd.NA
+    out.attrs["measure"] = measure
+    if harm is not None:
+        out["harm"] = pd.array(harm, dtype="Float64")
+        out.loc[~out["loaded"], "harm"] = pd.NA
+        out.attrs["weights"] = weights.to_dict()
     out.attrs["unassigned"] = unassigned
     out.attrs["filter"] = filt.to_dict()
     return out

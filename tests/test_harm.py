@@ -206,3 +206,33 @@ def test_cli_weights_need_harm(sample_store_path, tmp_path, capsys):
     )
     assert code == 1
     assert "--weights applies only with --measure harm" in capsys.readouterr().err
+
+
+def test_monthly_harm_equals_a_hand_sum(real_incidents):
+    from hotspots.trends import monthly_series
+
+    w = default_weights()
+    s = monthly_series(real_incidents, level="district", measure="harm", weights=w)
+    hand = (
+        real_incidents.assign(w=real_incidents["category"].map(w.weight).astype(float))
+        .groupby(["district_code", "month"])["w"]
+        .sum()
+    )
+    got = s.set_index(["area_code", "month"])["harm"]
+    for (district, month), value in hand.items():
+        assert float(got[(district, month)]) == pytest.approx(value, rel=1e-12)
+    assert s["count"].sum() == real_incidents["district_code"].notna().sum()
+    assert s.attrs["measure"] == "harm" and "harm" not in monthly_series(real_incidents).columns
+
+
+def test_cli_trends_harm(sample_store_path, tmp_path):
+    out = tmp_path / "t.csv"
+    code = main(
+        ["trends", "--store", str(sample_store_path), "--whole-area", "--measure", "harm", "--out", str(out)]
+    )
+    assert code == 0
+    df = pd.read_csv(out)
+    assert {"harm", "harm_rolling_12"} <= set(df.columns)
+    assert df["harm"].iloc[0] > df["count"].iloc[0] > 0
+    assert df["harm_rolling_12"].notna().sum() == 1  # 12 months loaded: the last one has a full year
+    assert "harm_weights" in df["parameters"].iloc[0]
