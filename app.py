@@ -48,6 +48,12 @@ def main() -> None:
             url_path="profile",
         ),
         st.Page("pages/places_page.py", title="Places", icon=":material/pin_drop:", url_path="places"),
+        st.Page(
+            "pages/demand_page.py",
+            title="Demand & harm",
+            icon=":material/stacked_bar_chart:",
+            url_path="demand",
+        ),
         st.Page("pages/data_page.py", title="Data", icon=":material/upload_file:", url_path="data"),
     ]
     page = st.navigation(pages)

@@ -1,0 +1,147 @@
+"""Dashboard pieces for harm weights and multi-agency demand (used by the Demand & harm page).
+
+Cached loaders take plain values (store path and version, a Filter, numbers, a HarmWeights
+value); the chosen weights live in session state under ``harm_weights`` so that every page can
+measure harm with the same weights (:func:`weights`).
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, maps
+from hotspots.areas import area_table as _area_table
+from hotspots.demand import DemandCube, dual_kde
+from hotspots.filters import Filter
+from hotspots.harm import HarmWeights, default_weights
+
+HASH = {Filter: lambda f: f.to_json(), HarmWeights: lambda w: w.to_json()}
+PERSISTENT = "#b2182b"
+COMPOSITE = ["#fee8c8", "#fdbb84", "#fc8d59", "#e34a33"]
+DIVERGING = ["#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b"]
+
+
+# ---------------------------------------------------------------------------- harm weights
+def weights() -> HarmWeights:
+    """The harm weights chosen on the Demand & harm page (the shipped defaults until edited)."""
+    return st.session_state.get("harm_weights") or default_weights()
+
+
+def weights_editor() -> HarmWeights:
+    """An editable table of the weight per category; the result is kept for every page."""
+    base = default_weights()
+    inc = data.incidents()
+    cats = sorted(set(inc["category"].dropna().astype(str).unique()) | set(base.as_dict()))
+    frame = pd.DataFrame({"category": cats, "weight": [base.weight(c) for c in cats]})
+    edited = st.data_editor(
+        frame,
+        key="harm_editor",
+        hide_index=True,
+        disabled=["category"],
+        num_rows="fixed",
+        width="stretch",
+        column_config={
+            "category": "Category",
+            "weight": st.column_config.NumberColumn("Harm weight", min_value=0.0, format="%.1f"),
+        },
+    )
+    changes = {
+        c: float(w)
+        for c, w in zip(edited["category"], edited["weight"], strict=True)
+        if pd.notna(w) and float(w) != base.weight(c)
+    }
+    chosen = base.replace(changes, name="edited on the dashboard") if changes else base
+    st.session_state["harm_weights"] = chosen
+    return chosen
+
+
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs=HASH)
+def harm_table(path: str, version: int, filt: Filter, level: str, w: HarmWeights) -> pd.DataFrame:
+    """Area table measured by harm (see :func:`hotspots.areas.area_table`)."""
+    return _area_table(
+        data.incidents(),
+        geography=data.store().geography(),
+        filt=filt,
+        level=level,
+        measure="harm",
+        weights=w,
+    )
+
+
+# ---------------------------------------------------------------------------- demand
+@st.cache_resource(show_spinner=False, max_entries=2)
+def cube(path: str, version: int, cell_size: float) -> DemandCube:
+    """Incidents coded by 150 m cell, source and month, once per store version."""
+    return DemandCube(data.incidents(), cell_size=cell_size)
+
+
+@st.cache_data(show_spinner=False, max_entries=32, hash_funcs=HASH)
+def demand_cells(
+    path: str,
+    version: int,
+    filt: Filter,
+    sources: tuple[str, ...],
+    months: int,
+    min_months: int,
+    top_share: float,
+    cell_size: float,
+) -> tuple[gpd.GeoDataFrame, dict, str]:
+    """The demand table with cell squares (EPSG:27700), its parameters and its sentence."""
+    c = cube(path, version, cell_size)
+    t = c.table(
+        filt.replace(sources=()), sources=sources, months=months, min_months=min_months, top_share=top_share
+    )
+    attrs = dict(t.attrs)
+    return c.geometry(t), attrs["params"], attrs["describe"]
+
+
+def demand_layer(cells: gpd.GeoDataFrame, sources: tuple[str, ...], *, limit: int = 1500) -> gpd.GeoDataFrame:
+    """Cells to draw (EPSG:4326): persistent ones in red, the rest of the top by composite in four classes."""
+    top = cells[cells["persistent"] | (cells["composite_rank"] <= limit)].copy()
+    q = np.quantile(top["composite"], [0.5, 0.8, 0.95]) if len(top) else [0, 0, 0]
+    cls = np.searchsorted(q, top["composite"].to_numpy(), side="right")
+    top["colour"] = np.where(top["persistent"], PERSISTENT, np.array(COMPOSITE)[cls])
+    head = np.where(top["persistent"], "Persistent multi-agency high demand", "High composite demand")
+    tip = (
+        "<b>"
+        + pd.Series(head, index=top.index)
+        + "</b><br>composite rank "
+        + top["composite_rank"].astype(str)
+        + "; months with 2 or more sources high: "
+        + top["multi_high_months"].astype(str)
+    )
+    for s in sources:
+        tip = tip + f"<br>{maps.esc(s)}: " + top[f"count_{s}"].astype(str)
+    top["tip"] = tip
+    return top.to_crs(4326)
+
+
+@st.cache_data(show_spinner=False, max_entries=16, hash_funcs=HASH)
+def dual_layer(
+    path: str, version: int, filt: Filter, a: str, b: str, mode: str
+) -> tuple[gpd.GeoDataFrame, dict]:
+    """Dual KDE of two sources on the display grid, classed for drawing (EPSG:4326)."""
+    from dashboard import layers
+
+    grid = layers.grid_for(filt)
+    d = dual_kde(data.incidents(), source_a=a, source_b=b, grid=grid, filt=filt, mode=mode)
+    v = d["value"].to_numpy()
+    if mode == "ratio":
+        v = np.log2(v)
+    lim = np.quantile(np.abs(v), 0.98) if len(v) else 1.0
+    breaks = np.array([-0.6, -0.2, 0.2, 0.6]) * (lim or 1.0)
+    d["colour"] = np.array(DIVERGING)[np.searchsorted(breaks, v)]
+    word = "difference of shares" if mode == "difference" else "ratio of shares"
+    d["tip"] = [
+        f"{maps.esc(a)} {sa:.2%} of its total; {maps.esc(b)} {sb:.2%}; {word} {val:.3g}"
+        for sa, sb, val in zip(d["share_a"], d["share_b"], d["value"], strict=True)
+    ]
+    half = grid.cell / 2
+    import shapely
+
+    geom = shapely.box(d["x"] - half, d["y"] - half, d["x"] + half, d["y"] + half)
+    g = gpd.GeoDataFrame(d, geometry=geom, crs=27700).to_crs(4326)
+    return g, d.attrs["params"]

@@ -1,0 +1,68 @@
+"""The Demand & harm page on the real sample plus the constructed STATS19-layout partner file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from hotspots.areas import area_table
+from hotspots.demand import demand
+from hotspots.filters import Filter
+from hotspots.ingest import PartnerMapping, ingest
+from hotspots.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
+
+
+@pytest.fixture(scope="module")
+def partner_store(sample_store_path, tmp_path_factory):
+    path = tmp_path_factory.mktemp("demand_app") / "store.duckdb"
+    shutil.copy(sample_store_path, path)
+    with Store(path) as store:
+        mapping = PartnerMapping.from_file(DATA / "stats19.toml")
+        ingest([DATA / "stats19_constructed.csv"], store=store, source="collisions", mapping=mapping)
+        inc, geo = store.incidents(), store.geography()
+        filt = Filter(month_from="2025-01", month_to="2025-12")
+        expected = {  # computed by the library before the app opens the store
+            "demand": demand(inc, sources=("collisions", "police.uk"), filt=filt),
+            "demand6": demand(inc, sources=("collisions", "police.uk"), filt=filt, months=6, min_months=6),
+            "harm": area_table(inc, geography=geo, filt=filt, level="ward", measure="harm"),
+        }
+    old = os.environ.get("HOTSPOTS_STORE")
+    os.environ["HOTSPOTS_STORE"] = str(path)
+    yield expected
+    if old is None:
+        os.environ.pop("HOTSPOTS_STORE", None)
+    else:
+        os.environ["HOTSPOTS_STORE"] = old
+
+
+def test_demand_page_shows_persistent_cells_and_harm(partner_store):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    assert not at.exception, at.exception
+    at.switch_page("pages/demand_page.py").run()
+    assert not at.exception, at.exception
+    want, harm = partner_store["demand"], partner_store["harm"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Persistent multi-agency high demand"] == f"{int(want['persistent'].sum()):,} cells"
+    assert int(want["persistent"].sum()) >= 1
+    assert metrics["Months counted"] == "2025-01 to 2025-12"
+    frames = [df.value for df in at.dataframe]
+    harm_shown = next(f for f in frames if "harm" in f.columns)
+    assert harm_shown["area_name"].iloc[0] == harm["area_name"].iloc[0]
+    assert harm_shown["harm"].iloc[0] == pytest.approx(harm["harm"].iloc[0])
+    assert any("harm weights: ONS Crime Severity Score" in c.value for c in at.caption)
+    # fewer months: the page follows
+    at.number_input(key="demand_months").set_value(6).run()
+    at.number_input(key="demand_k").set_value(6).run()
+    assert not at.exception, at.exception
+    want6 = partner_store["demand6"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Persistent multi-agency high demand"] == f"{int(want6['persistent'].sum()):,} cells"
+    assert metrics["Months counted"] == "2025-07 to 2025-12"
