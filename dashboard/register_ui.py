@@ -25,7 +25,7 @@ AUTHOR = reg.DASHBOARD_AUTHOR
 STATUS_COLOURS = {"proposed": "#e69f00", "active": "#d7301f", "closed": "#7f7f7f"}
 STATUS_LABELS = {"proposed": "Proposed", "active": "Active", "closed": "Closed"}
 FLASH = "_register_flash"
-PLACE_KEY = "place"
+PLACE_KEY = "reg_place"
 #: A place just added (on any page), to be the chosen one when the Places page next draws.
 PENDING = "_place_added"
 
@@ -120,6 +120,19 @@ def add_hotspot(table: gpd.GeoDataFrame, params: dict[str, Any], rank: int | Non
     return add_form(
         reg.place_from_hotspot(t, int(rank)), key=key, label=f"Add hotspot {int(rank)} to the place register"
     )
+
+
+def add_hotspot_chooser(table: gpd.GeoDataFrame, params: dict[str, Any], *, key: str) -> int | None:
+    """An expander to add any place of a hotspot list (EPSG:27700) to the register (for the Map page)."""
+    if table.empty:
+        return None
+    with st.expander("Add a hotspot place to the place register"):
+        names = table["name"] if "name" in table else table["top_locations"]
+        labels = dict(zip(table["rank"].astype(int), names.astype(str), strict=True))
+        rank = st.selectbox(
+            "Hotspot place", list(labels), format_func=lambda r: f"{r}. {labels[r]}", key=f"{key}_rank"
+        )
+        return add_hotspot(table, params, rank, key=key)
 
 
 # ---------------------------------------------------------------------------- the Places page

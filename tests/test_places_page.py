@@ -119,4 +119,4 @@ def test_places_page_edit_note_register_from_wards(places_store):
     )  # fmt: skip
     ref = geo.lsoas[geo.lsoas["ward_code"].isin(wards)].geometry.union_all()  # independent union of the LSOAs
     assert new.geometry.symmetric_difference(ref).area < 1.0
-    assert at.selectbox(key="place").value == 2  # the new place is the chosen one
+    assert at.selectbox(key="reg_place").value == 2  # the new place is the chosen one
