@@ -1189,7 +1189,7 @@ def parse_partner(
         category = pd.Series(mapping.category_value, index=df.index, dtype=object)
     en = mapping.easting is not None
     xcol, ycol = (mapping.easting, mapping.northing) if en else (mapping.lon, mapping.lat)
-    a, b, missing, coord_reason, swapped = _coordinates(df[xcol], df[ycol], en=en)
+    a, b, missing, coord_reason, swapped = _coordinates(_no_null(df[xcol]), _no_null(df[ycol]), en=en)
     take = (reason == "") & (coord_reason != "")
     reason[take] = coord_reason[take]
     if en:
@@ -1248,12 +1248,22 @@ def parse_partner(
     return Batch(incidents=inc, rejected=rejected, extras=extras), warnings
 
 
+#: Partner exports write a missing value as one of these (STATS19 writes NULL): read as empty.
+MISSING_TEXT = frozenset({"NULL", "null", "NA", "N/A", "n/a", "#N/A", "None", "NaN", "nan"})
+
+
+def _no_null(text: pd.Series) -> pd.Series:
+    """Text with the usual spellings of a missing value turned into ''."""
+    t = text.str.strip()
+    return t.where(~t.isin(MISSING_TEXT), "")
+
+
 def _add_time(text: pd.Series, when: pd.Series, reason: np.ndarray, *, column: str) -> pd.Series:
     """The date plus the time of day from a separate column (``HH:MM`` or ``HH:MM:SS``).
 
     Empty times leave no exact time (NaT); unreadable ones set the row's reason.
     """
-    t = text.str.strip().astype(object)
+    t = _no_null(text).astype(object)
     empty = (t == "").to_numpy()
     parsed = pd.to_timedelta(
         t.where(~empty, "00:00").map(lambda v: v if v.count(":") == 2 else v + ":00"), errors="coerce"

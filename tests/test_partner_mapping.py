@@ -212,3 +212,29 @@ def test_bad_extra_filter_is_rejected():
         InputError, match=r"`extra` items must be written COLUMN=VALUE, such as Speed_limit=30; got \['30'\]"
     ):
         Filter(extra=("30",))
+
+
+def test_null_coordinates_and_times_are_missing_not_rejected(tmp_path):
+    # STATS19 extracts write a missing location or time as NULL
+    p = tmp_path / "n.csv"
+    p.write_text(
+        "accident_index,date,time,accident_severity,longitude,latitude\n"
+        "X1,05/03/2025,NULL,3,NULL,NULL\nX2,05/03/2025,17:42,2,-2.18,53.02\n"
+    )
+    m = PartnerMapping(
+        id="accident_index",
+        date="date",
+        time="time",
+        category="accident_severity",
+        category_labels=SEVERITY,
+        lon="longitude",
+        lat="latitude",
+    )
+    with Store(tmp_path / "s.duckdb") as store:
+        r = ingest([p], store=store, source="collisions", mapping=m)[0]
+        assert (r.accepted, r.rejected, r.no_location) == (2, 0, 1)
+        inc = store.incidents().set_index("incident_id")
+        assert pd.isna(inc.loc["collisions:X1", "occurred_at"]) and pd.isna(inc.loc["collisions:X1", "x"])
+        assert inc.loc["collisions:X1", "month"] == pd.Timestamp("2025-03-01")
+        assert inc.loc["collisions:X2", "occurred_at"] == pd.Timestamp("2025-03-05 17:42")
+        assert inc.loc["collisions:X2", "category"] == "Serious"
