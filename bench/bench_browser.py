@@ -16,6 +16,7 @@ Budgets (issue 5): a page load <= 3 s once the server is up; a filter change <= 
 
 from __future__ import annotations
 
+import re
 import statistics
 import sys
 import tempfile
@@ -33,6 +34,7 @@ FILTER_BUDGET = 1.0
 PAGES = {
     "Map": ("/", FOLIUM),
     "Hotspots": ("/hotspots", '[data-testid="stDataFrame"]'),
+    "Hotspots, place 1 open": ("/hotspots?place=1", f"{FOLIUM} >> .hs-count"),
     "Trends & seasonality": ("/trends", '[data-testid="stVegaLiteChart"]'),
     "Ward profile": ("/profile", '[data-testid="stVegaLiteChart"]'),
     "Data": ("/data", '[data-testid="stTabs"]'),
@@ -57,7 +59,11 @@ def load(browser, url: str, selector: str) -> float:
     page = new_page(browser)
     t = time.perf_counter()
     page.goto(url)
-    page.locator(selector).first.wait_for(timeout=60000)
+    if " >> " in selector:  # an element inside the map's iframe
+        frame, inner = selector.split(" >> ")
+        page.frame_locator(frame).first.locator(inner).first.wait_for(timeout=60000)
+    else:
+        page.locator(selector).first.wait_for(timeout=60000)
     if selector == FOLIUM:
         legend(page)
     wait_idle(page, 60)
@@ -96,6 +102,27 @@ def filter_change(browser, url: str, categories: list[str]) -> list[float]:
     return times
 
 
+def choose_places(browser, url: str, ranks: list[int]) -> list[float]:
+    """Seconds from choosing a place on the Hotspots page to its micro-map drawn (counts at its points)."""
+    page = new_page(browser)
+    page.goto(url + "/hotspots")
+    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60000)
+    wait_idle(page, 60)
+    times = []
+    for rank in ranks:
+        page.get_by_label("Place", exact=True).click()
+        option = page.get_by_role("option", name=re.compile(f"^{rank}\\. "))
+        option.wait_for()
+        t = time.perf_counter()
+        option.click()
+        page.get_by_role("heading", name=re.compile(f"^{rank}\\. ")).wait_for(timeout=60000)
+        page.frame_locator(FOLIUM).first.locator(".hs-count").first.wait_for(timeout=60000)
+        times.append(time.perf_counter() - t)
+        wait_idle(page)
+    page.close()
+    return times
+
+
 def runs(values: list[float]) -> str:
     return f"median {statistics.median(values):.2f} s  (runs: " + ", ".join(f"{v:.2f}" for v in values) + ")"
 
@@ -123,6 +150,9 @@ def main() -> int:
                 times = [load(browser, url + path, selector) for _ in range(3)]
                 print(f"page load {name:<22} {runs(times)}")
                 verdicts.append((f"page load {name}", statistics.median(times), PAGE_BUDGET))
+            picks = choose_places(browser, url, [2, 3, 4, 2])
+            print(f"choosing a place on the Hotspots page, micro-map drawn: {runs(picks)}")
+            verdicts.append(("choosing a place", statistics.median(picks), FILTER_BUDGET))
             changes = filter_change(browser, url + "/", ["Burglary", "Shoplifting", "Drugs", "Robbery"])
             print(f"filter change, map and table redrawn: {runs(changes)}")
             verdicts.append(("filter change", statistics.median(changes), FILTER_BUDGET))

@@ -78,7 +78,7 @@ def choose(table: gpd.GeoDataFrame, event: object) -> int | None:
         format_func=lambda r: label(by_rank.loc[r] if r else None),
         help="Or choose a row in the table.",
     )
-    state.sync_page_params([KEY])
+    state.write_url({KEY: st.session_state[KEY] or None}, [KEY])  # the overview leaves the address
     return st.session_state[KEY] or None
 
 

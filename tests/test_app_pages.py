@@ -106,6 +106,23 @@ def test_hotspot_parameters_are_editable(app_store):
     assert at.query_params["hp_kde_cell_size"] in ("500.0", ["500.0"])
 
 
+def test_hotspots_place_chosen_opens_its_details(app_store):
+    """A place from the URL: its heading, its count as in the list, its streets; 0 goes back to the overview."""
+    at = open_page("pages/hotspots_page.py", {"place": "2"})
+    listed = at.dataframe[0].value
+    assert listed.columns[:3].tolist() == ["rank", "name", "count"]  # the place's name comes first
+    second = listed[listed["rank"] == 2].iloc[0]
+    assert at.selectbox(key="place").value == 2
+    assert f"### 2. {second['name']}" in [m.value for m in at.markdown]
+    assert numbers(at)["Incidents"] == f"{int(second['count']):,}"
+    streets = at.dataframe[1].value
+    assert streets["count"].is_monotonic_decreasing and streets["count"].iloc[0] > 0
+    at.selectbox(key="place").set_value(0).run()
+    assert not at.exception, at.exception
+    assert not any(m.value.startswith("### ") for m in at.markdown)
+    assert "place" not in at.query_params
+
+
 def test_trends_numbers_follow_the_filter(app_store):
     at = open_page("pages/trends_page.py")
     before = numbers(at)
@@ -135,6 +152,9 @@ def test_profile_numbers_follow_the_filter_and_the_area(app_store):
     assert not at.exception, at.exception
     assert numbers(at)["Residents"] != after["Residents"]
     assert any(d.label.startswith("Download a printable") for d in at.get("download_button"))
+    places = next(d.value for d in at.dataframe if "Place" in d.value.columns)
+    assert len(places) > 0 and places["Incidents"].is_monotonic_decreasing
+    assert places["Place"].str.len().min() > 3  # named, not numbered
 
 
 def test_data_page_shows_what_the_store_holds(app_store):
