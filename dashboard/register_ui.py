@@ -79,13 +79,11 @@ def add_form(
         return None
     with st.form(key, border=True):
         st.markdown(f"**{label}**")
-        c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
-        with c1:
-            name = st.text_input("Place name", value=source["name"], key=f"{key}_name")
-        with c2:
-            group = _group_input(key)
-        status = c3.selectbox("Status", reg.STATUSES, key=f"{key}_status")
-        start = c4.text_input("Start (YYYY-MM)", key=f"{key}_start", placeholder="not yet")
+        name = st.text_input("Place name", value=source["name"], key=f"{key}_name")
+        group = _group_input(key)
+        c1, c2 = st.columns(2)
+        status = c1.selectbox("Status", reg.STATUSES, key=f"{key}_status")
+        start = c2.text_input("Start (YYYY-MM)", key=f"{key}_start", placeholder="not yet")
         st.caption(f"Outline from {source['source']}.")
         if not st.form_submit_button("Add to register", icon=":material/add_location_alt:"):
             return None
@@ -327,7 +325,11 @@ def evaluation(place: reg.Place) -> None:
         st.info("Set the intervention start above to compare before and after.")
         return
     try:
-        ev = evaluate_place(data.incidents(), place, geography=data.store().geography())
+        filt = st.session_state.get("filter")
+        categories = filt.categories if filt is not None else ()
+        ev = evaluate_place(
+            data.incidents(), place, geography=data.store().geography(), categories=categories
+        )
     except InputError as exc:
         st.info(f"No evaluation yet: {exc}")
         return
@@ -351,3 +353,24 @@ def export_bytes(ext: str) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         path = reg.export_places(data.store(), Path(tmp) / f"places{ext}")
         return path.read_bytes()
+
+
+def pack_download(place: reg.Place) -> None:
+    """The meeting pack (PDF) of the place's group, made when the button is clicked."""
+    try:
+        from hotspots.pack import meeting_pack
+    except ImportError:
+        return
+    st.download_button(
+        f"Meeting pack for {place.group} (PDF)",
+        data=lambda: meeting_pack(data.store(), group=place.group),
+        file_name=f"meeting_pack_{_slug(place.group)}.pdf",
+        mime="application/pdf",
+        on_click="ignore",
+        icon=":material/picture_as_pdf:",
+        key=f"pl_pack_{place.place_id}",
+    )
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in text.lower()).strip("_") or "group"

@@ -425,7 +425,8 @@ def place_from_hotspot(hotspots: gpd.GeoDataFrame, rank: int) -> dict[str, Any]:
         )
     row = rows.iloc[0]
     name = _hotspot_name(row)
-    params = getattr(hotspots, "params", None) or hotspots.attrs.get("params", {}) or {}
+    params = hotspots.attrs.get("params") or getattr(hotspots, "params", None)
+    params = params if isinstance(params, dict) else {}  # (a plain frame's `params` is its column)
     method = str(params.get("method", row.get("method", "")))
     period = str(params.get("period", "")).replace(" to ", "–")
     source = " ".join(p for p in ("hotspot list:", method, period, f"#{int(rank)}", name) if p)

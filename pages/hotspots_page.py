@@ -1,7 +1,7 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import analysis, data, layers, place_view, state, ui
+from dashboard import analysis, data, layers, place_view, register_ui, state, ui
 
 filt = st.session_state["filter"]
 path, version = data.key()
@@ -53,6 +53,8 @@ with left:
 if right is not None:
     with right:
         actions = place_view.panel(detail, table[table["rank"] == rank].iloc[0])
+    with actions:
+        register_ui.add_hotspot(table, params, rank, key="hs_register")
 else:
     st.caption("Choose a place (in the list or the chooser) to see its streets, map points and months.")
 ui.attribution()

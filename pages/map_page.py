@@ -1,7 +1,7 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import analysis, data, layers, maps, state, ui
+from dashboard import analysis, data, layers, maps, register_ui, state, ui
 
 filt = st.session_state["filter"]
 path, version = data.key()
@@ -106,6 +106,11 @@ if "incidents" in chosen:
 maps.finish(m)
 st_folium(m, key=f"map_{filt.level}", height=640, use_container_width=True, returned_objects=[])
 ui.attribution()
+if "places" in chosen:  # "add to register" for a hotspot place drawn on the map
+    items = analysis.default_items(analysis.DEFAULT_METHOD)
+    register_ui.add_hotspot_chooser(
+        *analysis.hotspots(path, version, filt, analysis.DEFAULT_METHOD, items), key="map_reg"
+    )
 
 left, right = st.columns([3, 2])
 with left:

@@ -40,6 +40,7 @@ else:
         place = reg.get_place(store, chosen)
         register_ui.details(place)
         register_ui.evaluation(place)
+        register_ui.pack_download(place)
 
 st.subheader("Register a new place")
 register_ui.new_place_forms()

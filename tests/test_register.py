@@ -59,6 +59,10 @@ def test_round_trip_add_update_close_notes_history_survives_restart(store, hotsp
     assert src["name"] == row["name"]  # the list's own place name
     assert src["source"].startswith("hotspot list: count 2025-07")
     assert src["source"].endswith(f"#2 {row['name']}")
+    # the same list as a plain GeoDataFrame with its params in attrs (as the dashboard caches it)
+    plain = gpd.GeoDataFrame(hotspot_list.copy(), geometry="geometry", crs=27700)
+    plain.attrs["params"] = dict(hotspot_list.params)
+    assert reg.place_from_hotspot(plain, 2)["source"] == src["source"]
     # a list without names (an older export): the first top location and first ward, counts dropped
     assert (
         reg.place_from_hotspot(hotspot_list.drop(columns="name"), 2)["name"] == "Parking Area, Burton & Eton"
