@@ -30,6 +30,7 @@ PLUGINS = (
     "hotspots.cli_places",
     "hotspots.cli_demand",
     "hotspots.cli_cycle",
+    "hotspots.cli_boundaries",
 )
 
 
@@ -333,29 +334,6 @@ def cmd_localities(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_boundaries(args: argparse.Namespace) -> int:
-    """Use a user's LSOA boundaries or restore the shipped ones."""
-    from hotspots.assign import set_geography
-
-    store = open_from_args(args, read_only=False)
-    if args.reset:
-        n = set_geography(store, None)
-        print(f"shipped Staffordshire geography restored; {n:,} locations re-assigned")
-        return EXIT_OK
-    if args.file is None:
-        raise InputError(
-            "give a 2021 LSOA boundary file (GeoJSON, GeoPackage or zipped Shapefile) or --reset"
-        )
-    geo = boundaries.geography_from_lsoas(args.file, code_field=args.code_field, name=args.name)
-    n = set_geography(store, geo)
-    print(
-        f"study area set to {geo.name}: {len(geo.lsoas)} LSOAs, "
-        f"{geo.lsoas['ward_code'].nunique()} wards, {geo.lsoas['district_code'].nunique()} districts, "
-        f"{int(geo.lsoas['population'].sum()):,} residents; {n:,} locations re-assigned"
-    )
-    return EXIT_OK
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="hotspots", description=__doc__.splitlines()[0])
@@ -389,14 +367,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reset", action="store_true", help="localities back to the districts")
     add_store_arg(p)
     p.set_defaults(func=cmd_localities)
-
-    p = sub.add_parser("boundaries", help="use your own 2021 LSOA boundaries (any area of England and Wales)")
-    p.add_argument("file", nargs="?", type=Path)
-    p.add_argument("--code-field", help="column with the LSOA 2021 code (default LSOA21CD)")
-    p.add_argument("--name", help="a name for the study area")
-    p.add_argument("--reset", action="store_true", help="back to the shipped Staffordshire geography")
-    add_store_arg(p)
-    p.set_defaults(func=cmd_boundaries)
 
     for name in PLUGINS:
         try:

@@ -56,13 +56,14 @@ def open_ward(page: str) -> AppTest:
     return at
 
 
-def test_map_shows_another_forces_ward_with_its_residents_and_the_outline_note(wm_app_store):
+def test_map_shows_another_forces_ward_with_its_residents_and_no_approximate_note(wm_app_store):
     at = open_ward("pages/map_page.py")
     got = {m.label: m.value for m in at.metric}
     in_ward = wm_app_store[1]
     assert got["Incidents"] == f"{in_ward:,}" and in_ward > 100
     assert got["Residents"] == "12,531"  # Census 2021, summed over the ward's LSOAs
-    assert any(c.value.startswith("Some areas lie outside the boundary files") for c in at.caption)
+    # its outline is exact (the national LSOAs), so no caption says outlines are approximate
+    assert not any(c.value.startswith("Some areas lie outside the boundary files") for c in at.caption)
 
 
 def test_hotspots_and_profile_work_for_another_forces_ward(wm_app_store):

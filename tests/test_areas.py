@@ -114,16 +114,14 @@ def test_bad_level_is_rejected(real_incidents, geography):
         area_table(real_incidents, geography=geography, level="county")
 
 
-def test_area_table_says_which_outlines_are_approximate(real_incidents, geography):
+def test_area_table_areas_from_reported_codes_have_exact_outlines(real_incidents, geography):
     t = area_table(real_incidents, geography=geography, level="ward")
     assert (t["outline"] == "boundary").all() and t.attrs["note"] == ""
     wm = pd.DataFrame({"lsoa_code": ["E01009245"], "x": [407000.0], "y": [293000.0]})
     geo = geography.with_reported_areas(wm)
     t = area_table(real_incidents, geography=geo, level="district").set_index("area_code")
-    assert (
-        t.loc["E08000025", "outline"].startswith("approximate")
-        and t.loc["E07000197", "outline"] == "boundary"
-    )
-    assert t.attrs["note"] == APPROXIMATE_NOTE
+    # West Midlands' outlines are its ONS LSOAs (no hulls since the national LSOAs ship)
+    assert t.loc["E08000025", "outline"] == "boundary" and t.loc["E07000197", "outline"] == "boundary"
+    assert t.attrs["note"] == "" != APPROXIMATE_NOTE
     # West Midlands residents join the denominator of the shares
     assert t["population"].sum() == 1_134_501 + 2_919_639

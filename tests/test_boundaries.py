@@ -124,40 +124,19 @@ def test_resolve_reported_lsoa_by_change_code():
     assert (still.change_code == "U").all() and (still.lsoa11_code == still.lsoa21_code).all()
 
 
-def test_approximate_lsoas_outline_and_residents():
-    look = boundaries.lsoa_ward_lookup()
-    wolves = look[look.ltla24_code == "E08000031"]  # Wolverhampton
-    pts = pd.DataFrame(
-        {
-            "lsoa_code": [wolves.lsoa21_code.iloc[0]] * 3 + [wolves.lsoa21_code.iloc[1]],
-            "x": [390000.0, 390400.0, 390000.0, 391000.0],
-            "y": [298000.0, 298000.0, 298300.0, 299000.0],
-        }
-    )
-    a = boundaries.approximate_lsoas(pts, districts=["E08000031"])
-    assert len(a) == len(wolves) and a.crs.to_epsg() == 27700
-    assert a["population"].sum() == boundaries.population().reindex(wolves.lsoa21_code).sum()
-    assert (a["outline"] == boundaries.OUTLINE_APPROXIMATE).all()
-    by = a.set_index("lsoa_code").geometry
-    first, second = wolves.lsoa21_code.iloc[0], wolves.lsoa21_code.iloc[1]
-    tri = 0.5 * 400 * 300
-    assert by[first].area == pytest.approx(tri + 1200 * 150 + np.pi * 150**2, rel=0.01)  # hull ⊕ 150 m disc
-    assert by[second].area == pytest.approx(np.pi * 150**2, rel=0.01)  # a lone point: a circle
-    assert by.drop([first, second]).isna().all()  # no located incident: no outline
-    with pytest.raises(InputError, match="`buffer_m` must be a positive number of metres; got 0"):
-        boundaries.approximate_lsoas(pts, districts=["E08000031"], buffer_m=0)
-
-
 def test_with_reported_areas_adds_whole_force_areas_not_reached(geography, tmp_path):
     staffs = geography.lsoas.head(2)[["lsoa_code"]].assign(x=400000.0, y=300000.0)
     assert geography.with_reported_areas(staffs) is geography  # a force the boundaries reach
     assert geography.with_reported_areas(pd.DataFrame(columns=["lsoa_code", "x", "y"])) is geography
     wm = pd.DataFrame({"lsoa_code": ["E01009245"], "x": [407000.0], "y": [293000.0]})
     geo = geography.with_reported_areas(wm)
-    assert geo.name == "Staffordshire and Stoke-on-Trent + West Midlands (approximate outlines)"
+    assert geo.name == "Staffordshire and Stoke-on-Trent + West Midlands"
     districts = set(geo.areas("district")["area_code"])
     assert {"E08000025", "E08000031", "E08000026"} <= districts and len(districts) == 9 + 7
-    assert len(geo.boundary_lsoas) == 697 and geo.has_approximate
+    assert len(geo.boundary_lsoas) == 697 and geo.has_reported and not geo.has_approximate
+    # exact outlines from the national LSOAs, drawn but never used for point-in-polygon
+    added = geo.lsoas[geo.lsoas["origin"] == boundaries.ORIGIN_REPORTED]
+    assert len(added) == 1719 and added.geometry.notna().all() and (added["outline"] == "boundary").all()
     assert geo.areas("district").set_index("area_code").loc["E08000025", "population"] == 1_144_941
     # the stored layer keeps only real boundaries
     f = tmp_path / "g.gpkg"
