@@ -1,7 +1,6 @@
 import zipfile
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pytest
 
