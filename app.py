@@ -61,6 +61,10 @@ def main() -> None:
         st.info("The store holds no data yet: load police.uk files on the **Data** page (or run `make run`).")
         st.page_link(pages[-1], label="Go to the Data page", icon=":material/upload_file:")
         st.stop()
+    if page.url_path != "data":
+        from dashboard import data_ui
+
+        data_ui.coverage_prompt(on_data_page=False)
     st.session_state["filter"] = state.sidebar_filters()
     page.run()
 

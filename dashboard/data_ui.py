@@ -1,4 +1,7 @@
-"""Pieces of the Data page: load summaries, messages that survive a rerun, the column-mapping form.
+"""Pieces of the Data page: load reports, messages, the mapping form, the study-area chooser.
+
+The study-area chooser picks partnerships, forces or districts; the coverage prompt offers the
+force of loaded data that the study area misses.
 
 A load changes what the filters can offer (months, types, sources, areas), so the page keeps
 its message in session state and reruns; the next run shows the message with fresh filters.
@@ -53,12 +56,15 @@ def progress_bar() -> Callable[[float, str], None]:
     return lambda x, text: bar.progress(x, text=text)
 
 
-def run_then_rerun(key: str, action: Callable[..., str], *args: Any, file: str | None = None) -> None:
+def run_then_rerun(
+    key: str, action: Callable[..., str], *args: Any, file: str | None = None, **kwargs: Any
+) -> None:
     """Run a boundary or localities change, keep its message under ``key``, and rerun the page."""
     try:
-        st.session_state[f"msg_{key}"] = ("success", action(*args))
+        st.session_state[f"msg_{key}"] = ("success", action(*args, **kwargs))
     except InputError as exc:
-        st.session_state[f"msg_{key}"] = ("error", f"{file}: {exc}. Nothing was changed.")
+        where = f"{file}: " if file else ""
+        st.session_state[f"msg_{key}"] = ("error", f"{where}{exc}. Nothing was changed.")
     st.rerun()
 
 
@@ -175,3 +181,66 @@ def mapping_extras(cols: list[str]) -> tuple:
             help="kept with each incident, offered as filters and written into exports",
         )
     return time_col, date_format.strip() or None, labels, extra
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _uncovered(path: str, version: int) -> list[tuple[str, str, int]]:
+    """(force code, force name, incidents) of the data the study area does not reach."""
+    from hotspots.assign import uncovered_forces
+
+    t = uncovered_forces(data.store())
+    return list(zip(t["force_code"], t["force_name"], t["incidents"].astype(int), strict=True))
+
+
+def coverage_prompt(*, on_data_page: bool) -> None:
+    """Offer the force of loaded data that the study area does not cover (once per session).
+
+    On the Data page it is a button that makes that force the study area; elsewhere a note that
+    points there. Nothing shows when the study area reaches every force the data come from.
+    """
+    store = data.store()
+    if store.is_empty() or st.session_state.get("coverage_dismissed"):
+        return
+    missing = _uncovered(*data.key())
+    if not missing:
+        return
+    code, name, n = missing[0]
+    now = data.options(*data.key())["geography"]
+    text = (
+        f"The loaded data hold {n:,} incidents in **{name}** police force area, which the study area "
+        f"({now}) does not cover: they are in no ward or are placed only by their reported LSOA code."
+    )
+    if not on_data_page:
+        st.warning(text + " Choose the study area on the **Data** page, tab *Boundaries and localities*.")
+        return
+    st.warning(text)
+    c1, c2 = st.columns(2)
+    if c1.button(f"Use {name} as the study area", type="primary", key="use_uncovered"):
+        with st.spinner(f"Reading {name}'s boundaries and assigning every location…"):
+            run_then_rerun("geo", loading.choose_study_area, store, force=[code], file=name)
+    if c2.button("Keep the study area", key="keep_study_area"):
+        st.session_state["coverage_dismissed"] = True
+        st.rerun()
+
+
+def study_area_form() -> None:
+    """Choose partnerships, force areas and districts of England and Wales as the study area."""
+    import boundaries
+
+    def names(kind: str) -> list[str]:
+        return boundaries.areas_of_kind(kind)["name"].tolist()
+
+    with st.form("study_area"):
+        st.markdown("**Choose partnerships, a force or districts** (any together; several at once for a VRU)")
+        csp = st.multiselect("Community safety partnerships", names("csp"), placeholder="Type a name…")
+        c1, c2 = st.columns(2)
+        force = c1.multiselect("Police force areas", names("force"), placeholder="Type a name…")
+        district = c2.multiselect("Districts", names("district"), placeholder="Type a name…")
+        if st.form_submit_button("Use this study area", type="primary"):
+            if not (csp or force or district):
+                st.session_state["msg_geo"] = ("error", "Choose at least one partnership, force or district.")
+                st.rerun()
+            with st.spinner("Reading the chosen areas' boundaries and assigning every location…"):
+                run_then_rerun(
+                    "geo", loading.choose_study_area, data.store(), csp=csp, force=force, district=district
+                )

@@ -124,6 +124,24 @@ def set_boundaries(store: Store, name: str, data: bytes) -> str:
     )
 
 
+def choose_study_area(store: Store, *, csp=(), force=(), district=()) -> str:
+    """Use partnerships, force areas and districts (names or codes) as the study area; re-assign.
+
+    Raises
+    ------
+    InputError
+        If nothing is chosen or a name does not match one area (the store is unchanged).
+    """
+    geo = boundaries.study_area(csp=list(csp), force=list(force), district=list(district))
+    n = set_geography(store, geo)
+    lsoas = geo.boundary_lsoas
+    return (
+        f"Study area set to {geo.name}: {len(lsoas):,} LSOAs, {lsoas['ward_code'].nunique():,} wards, "
+        f"{lsoas['district_code'].nunique():,} districts, {int(lsoas['population'].sum()):,} residents; "
+        f"{n:,} locations re-assigned."
+    )
+
+
 def reset_boundaries(store: Store) -> str:
     """Go back to the shipped Staffordshire and Stoke-on-Trent geography."""
     n = set_geography(store, None)

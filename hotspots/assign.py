@@ -379,3 +379,55 @@ def reassign_areas(store: Store) -> int:
     geo = store.geography()
     with store.transaction() as con:
         return _reassign(con, geo)
+
+
+#: Share of the loaded incidents from which a force area outside the study area is offered.
+MIN_UNCOVERED_SHARE = 0.05
+
+
+def uncovered_forces(store: Store, *, min_share: float | None = None) -> pd.DataFrame:
+    """Police force areas that hold much of the loaded data but that the study area does not reach.
+
+    Parameters
+    ----------
+    store
+        The store.
+    min_share
+        Share of the incidents with a reported LSOA code from which a force area is listed
+        (None: :data:`MIN_UNCOVERED_SHARE`, 5 %: a force's own file, not the few rows a force
+        records over its border, about 1 %).
+
+    Returns
+    -------
+    force_code, force_name, incidents, share; largest first; empty when the study area reaches
+    every force area the data come from.
+
+    Notes
+    -----
+    The force is that of each incident's reported LSOA code (2011 codes through the ONS lookup,
+    as :func:`boundaries.resolve_reported_lsoa`): for a police.uk file it is the force its
+    "Falls within" column names, and it works for files loaded from the command line too.
+    """
+    import boundaries
+
+    if min_share is None:
+        min_share = MIN_UNCOVERED_SHARE
+    counts = store.sql(
+        "SELECT lsoa_code_reported AS code, count(*) AS n FROM incidents "
+        "WHERE lsoa_code_reported IS NOT NULL AND lsoa_code_reported <> '' GROUP BY 1"
+    )
+    cols = ["force_code", "force_name", "incidents", "share"]
+    if counts.empty:
+        return pd.DataFrame(columns=cols)
+    res = boundaries.resolve_reported_lsoa(counts["code"])
+    forces = boundaries.district_forces()
+    district = res["district_code"].reindex(counts["code"].astype(str)).to_numpy()
+    by = counts.assign(force_code=forces["pfa24_code"].reindex(district).to_numpy())
+    n = by.groupby("force_code")["n"].sum()
+    out = pd.DataFrame({"force_code": n.index, "incidents": n.to_numpy().astype("int64")})
+    out["share"] = out["incidents"] / counts["n"].sum()
+    names = forces.drop_duplicates("pfa24_code").set_index("pfa24_code")["pfa24_name"]
+    out["force_name"] = out["force_code"].map(names)
+    reached = store.geography().forces_reached()
+    out = out[(out["share"] >= min_share) & ~out["force_code"].isin(list(reached))]
+    return out.sort_values("incidents", ascending=False, ignore_index=True)[cols]

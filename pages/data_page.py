@@ -53,11 +53,16 @@ with tab_partner:
     data_ui.show_reports(st.session_state.get("partner_reports", []))
 
 with tab_geo:
-    st.subheader("Study area boundaries")
+    st.subheader("Study area")
     st.caption(
-        f"Now: {data.options(*data.key())['geography']}. Upload 2021 LSOA boundaries (GeoJSON, GeoPackage "
-        "or zipped Shapefile) for another area; wards, districts and residents come from ONS lookups."
+        f"Now: {data.options(*data.key())['geography']}. Any partnership, force area or district of England "
+        "and Wales: exact ONS outlines ship with the product; wards, districts and residents come from ONS "
+        "lookups and Census 2021."
     )
+    data_ui.coverage_prompt(on_data_page=True)
+    data_ui.study_area_form()
+    data_ui.show_message("geo")
+    st.markdown("**…or upload your own 2021 LSOA boundaries** (GeoJSON, GeoPackage or zipped Shapefile)")
     with st.form("boundaries", clear_on_submit=True):
         bf = st.file_uploader("LSOA boundary file", type=["geojson", "json", "gpkg", "zip"])
         if st.form_submit_button("Use these boundaries") and bf is not None:
@@ -68,7 +73,6 @@ with tab_geo:
     if st.button("Restore the shipped Staffordshire boundaries"):
         with st.spinner("Assigning every location to the shipped areas…"):
             data_ui.run_then_rerun("geo", loading.reset_boundaries, store)
-    data_ui.show_message("geo")
     st.subheader("Localities")
     with st.form("localities", clear_on_submit=True):
         lf = st.file_uploader("Localities CSV: ward code, locality name (with a header row)", type=["csv"])

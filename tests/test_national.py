@@ -265,3 +265,15 @@ def test_cli_chooses_lists_and_explains(cheshire_store, tmp_path, capsys):
     assert "give one of: --csp/--force/--district" in capsys.readouterr().err
     assert main(["boundaries", *store]) == 1
     assert "choose the study area with --csp, --force or --district" in capsys.readouterr().err
+
+
+def test_uncovered_forces_names_the_force_of_the_loaded_data(tmp_path):
+    with Store(tmp_path / "s.duckdb") as s:
+        ingest([CHESHIRE], store=s)  # into the default study area, Staffordshire and Stoke-on-Trent
+        t = assign.uncovered_forces(s)
+        assert t[["force_code", "force_name", "incidents"]].values.tolist() == [
+            ["E23000006", "Cheshire", 140]
+        ]
+        assert t["share"].item() == 1.0
+        assign.set_geography(s, boundaries.study_area(force=t["force_code"].item()))
+        assert assign.uncovered_forces(s).empty
