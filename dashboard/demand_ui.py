@@ -119,6 +119,15 @@ def demand_layer(cells: gpd.GeoDataFrame, sources: tuple[str, ...], *, limit: in
     return top.to_crs(4326)
 
 
+def persistent_points(layer: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The persistent cells of :func:`demand_layer` as points (``lon``, ``lat``, ``count``, ``tip``)."""
+    pts = layer[layer["persistent"]]
+    centre = pts.geometry.representative_point()
+    return pd.DataFrame(
+        {"lon": centre.x, "lat": centre.y, "count": 1.0, "tip": pts["tip"]} if len(pts) else {}
+    )
+
+
 @st.cache_data(show_spinner=False, max_entries=16, hash_funcs=HASH)
 def dual_layer(
     path: str, version: int, filt: Filter, a: str, b: str, mode: str

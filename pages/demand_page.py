@@ -40,6 +40,13 @@ with tab_demand:
             m = maps.base_map(bounds)
             maps.add_outline(m, data.study_area_shape(path, version))
             maps.add_classed_polygons(m, layer, name="Demand", opacity=0.8)
+            maps.add_points(  # markers: a 150 m cell is a dot at county scale
+                m,
+                demand_ui.persistent_points(layer),
+                name="Persistent",
+                colour=demand_ui.PERSISTENT,
+                max_radius=9,
+            )
             maps.Legend(
                 "Demand (150 m cells)",
                 [(demand_ui.PERSISTENT, "persistent multi-agency high demand")]
