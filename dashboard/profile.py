@@ -98,7 +98,26 @@ def build(path: str, version: int, filt: Filter, level: str, code: str) -> Profi
             f"That is {_times(p.rate, partnership)} the rate for the whole partnership area ({partnership:.1f})."
         )
     p.sentences.append(f"It has the {_ordinal(rank)} highest rate of the {p.n_areas} {noun}s.")
+    p.sentences.append(harm_sentence(path, version, base, level, code, noun))
     return p
+
+
+def harm_sentence(path: str, version: int, base: Filter, level: str, code: str, noun: str) -> str:
+    """The area's harm per 1,000 residents and its rank by harm (weights of the Demand & harm page)."""
+    from dashboard import demand_ui
+
+    w = demand_ui.weights()
+    ht = demand_ui.harm_table(path, version, base, level, w)
+    row = ht.set_index("area_code").loc[code]
+    by_harm = int(ht["harm_per_1000"].rank(ascending=False, method="min")[ht["area_code"] == code].iloc[0])
+    pop = int(ht["population"].sum())
+    whole = float(ht["harm"].sum()) / pop * 1000 if pop else float("nan")
+    source = "ONS Crime Severity Score weights" if w.name.startswith("ONS") else "the edited harm weights"
+    return (
+        f"Weighed by harm ({source}), it has {row['harm_per_1000']:,.0f} per 1,000 residents, "
+        f"{_times(float(row['harm_per_1000']), whole)} the partnership's {whole:,.0f}: the "
+        f"{_ordinal(by_harm)} highest of the {len(ht)} {noun}s."
+    )
 
 
 #: How many of the area's places the profile lists.

@@ -32,6 +32,7 @@ def partner_store(sample_store_path, tmp_path_factory):
             "demand": demand(inc, sources=("collisions", "police.uk"), filt=filt),
             "demand6": demand(inc, sources=("collisions", "police.uk"), filt=filt, months=6, min_months=6),
             "harm": area_table(inc, geography=geo, filt=filt, level="ward", measure="harm"),
+            "count": area_table(inc, geography=geo, filt=filt, level="ward"),
         }
     old = os.environ.get("HOTSPOTS_STORE")
     os.environ["HOTSPOTS_STORE"] = str(path)
@@ -66,3 +67,22 @@ def test_demand_page_shows_persistent_cells_and_harm(partner_store):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Persistent multi-agency high demand"] == f"{int(want6['persistent'].sum()):,} cells"
     assert metrics["Months counted"] == "2025-07 to 2025-12"
+
+
+def test_ward_profile_states_harm(partner_store):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("pages/profile_page.py").run()
+    assert not at.exception, at.exception
+    busiest = partner_store["count"]["area_code"].iloc[0]  # the page opens on the busiest ward
+    harm = partner_store["harm"].set_index("area_code")
+    rank = int(harm["harm_per_1000"].rank(ascending=False, method="min")[busiest])
+    text = next(m.value for m in at.markdown if "Weighed by harm" in m.value)
+    assert "ONS Crime Severity Score weights" in text
+    assert f"{harm.loc[busiest, 'harm_per_1000']:,.0f} per 1,000 residents" in text
+    assert f"of the {len(harm)} wards" in text and (
+        f"the {rank}th" in text
+        or f"the {rank}st" in text
+        or f"the {rank}nd" in text
+        or f"the {rank}rd" in text
+    )
