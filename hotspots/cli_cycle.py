@@ -112,6 +112,46 @@ def cmd_place_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_agenda(args: argparse.Namespace) -> int:
+    """What changed in a group's area since its last meeting; optionally written to CSV/Excel."""
+    from hotspots.agenda import meeting_agenda, record_meeting
+    from hotspots.cli import open_from_args
+
+    store = open_from_args(args, read_only=not args.record)
+    agenda = meeting_agenda(store, group=args.group, date=args.date)
+    print(f"{agenda.group}: meeting {agenda.date}, {agenda.area}; since {agenda.since} ({agenda.since_rule})")
+    for name, df in agenda.sections().items():
+        if name == "summary":
+            continue
+        print(f"\n{name.replace('_', ' ')} ({len(df)}):")
+        print(
+            df.drop(columns=["displacement"], errors="ignore").to_string(index=False)
+            if len(df)
+            else "  (none)"
+        )
+    if args.out is not None:
+        agenda.write(args.out)
+        print(f"\nwrote the agenda to {args.out}")
+    if args.record:
+        record_meeting(store, args.group, date=agenda.date)
+        print(f"recorded the meeting of {agenda.group} in {agenda.date}: the next agenda starts from it")
+    return 0
+
+
+def cmd_pack(args: argparse.Namespace) -> int:
+    """Write the meeting pack PDF."""
+    from hotspots.cli import open_from_args
+    from hotspots.pack import meeting_pack
+
+    if args.out.suffix.lower() != ".pdf":
+        raise InputError(f"the meeting pack is a PDF: --out must end in .pdf; got {args.out.name}")
+    store = open_from_args(args)
+    pdf = meeting_pack(store, group=args.group, date=args.date)
+    args.out.write_bytes(pdf)
+    print(f"wrote the meeting pack of {args.group} to {args.out} ({len(pdf) / 1024:,.0f} KB)")
+    return 0
+
+
 def register(subparsers: Any) -> None:
     """Add ``place-evaluate``, ``agenda`` and ``pack`` to the ``hotspots`` command."""
     from hotspots.cli import add_store_arg
@@ -138,3 +178,24 @@ def register(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     add_store_arg(p)
     p.set_defaults(func=cmd_place_evaluate)
+
+    p = subparsers.add_parser("agenda", help="a group's meeting agenda: what changed since the last meeting")
+    p.add_argument(
+        "--group", required=True, metavar="NAME", help="problem-solving group (hotspots places group)"
+    )
+    p.add_argument("--date", metavar="YYYY-MM", help="meeting month (default: the latest loaded month)")
+    p.add_argument("--out", type=Path, help="also write the agenda to .csv or .xlsx")
+    p.add_argument(
+        "--record", action="store_true", help="record the meeting, so the next agenda starts from it"
+    )
+    add_store_arg(p)
+    p.set_defaults(func=cmd_agenda)
+
+    p = subparsers.add_parser("pack", help="the meeting pack: one A4-landscape PDF for a group's meeting")
+    p.add_argument(
+        "--group", required=True, metavar="NAME", help="problem-solving group (hotspots places group)"
+    )
+    p.add_argument("--date", metavar="YYYY-MM", help="meeting month (default: the latest loaded month)")
+    p.add_argument("--out", type=Path, required=True, help="the PDF to write")
+    add_store_arg(p)
+    p.set_defaults(func=cmd_pack)

@@ -32,6 +32,7 @@ Rules (each stated again where it applies):
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from statistics import NormalDist
 from typing import Any
@@ -327,7 +328,8 @@ def _check_crs(crs: CRS, *, name: str) -> None:
 def _month(value: Any, *, name: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     """(the date given, the first month of the after window)."""
     try:
-        ts = pd.Timestamp(value)
+        ok = not isinstance(value, str) or re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", value.strip()) is not None
+        ts = pd.Timestamp(value) if ok else pd.NaT
     except (TypeError, ValueError):
         ts = pd.NaT
     if value is None or pd.isna(ts):

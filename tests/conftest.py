@@ -103,3 +103,67 @@ def sample_store_path(tmp_path_factory) -> Path:
     ingest([SAMPLE_ZIP], store=store)
     store.close()
     return path
+
+
+@pytest.fixture(scope="session")
+def cycle_store_path(tmp_path_factory, sample_store_path) -> Path:
+    """A copy of the sample store with a problem-solving group and two places (issue 10).
+
+    Group "Stoke Central" covers Stoke-on-Trent (E06000021). Place 1 "Hanley bus station": a 200 m
+    circle in Hanley, active from 2025-08, with an action and a note. Place 2 "Quiet corner":
+    proposed, no start.
+    """
+    import shutil
+
+    import shapely
+
+    from hotspots import register as reg
+    from hotspots.store import Store
+
+    path = tmp_path_factory.mktemp("cycle_store") / "cycle.duckdb"
+    shutil.copy(sample_store_path, path)
+    store = Store(path)
+    reg.add_group(store, "Stoke Central", level="district", codes=("E06000021",), author="tester")
+    pid = reg.add_place(
+        store,
+        shapely.Point(388_380, 347_530).buffer(200),
+        name="Hanley bus station",
+        group="Stoke Central",
+        status="active",
+        start="2025-08",
+        source="test circle",
+        author="tester",
+        crs=27700,
+    )
+    reg.add_note(
+        store,
+        pid,
+        "Dispersal order and extra PCSO patrols",
+        kind="action",
+        date="2025-08-04",
+        author="tester",
+    )
+    reg.add_note(store, pid, "Shop watch restarted with 12 retailers", date="2025-09-10", author="tester")
+    reg.add_place(
+        store,
+        shapely.Point(387_100, 345_900).buffer(80),
+        name="Quiet corner",
+        group="Stoke Central",
+        source="test circle",
+        author="tester",
+        crs=27700,
+    )
+    store.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def cycle_agenda(cycle_store_path):
+    """The agenda of "Stoke Central" for December 2025 (computed once)."""
+    from hotspots.agenda import meeting_agenda
+    from hotspots.store import Store
+
+    store = Store(cycle_store_path, read_only=True)
+    agenda = meeting_agenda(store, group="Stoke Central", date="2025-12")
+    store.close()
+    return agenda

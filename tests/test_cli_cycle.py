@@ -99,3 +99,28 @@ def test_place_evaluate_errors(store, hanley_file, capsys, args, message):
     args = [str(hanley_file) if a == "HANLEY" else a for a in args]
     assert main(["place-evaluate", "--store", store, *args]) == 1
     assert message in capsys.readouterr().err
+
+
+def test_agenda_and_pack_commands(cycle_store_path, tmp_path, capsys):
+    store = str(tmp_path / "store.duckdb")
+    shutil.copy(cycle_store_path, store)
+    xlsx = tmp_path / "agenda.xlsx"
+    args = ["agenda", "--store", store, "--group", "Stoke Central", "--date", "2025-12", "--out", str(xlsx)]
+    assert main([*args, "--record"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith(
+        "Stoke Central: meeting 2025-12, district Stoke-on-Trent (E06000021); since 2025-11"
+    )
+    assert "repeat locations (10):" in text and "Hanley bus station" in text
+    assert "recorded the meeting of Stoke Central in 2025-12" in text
+    assert xlsx.exists()
+    out = tmp_path / "pack.pdf"
+    assert main(["pack", "--store", store, "--group", "Stoke Central", "--out", str(out)]) == 0
+    assert "wrote the meeting pack of Stoke Central" in capsys.readouterr().out
+    assert out.read_bytes().startswith(b"%PDF")
+    assert (
+        main(["pack", "--store", store, "--group", "Stoke Central", "--out", str(tmp_path / "pack.txt")]) == 1
+    )
+    assert "--out must end in .pdf; got pack.txt" in capsys.readouterr().err
+    assert main(["agenda", "--store", store, "--group", "Nobody"]) == 1
+    assert "no group 'Nobody' in the register" in capsys.readouterr().err

@@ -256,6 +256,7 @@ def test_bad_places_are_refused_with_a_clear_message(loaded):
         ({"start": "2026-03"}, "`start` 2026-03 is outside the loaded months \\(2025-01 to 2025-12\\)"),
         ({"start": "2025-01"}, "`start` 2025-01 is outside the loaded months"),
         ({"start": "next spring"}, "`start` must be a month 'YYYY-MM'"),
+        ({"start": "June"}, "`start` must be a month 'YYYY-MM'"),
         ({"start": None}, "`start` is required"),
         (
             {"start": "2025-07", "months": 7},
