@@ -48,6 +48,7 @@ def main() -> None:
             url_path="profile",
         ),
         st.Page("pages/places_page.py", title="Places", icon=":material/pin_drop:", url_path="places"),
+        st.Page("pages/meeting_page.py", title="Meeting", icon=":material/groups:", url_path="meeting"),
         st.Page(
             "pages/demand_page.py",
             title="Demand & harm",
