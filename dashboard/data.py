@@ -72,8 +72,25 @@ def options(path: str, version: int) -> dict:
         "sources": sorted(inc["source"].dropna().astype(str).unique()) if len(inc) else [],
         "areas": areas,
         "has_times": bool(len(inc) and inc["occurred_at"].notna().any()),
+        "extras": extra_options(inc),
         "geography": geo.name,
     }
+
+
+#: Partner columns with more distinct values than this are not offered as sidebar filters.
+MAX_EXTRA_VALUES = 60
+
+
+def extra_options(inc: pd.DataFrame) -> list[str]:
+    """``COLUMN=VALUE`` choices for the partner columns kept by a mapping's ``extra``."""
+    from hotspots.filters import extra_columns_of, extra_values_of
+
+    out = []
+    for col in extra_columns_of(inc):
+        values = extra_values_of(inc, col).dropna().unique()
+        if 0 < len(values) <= MAX_EXTRA_VALUES:
+            out += [f"{col}={v}" for v in sorted(values, key=lambda v: (len(str(v)), str(v)))]
+    return out
 
 
 @st.cache_data(show_spinner=False, max_entries=256, hash_funcs=HASH)

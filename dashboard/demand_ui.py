@@ -14,7 +14,14 @@ import streamlit as st
 
 from dashboard import data, maps
 from hotspots.areas import area_table as _area_table
-from hotspots.demand import DemandCube, dual_kde
+from hotspots.demand import (
+    DEFAULT_CELL_SIZE,
+    DEFAULT_MIN_MONTHS,
+    DEFAULT_MONTHS,
+    DEFAULT_TOP_SHARE,
+    DemandCube,
+    dual_kde,
+)
 from hotspots.filters import Filter
 from hotspots.harm import HarmWeights, default_weights
 
@@ -154,3 +161,32 @@ def dual_layer(
     geom = shapely.box(d["x"] - half, d["y"] - half, d["x"] + half, d["y"] + half)
     g = gpd.GeoDataFrame(d, geometry=geom, crs=27700).to_crs(4326)
     return g, d.attrs["params"]
+
+
+def hotspots_option(path: str, version: int, filt: Filter, table: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The Hotspots page's demand option: mark (and optionally keep only) the places of persistent demand.
+
+    A place is of persistent multi-agency high demand when it holds a persistent 150 m cell (the
+    default rule of the Demand & harm page, every source). Adds the column ``multi_agency``.
+    """
+    sources = tuple(data.options(path, version)["sources"])
+    if len(sources) < 2 or table.empty:
+        return table
+    cells, _, sentence = demand_cells(
+        path, version, filt, sources, DEFAULT_MONTHS, DEFAULT_MIN_MONTHS, DEFAULT_TOP_SHARE, DEFAULT_CELL_SIZE
+    )
+    hits = table.sjoin(cells.loc[cells["persistent"], ["geometry"]], predicate="intersects").index.unique()
+    out = table.assign(multi_agency=table.index.isin(hits))
+    n = int(out["multi_agency"].sum())
+    only = st.toggle(
+        f"Only places of persistent multi-agency high demand ({n})",
+        key="hs_multi_agency",
+        help=sentence + " (the rule of the Demand & harm page).",
+    )
+    marked = out[out["multi_agency"]]
+    if n:
+        st.caption(
+            "Persistent multi-agency high demand: "
+            + ", ".join(f"#{r} {nm}" for r, nm in list(zip(marked["rank"], marked["name"], strict=True))[:8])
+        )
+    return out[out["multi_agency"]] if only and n else out

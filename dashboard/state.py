@@ -64,6 +64,7 @@ def _init(opts: dict, version: int) -> None:
     st.session_state["f_areas"] = [a for a in q.areas if a in opts["areas"][q.level]]
     st.session_state["f_days"] = list(q.days_of_week)
     st.session_state["f_hours"] = list(q.hours)
+    st.session_state["f_extra"] = [e for e in q.extra if e in opts.get("extras", [])]
     st.session_state[_READY] = version
 
 
@@ -81,6 +82,7 @@ def current_filter() -> Filter:
         areas=tuple(ss.get("f_areas", ())),
         days_of_week=tuple(ss.get("f_days", ())),
         hours=tuple(ss.get("f_hours", ())),
+        extra=tuple(ss.get("f_extra", ())),
     )
 
 
@@ -136,6 +138,15 @@ def sidebar_filters() -> Filter:
             st.multiselect("Hours of the day", range(24), key="f_hours", format_func=lambda h: f"{h:02d}:00")
         else:
             st.caption("Day and hour filters appear when a source with exact times is loaded.")
+        if opts.get("extras"):
+            st.multiselect(
+                "Partner columns",
+                opts["extras"],
+                key="f_extra",
+                placeholder="Any value",
+                help="Columns kept from partner files (the mapping's `extra`): values of one column are "
+                "alternatives, different columns must all match; incidents without them are left out.",
+            )
     filt = current_filter()
     write_url(filt.to_query(), FILTER_KEYS)
     return filt

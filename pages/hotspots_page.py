@@ -1,7 +1,7 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import analysis, data, layers, place_view, register_ui, state, ui
+from dashboard import analysis, data, demand_ui, layers, place_view, register_ui, state, ui
 
 filt = st.session_state["filter"]
 path, version = data.key()
@@ -33,6 +33,7 @@ table, params = analysis.hotspots(path, version, filt, method, items)
 if table.empty:
     st.warning(f"No hotspots for these settings. {params.get('note', '')}")
     st.stop()
+table = demand_ui.hotspots_option(path, version, filt, table)  # multi-agency demand (issue 11)
 st.caption(
     f"{len(table)} hotspots hold {params.get('share_in_hotspots', 0):.0%} of {params['n_incidents']:,.0f} incidents "
     f"with a location. Compared with {params.get('previous_period', 'the previous period')}."

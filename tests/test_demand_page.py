@@ -34,6 +34,12 @@ def partner_store(sample_store_path, tmp_path_factory):
             "harm": area_table(inc, geography=geo, filt=filt, level="ward", measure="harm"),
             "count": area_table(inc, geography=geo, filt=filt, level="ward"),
         }
+        from hotspots.hotspot_list import find_hotspots
+
+        spots = find_hotspots(inc, geography=geo, filt=filt)
+        cells = demand(inc, sources=("collisions", "police.uk"), filt=filt, with_geometry=True)
+        hit = spots.sjoin(cells.loc[cells["persistent"], ["geometry"]], predicate="intersects")
+        expected["multi_agency_ranks"] = sorted(set(hit["rank"]))
     old = os.environ.get("HOTSPOTS_STORE")
     os.environ["HOTSPOTS_STORE"] = str(path)
     yield expected
@@ -86,3 +92,38 @@ def test_ward_profile_states_harm(partner_store):
         or f"the {rank}nd" in text
         or f"the {rank}rd" in text
     )
+
+
+def test_sidebar_filters_partner_columns(partner_store):
+    import pandas as pd
+
+    raw = pd.read_csv(DATA / "stats19_constructed.csv", dtype=str, keep_default_na=False)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params["sources"] = "collisions"
+    at.run()
+    assert not at.exception, at.exception
+    assert "Speed_limit=30" in at.sidebar.multiselect(key="f_extra").options
+    at.sidebar.multiselect(key="f_extra").set_value(["Speed_limit=30", "Speed_limit=40"]).run()
+    assert not at.exception, at.exception
+    shown = {m.label: m.value for m in at.metric}["Incidents"]
+    assert shown == f"{int(raw['Speed_limit'].isin(['30', '40']).sum()):,}"
+    assert at.query_params["extra"] in ("Speed_limit=30,Speed_limit=40", ["Speed_limit=30,Speed_limit=40"])
+
+
+def test_hotspots_page_marks_places_of_persistent_demand(partner_store):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    at.run()
+    at.switch_page("pages/hotspots_page.py").run()
+    assert not at.exception, at.exception
+    ranks = partner_store["multi_agency_ranks"]
+    toggle = at.toggle(key="hs_multi_agency")
+    assert toggle.label == f"Only places of persistent multi-agency high demand ({len(ranks)})"
+    assert len(ranks) >= 1
+    toggle.set_value(True).run()
+    assert not at.exception, at.exception
+    caption = next(
+        c.value
+        for c in at.caption
+        if c.value.endswith("incidents with a location.") or "hotspots hold" in c.value
+    )
+    assert caption.startswith(f"{len(ranks)} hotspots hold")
