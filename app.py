@@ -62,6 +62,7 @@ def main() -> None:
         st.info("The store holds no data yet: load police.uk files on the **Data** page (or run `make run`).")
         st.page_link(pages[-1], label="Go to the Data page", icon=":material/upload_file:")
         st.stop()
+    data.notice_new_data()
     if page.url_path != "data":
         from dashboard import data_ui
 

@@ -1,8 +1,11 @@
 """Cached loaders. Every cache key is a plain value: the store path, its version, a Filter.
 
-The store is opened once per app process (DuckDB allows one writing process) and shared as a
-resource. ``Store.version()`` changes on every load, so results cached under an older version
-are simply never asked for again.
+The store is opened once per app process and shared as a resource. It holds no lock: it reads
+the file through a read-only attachment that follows the file when a load swaps in a new one
+(see :mod:`hotspots.store`), so command-line loads and other dashboard processes are never
+blocked. ``Store.version()`` changes on every load, so results cached under an older version
+are simply never asked for again, and :func:`notice_new_data` tells a session that the data
+changed on its next interaction.
 """
 
 from __future__ import annotations
@@ -33,7 +36,29 @@ def _open_store(path: str) -> Store:
 
 def store() -> Store:
     """The app's store (``$HOTSPOTS_STORE`` or ./data/hotspots.duckdb), opened once."""
-    return _open_store(str(default_path().resolve()))
+    where = default_path()
+    return _open_store(where if isinstance(where, str) else str(where.resolve()))
+
+
+def notice_new_data() -> str | None:
+    """Show a short notice when the store changed since this session's last run; return its text.
+
+    A load from the command line (or another session) changes :meth:`Store.version`; the first
+    run of a session only records the version.
+    """
+    s = store()
+    version = s.version()
+    seen = st.session_state.get("_store_version")
+    st.session_state["_store_version"] = version
+    if seen is None or seen == version:
+        return None
+    months = s.months()
+    n = s.counts()["incidents"]
+    text = f"New data loaded: {n:,} incidents" + (
+        f", {months[0]:%b %Y} to {months[-1]:%b %Y}." if months else "."
+    )
+    st.toast(text, icon=":material/update:")
+    return text
 
 
 def key() -> tuple[str, int]:

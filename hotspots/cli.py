@@ -10,6 +10,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,9 @@ from hotspots.filters import LEVELS, Filter
 from hotspots.store import Store, default_path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+#: Exit code when the reader of the output went away (``hotspots summary | head``): 128 + SIGPIPE,
+#: as a shell reports a Unix tool that SIGPIPE ended.
+EXIT_PIPE = 141
 # modules that add their own subcommands with a `register(subparsers)` function
 PLUGINS = (
     "hotspots.cli_engine",
@@ -37,7 +41,11 @@ PLUGINS = (
 def add_store_arg(parser: argparse.ArgumentParser) -> None:
     """Add ``--store FILE``."""
     parser.add_argument(
-        "--store", type=Path, default=None, help=f"store file (default: $HOTSPOTS_STORE or {default_path()})"
+        "--store",
+        type=str,
+        default=None,
+        metavar="FILE|URL",
+        help=f"store file or postgresql:// URL (default: $HOTSPOTS_STORE or {default_path()})",
     )
 
 
@@ -380,15 +388,42 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    """Run the command line; return the exit code.
+
+    When the reader of the output goes away (``hotspots summary | head -1``), the command stops
+    quietly with exit code 141, as Unix tools ended by SIGPIPE do, instead of a
+    ``BrokenPipeError`` traceback. A load has committed before it prints, so it is kept.
+    """
     try:
-        return int(args.func(args) or 0)
-    except HotspotsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+        try:
+            code = int(args.func(args) or 0)
+        except HotspotsError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            code = EXIT_FAILED
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        return EXIT_PIPE
+    except SystemExit:  # argparse's --help and usage errors
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _stdout_to_devnull()
+        raise
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null so that Python's final flush does not fail on the closed pipe."""
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, sys.stdout.fileno())
+        os.close(fd)
+    except (OSError, ValueError):  # stdout is not a real file (e.g. captured in tests)
+        pass
 
 
 if __name__ == "__main__":

@@ -25,14 +25,45 @@ incident_extras
     incident); shown as the incident frame's ``extra`` column.
 
 The default path is ``./data/hotspots.duckdb``, overridden by the ``HOTSPOTS_STORE``
-environment variable or the ``--store`` option.
+environment variable or the ``--store`` option. A ``postgresql://`` URL there selects the
+server store (PostgreSQL with PostGIS, :mod:`hotspots.store_server`): same tables, same results.
+
+Readers never block writers (the embedded store)
+------------------------------------------------
+DuckDB lets one process write a file, and a read-write connection shuts every other process
+out. So the store never writes the file in place and never keeps a write connection open:
+
+* **Readers** (the dashboard, ``hotspots summary``, exports) attach the file read-only and keep
+  that connection only while the file stays the same; each read first compares the file's
+  inode, size and modification time with those seen at attach time (a ``stat``, microseconds)
+  and re-attaches when they changed. Any number of processes read at once.
+* **A write** (a load, new boundaries or localities, anything in :meth:`Store.transaction`)
+  takes an exclusive ``flock`` on ``<store>.lock`` (a second writer waits, up to
+  ``$HOTSPOTS_LOCK_TIMEOUT`` seconds, default 600), copies the file to a temporary snapshot
+  beside it, writes and checkpoints the snapshot, flushes it to disk and swaps it in with
+  ``os.replace`` (atomic on POSIX). Readers that are mid-query keep reading the old inode; their
+  next read sees the new file. A writer killed at any point leaves the old file untouched (the
+  kernel drops its lock; its snapshot is deleted by the next writer). A transaction that
+  changed nothing does not swap.
+
+Chosen over short-lived connections with retry because readers and writers never wait for
+each other at all (with DuckDB's file lock, a dashboard reading a large frame would hold a
+writer back and a long load would stall every page), and over in-place writes with a lock
+server because it needs nothing running. The cost is one file copy per write (about 0.1 s per
+100 MB from the page cache), which loads, boundary changes and register edits can afford.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import logging
 import os
+import re
+import shutil
 import threading
+import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,6 +79,11 @@ log = logging.getLogger(__name__)
 
 ENV_VAR = "HOTSPOTS_STORE"
 DEFAULT_PATH = Path("data") / "hotspots.duckdb"
+#: Environment variable: seconds a write waits for another write to finish (default 600).
+LOCK_TIMEOUT_VAR = "HOTSPOTS_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT = 600.0
+#: URL prefixes that select the server store.
+SERVER_SCHEMES = ("postgresql://", "postgres://")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS incidents (
@@ -130,6 +166,26 @@ INCIDENT_COLUMNS = [
     "locality",
     "extra",
 ]
+
+
+def incidents_query(*, extras: bool = True) -> str:
+    """The incident frame's query: every incident with its location's coordinates and areas.
+
+    ``extras``: join the partner columns kept in ``incident_extras`` (False for stores from
+    before that table; the column is then all missing).
+    """
+    return f"""
+    SELECT i.incident_id, i.source, i.month, i.occurred_at, i.category, i.outcome,
+           i.location_name, i.lsoa_code_reported,
+           coalesce(i.location_id, -1) AS location_id, i.flags,
+           l.lon, l.lat, l.x, l.y, l.lsoa_code, l.ward_code, l.district_code,
+           {"e.extra" if extras else "CAST(NULL AS VARCHAR) AS extra"}
+    FROM incidents i LEFT JOIN locations l USING (location_id)
+    {"LEFT JOIN incident_extras e ON e.incident_id = i.incident_id" if extras else ""}
+    ORDER BY i.month, i.ingest_id, i.line
+    """
+
+
 CATEGORICAL = [
     "source",
     "category",
@@ -144,46 +200,287 @@ CATEGORICAL = [
 ]
 
 
-def default_path() -> Path:
-    """The store path: ``$HOTSPOTS_STORE`` if set, else ``./data/hotspots.duckdb``."""
-    return Path(os.environ.get(ENV_VAR) or DEFAULT_PATH)
+def is_server(location: object) -> bool:
+    """True when ``location`` is a server store URL (``postgresql://…``)."""
+    return str(location).startswith(SERVER_SCHEMES)
+
+
+def default_path() -> Path | str:
+    """The store: ``$HOTSPOTS_STORE`` if set (a file, or a ``postgresql://`` URL), else ``./data/hotspots.duckdb``."""
+    env = os.environ.get(ENV_VAR)
+    if env and is_server(env):
+        return env
+    return Path(env or DEFAULT_PATH)
+
+
+def lock_timeout() -> float:
+    """Seconds a write waits for another one: ``$HOTSPOTS_LOCK_TIMEOUT`` or 600.
+
+    Raises
+    ------
+    InputError
+        If the variable is set but is not a number of seconds.
+    """
+    raw = os.environ.get(LOCK_TIMEOUT_VAR)
+    if not raw:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise InputError(f"${LOCK_TIMEOUT_VAR} must be a number of seconds (0 or more); got {raw!r}")
+    return value
+
+
+@contextmanager
+def write_lock(lock_path: Path, *, timeout: float | None = None) -> Iterator[None]:
+    """Hold the exclusive write lock of a store (an ``flock`` on ``lock_path``).
+
+    A second writer, in this process or another, waits until the first is done, or ``timeout``
+    seconds (None: :func:`lock_timeout`). The kernel releases the lock when its holder exits,
+    however it exits.
+
+    Raises
+    ------
+    InputError
+        If the lock is still held after ``timeout`` seconds (naming the process holding it).
+    """
+    timeout = lock_timeout() if timeout is None else timeout
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o664)
+    try:
+        start = time.monotonic()
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+            waited = time.monotonic() - start
+            if waited >= timeout:
+                holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+                raise InputError(
+                    f"the store is being written by another process (pid {holder}) and stayed locked for "
+                    f"{waited:.0f} s (${LOCK_TIMEOUT_VAR} = {timeout:g}); try again when that load has "
+                    "finished, or raise the timeout",
+                    file=str(lock_path),
+                )
+            if not told and waited > 1:
+                log.warning("waiting for another write to %s to finish", lock_path)
+                told = True
+            time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _file_signature(path: Path) -> tuple:
+    """What changes when a store file is swapped or written: inode, size, mtime (and its WAL's)."""
+    out: list = []
+    for p in (path, path.with_name(path.name + ".wal")):
+        try:
+            st = os.stat(p)
+        except FileNotFoundError:
+            out.append(None)
+        else:
+            out.append((st.st_ino, st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _Embedded:
+    """The DuckDB file: read-only attachments refreshed on change, writes through snapshots."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.lock_path = path.with_name(path.name + ".lock")
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._sig: tuple | None = None
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def reader(self) -> duckdb.DuckDBPyConnection:
+        """A read-only connection to the current file (re-attached when the file changed)."""
+        sig = _file_signature(self.path)
+        if self._con is None or sig != self._sig:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+            # an in-memory database with the file attached: DuckDB's per-process instance cache
+            # would otherwise hand back the instance still open on the old (replaced) file
+            con = duckdb.connect(":memory:")
+            try:
+                con.execute(f"ATTACH '{_quote(self.path)}' AS store (READ_ONLY)")
+                con.execute("USE store")
+            except duckdb.Error as exc:
+                con.close()
+                raise InputError(f"cannot open the store {self.path}: {exc}") from exc
+            self._con, self._sig = con, sig
+        return self._con
+
+    @contextmanager
+    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write transaction on a snapshot, swapped in atomically when it commits."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with write_lock(self.lock_path):
+            for stale in self.path.parent.glob(f".{self.path.name}.*.tmp*"):
+                stale.unlink(missing_ok=True)  # left by a writer that was killed
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+            tmp_wal = tmp.with_name(tmp.name + ".wal")
+            try:
+                if self.path.exists():
+                    shutil.copyfile(self.path, tmp)
+                    wal = self.path.with_name(self.path.name + ".wal")
+                    if wal.exists():  # a file last written in place by an older version
+                        shutil.copyfile(wal, tmp_wal)
+                before = _file_signature(tmp) if tmp.exists() else None
+                try:
+                    con = duckdb.connect(str(tmp))
+                except duckdb.Error as exc:
+                    raise InputError(f"cannot open the store {self.path}: {exc}") from exc
+                try:
+                    con.begin()
+                    try:
+                        yield con
+                    except BaseException:
+                        con.rollback()
+                        raise
+                    con.commit()
+                    changed = before is None or _file_signature(tmp) != before
+                    if changed:
+                        con.execute("CHECKPOINT")
+                finally:
+                    con.close()
+                if changed:
+                    _fsync(tmp)
+                    os.replace(tmp, self.path)
+                    _fsync(self.path.parent)
+                    self.path.with_name(self.path.name + ".wal").unlink(missing_ok=True)
+            finally:
+                tmp.unlink(missing_ok=True)
+                tmp_wal.unlink(missing_ok=True)
+
+    def arrow(self, con: duckdb.DuckDBPyConnection, query: str):
+        return con.sql(query).to_arrow_table()
+
+    def has_column(self, con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+        n = con.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND table_name = ? AND column_name = ?",
+            [table, column],
+        ).fetchall()[0][0]
+        return bool(n)
+
+    def has_table(self, con: duckdb.DuckDBPyConnection, table: str) -> bool:
+        n = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = ?",
+            [table],
+        ).fetchall()[0][0]
+        return bool(n)
+
+    def create_schema(self, con: duckdb.DuckDBPyConnection, schema: str) -> None:
+        con.execute(schema)
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+
+class _Memory(_Embedded):
+    """``Store(":memory:")``: one in-process database, written in place (tests, scratch work)."""
+
+    def __init__(self):
+        self.path = Path(":memory:")
+        self._con = duckdb.connect(":memory:")
+
+    def exists(self) -> bool:
+        return True
+
+    def reader(self) -> duckdb.DuckDBPyConnection:
+        return self._con
+
+    @contextmanager
+    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        self._con.begin()
+        try:
+            yield self._con
+        except BaseException:
+            self._con.rollback()
+            raise
+        self._con.commit()
+
+
+def _quote(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 class Store:
-    """An open store file.
+    """An open store: a DuckDB file, or a PostgreSQL/PostGIS database given by URL.
 
     Parameters
     ----------
     path
-        The DuckDB file; created (with its folder) if missing. None: :func:`default_path`.
+        The DuckDB file (created with its folder on the first write), or a ``postgresql://``
+        URL. None: :func:`default_path`.
     read_only
-        Open without write access (several readers may share the file).
+        Never write (not even the schema); the store must exist.
+
+    Notes
+    -----
+    No connection that could stop another process is ever held: see the module notes. The
+    public API (``transaction``, ``sql``, ``incidents``, ``geography``, ``version``) is the
+    same for both backends.
     """
 
     def __init__(self, path: Path | str | None = None, *, read_only: bool = False):
-        self.path = Path(path) if path is not None else default_path()
-        if read_only and not self.path.exists():
-            raise InputError(f"no store at {self.path}; load data first with `hotspots ingest PATH`")
-        if not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.Error as exc:
-            raise InputError(f"cannot open the store {self.path}: {exc}") from exc
+        location = path if path is not None else default_path()
+        self.read_only = read_only
         self._lock = threading.RLock()
+        self._local = threading.local()
         self._frame: tuple[int, pd.DataFrame] | None = None
         self._geo: tuple[int, boundaries.Geography] | None = None
+        if is_server(location):
+            from hotspots.store_server import ServerBackend
+
+            self._db = ServerBackend(str(location))
+            self.backend = "postgresql"
+            self.path = self._db.label
+        else:
+            self.path = Path(location)
+            self._db = _Memory() if str(location) == ":memory:" else _Embedded(self.path)
+            self.backend = "duckdb"
+        if read_only and not self._db.exists():
+            raise InputError(f"no store at {self.path}; load data first with `hotspots ingest PATH`")
         if not read_only:
-            self.con.execute(SCHEMA)
-            self._migrate()
+            self._ensure_schema()
         self._assigned_by = self._has_column("locations", "assigned_by")
 
-    def _has_column(self, table: str, column: str) -> bool:
-        n = self.con.execute(
-            "SELECT count(*) FROM duckdb_columns() WHERE database_name <> 'temp' AND table_name = ? AND column_name = ?",
-            [table, column],
-        ).fetchall()[0][0]
-        return bool(n)
+    def _ensure_schema(self) -> None:
+        """Create missing tables (one write, only when something is missing) and migrate."""
+        tables = re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA)
+        if not self._db.exists() or not all(self._has_column(t, None) for t in tables):
+            with self.transaction() as con:
+                self._db.create_schema(con, SCHEMA)
+        self._migrate()
+
+    def _has_column(self, table: str, column: str | None) -> bool:
+        with self._reading() as con:
+            if column is None:
+                return self._db.has_table(con, table)
+            return self._db.has_column(con, table, column)
 
     def _migrate(self) -> None:
         """Bring a store written by an older version up to the current schema (one transaction).
@@ -207,8 +504,9 @@ class Store:
         )
 
     def close(self) -> None:
-        """Close the connection."""
-        self.con.close()
+        """Close the reading connection (nothing else is ever held open)."""
+        with self._lock:
+            self._db.close()
 
     def __enter__(self) -> Store:
         return self
@@ -218,45 +516,76 @@ class Store:
 
     # ------------------------------------------------------------------ transactions
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Run a block in one transaction: all of it is written, or none of it."""
+    def _reading(self) -> Iterator:
+        """The connection reads go through: this thread's open transaction, else the reader."""
+        txn = getattr(self._local, "txn", None)
+        if txn is not None:
+            yield txn
+            return
         with self._lock:
-            self.con.begin()
+            yield self._db.reader()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Run a block in one transaction: all of it is written, or none of it.
+
+        Writers take turns (the second waits for the first); readers, in this process or any
+        other, keep reading the last committed state meanwhile and see the new one on their next
+        read after the commit. Inside the block, this store's reads (``sql``, ``version``…) see
+        the block's own changes. A nested call joins the outer transaction.
+
+        Raises
+        ------
+        InputError
+            If the store was opened read-only, or another write held it past the lock timeout.
+        """
+        outer = getattr(self._local, "txn", None)
+        if outer is not None:
+            yield outer
+            return
+        if self.read_only:
+            raise InputError(
+                f"the store {self.path} was opened read-only; open it with read_only=False to change it"
+            )
+        with self._db.writer() as con:
+            self._local.txn = con
             try:
-                yield self.con
-            except BaseException:
-                self.con.rollback()
-                raise
-            else:
-                self.con.commit()
-                self._frame = None
+                yield con
+            finally:
+                self._local.txn = None
+        self._frame = None
+        self._geo = None
 
     def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
         """Run a read query and return a DataFrame."""
-        with self._lock:
-            return self.con.execute(query, params or []).df()
+        with self._reading() as con:
+            return con.execute(query, params or []).df()
 
     # ------------------------------------------------------------------ state
     def version(self) -> int:
         """A number that changes whenever data is loaded (the last ingest id plus settings)."""
-        with self._lock:
-            n = self.con.execute(
-                "SELECT coalesce(max(ingest_id), 0) * 1000 + (SELECT count(*) FROM localities) % 1000"
-                " + (SELECT count(*) FROM geography) FROM ingests"
-            ).fetchall()
+        with self._reading() as con:
+            return self._version(con)
+
+    @staticmethod
+    def _version(con) -> int:
+        n = con.execute(
+            "SELECT coalesce(max(ingest_id), 0) * 1000 + (SELECT count(*) FROM localities) % 1000"
+            " + (SELECT count(*) FROM geography) FROM ingests"
+        ).fetchall()
         return int(n[0][0])
 
     def is_empty(self) -> bool:
         """True when no file has been loaded."""
-        with self._lock:
-            return self.con.execute("SELECT count(*) FROM ingests").fetchall()[0][0] == 0
+        with self._reading() as con:
+            return con.execute("SELECT count(*) FROM ingests").fetchall()[0][0] == 0
 
     def counts(self) -> dict[str, int]:
         """Row counts of each table."""
         out = {}
-        with self._lock:
+        with self._reading() as con:
             for t in ("incidents", "locations", "rejected", "ingests"):
-                out[t] = int(self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0])
+                out[t] = int(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0])
         return out
 
     def loaded_checksums(self) -> dict[str, str]:
@@ -350,25 +679,14 @@ class Store:
         for incidents with no location; area codes are missing outside the study area.
         The frame is shared: do not modify it.
         """
-        version = self.version()
-        with self._lock:
+        with self._reading() as con:
+            version = self._version(con)
             if self._frame is not None and self._frame[0] == version:
                 return self._frame[1]
             # through Arrow: text with few values is dictionary-encoded there, then handed to pandas
             # as categoricals (about 6x faster than .df() and astype at 1M rows)
             has_extras = self._has_column("incident_extras", "extra")
-            table = self.con.sql(
-                f"""
-                SELECT i.incident_id, i.source, i.month, i.occurred_at, i.category, i.outcome,
-                       i.location_name, i.lsoa_code_reported,
-                       coalesce(i.location_id, -1) AS location_id, i.flags,
-                       l.lon, l.lat, l.x, l.y, l.lsoa_code, l.ward_code, l.district_code,
-                       {"e.extra" if has_extras else "CAST(NULL AS VARCHAR) AS extra"}
-                FROM incidents i LEFT JOIN locations l USING (location_id)
-                {"LEFT JOIN incident_extras e ON e.incident_id = i.incident_id" if has_extras else ""}
-                ORDER BY i.month, i.ingest_id, i.line
-                """
-            ).to_arrow_table()
+            table = self._db.arrow(con, incidents_query(extras=has_extras))
         for col in CATEGORICAL:
             if col in table.column_names:
                 k = table.column_names.index(col)
@@ -383,8 +701,7 @@ class Store:
         df["occurred_at"] = df["occurred_at"].astype("datetime64[us]")
         df["location_id"] = df["location_id"].astype("int64")
         df = df[INCIDENT_COLUMNS]
-        with self._lock:
-            self._frame = (version, df)
+        self._frame = (version, df)
         return df
 
     def assignment_summary(self) -> pd.DataFrame:
@@ -433,4 +750,12 @@ def empty_incidents() -> pd.DataFrame:
     return df
 
 
-__all__ = ["Store", "open_store", "default_path", "INCIDENT_COLUMNS", "empty_incidents"]
+__all__ = [
+    "Store",
+    "open_store",
+    "default_path",
+    "is_server",
+    "write_lock",
+    "INCIDENT_COLUMNS",
+    "empty_incidents",
+]

@@ -215,3 +215,38 @@ def test_user_boundaries_reassign_areas_and_flags(sample_store_path, tmp_path, c
     assert main(["boundaries", "--reset", "--store", str(store)]) == 0
     s = Store(store, read_only=True)
     assert s.incidents()["flags"].astype(str).str.contains("outside_area").sum() == 632
+
+
+SAMPLE_ZIP_FOR_PIPE = Path(__file__).resolve().parents[1] / "sample_data" / "staffordshire-2025-street.zip"
+
+
+@pytest.mark.parametrize(
+    ("args", "reader"),
+    [
+        (["summary"], "head -1"),
+        (["summary", "--json"], "true"),
+        (["ingest", str(SAMPLE_ZIP_FOR_PIPE)], "true"),
+        (["--help"], "true"),
+    ],
+    ids=["summary-head", "summary-json", "ingest", "help"],
+)
+def test_output_piped_into_a_reader_that_leaves_ends_quietly(args, reader, sample_store_path, tmp_path):
+    store = tmp_path / "s.duckdb"
+    store.write_bytes(sample_store_path.read_bytes())
+    cmd = [sys.executable, "-m", "hotspots.cli", *args]
+    if args[0] != "--help":
+        cmd += ["--store", str(store)]
+    line = " ".join(f"'{c}'" for c in cmd)
+    out = subprocess.run(
+        ["bash", "-c", f'{line} | {reader}; echo "status ${{PIPESTATUS[0]}}" >&2'],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "Traceback" not in out.stderr and "BrokenPipeError" not in out.stderr, out.stderr
+    assert len(out.stdout.splitlines()) == (1 if reader == "head -1" else 0)
+    status = out.stderr.strip().splitlines()[-1]
+    if reader == "true" and args[0] != "--help":  # the reader left before any output: as SIGPIPE does
+        assert status == "status 141", out.stderr
+    else:  # 0 when all the output fitted in the pipe before the reader left
+        assert status in ("status 141", "status 0"), out.stderr
