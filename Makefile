@@ -6,7 +6,7 @@ PORT ?= 8501
 STORE ?= $(CURDIR)/data/hotspots.duckdb
 export HOTSPOTS_STORE ?= $(STORE)
 
-.PHONY: run test lint bench setup browser lock clean
+.PHONY: run test lint bench setup browser postgres lock clean
 
 setup: $(VENV)/.installed
 
@@ -23,11 +23,18 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "browser tests need Debian's chromium: sudo apt-get install -y chromium"; exit 1; fi; }
 
+# Debian's PostgreSQL 15 and PostGIS for the server-store tests (they start a throwaway cluster
+# on a free local port; without the packages those tests are skipped, saying so).
+postgres:
+	@{ test -x /usr/lib/postgresql/15/bin/initdb && test -f /usr/share/postgresql/15/extension/postgis.control; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-15-postgis-3 >/dev/null; \
+	  else echo "server-store tests need Debian's postgresql and postgresql-15-postgis-3 (sudo apt-get install -y postgresql postgresql-15-postgis-3); they will be skipped"; fi; }
+
 run: setup
 	$(BIN)/hotspots ingest --if-empty sample_data/
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
-test: setup browser
+test: setup browser postgres
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 

@@ -44,6 +44,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -1413,6 +1414,9 @@ def _write(
     Each input keeps its own line in the load log; the counts are attributed per input.
     ``progress`` (when given) takes :data:`_WRITE_STAGES` steps.
     """
+    if getattr(store, "backend", "duckdb") == "postgresql":
+        _write_server(store, items, started=started, fail_after=fail_after, progress=progress)
+        return
     step = progress.step if progress is not None else (lambda text: None)
     geo = store.geography()
     with store.transaction() as con:
@@ -1638,6 +1642,51 @@ def _write_extras(con, items: list[_Parsed], first_id: int) -> None:
         f"WHERE e.incident_id IN (SELECT incident_id FROM incidents WHERE ingest_id >= {int(first_id)})"
     )
     con.unregister("new_extras")
+
+
+class _Mirror:
+    """A store-like view of an in-memory DuckDB copy, for :func:`_write` on the server path."""
+
+    backend = "duckdb"
+
+    def __init__(self, con, geography):
+        self._con, self._geography = con, geography
+
+    def geography(self):
+        return self._geography
+
+    @contextmanager
+    def transaction(self):
+        yield self._con
+
+
+def _write_server(
+    store: Store,
+    items: list[_Parsed],
+    *,
+    started: float,
+    fail_after: Callable[[str], None] | None = None,
+    progress: _Progress | None = None,
+) -> None:
+    """The server store's writer: :func:`_write` on a mirror, the difference sent with ``COPY``.
+
+    One PostgreSQL transaction holds the store's write lock from reading the tables a load
+    needs (incidents, locations, the load log) to committing what it changed, so racing loads
+    take turns and the rows and counts are those the embedded store would have.
+    """
+    from hotspots.store_server import mirror, push
+
+    geo = store.geography()
+    with store.transaction() as con:
+        duck = mirror(con)
+        try:
+            first_id = duck.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests").fetchall()[0][0]
+            _write(_Mirror(duck, geo), items, started=started, fail_after=fail_after, progress=progress)
+            push(duck, con, first_ingest_id=first_id)
+            if fail_after is not None:
+                fail_after("server")
+        finally:
+            duck.close()
 
 
 def _raw_text(items: list[_Parsed], rows: pd.DataFrame) -> np.ndarray:

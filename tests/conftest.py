@@ -167,3 +167,29 @@ def cycle_agenda(cycle_store_path):
     agenda = meeting_agenda(store, group="Stoke Central", date="2025-12")
     store.close()
     return agenda
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL + PostGIS cluster for the session (skipped only if not installable)."""
+    import pg_cluster
+
+    why = pg_cluster.missing()
+    if why:
+        pytest.skip(why)
+    with pg_cluster.cluster() as url:
+        yield url
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def new_store_location(request, tmp_path):
+    """A factory of empty store locations on each backend: a DuckDB file path or a PostgreSQL URL."""
+    import itertools
+
+    import pg_cluster
+
+    n = itertools.count()
+    if request.param == "duckdb":
+        return lambda: tmp_path / f"store{next(n)}.duckdb"
+    server = request.getfixturevalue("pg_server")
+    return lambda: pg_cluster.new_database(server)

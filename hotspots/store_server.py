@@ -1,0 +1,434 @@
+"""The server store: PostgreSQL with PostGIS behind the same :class:`hotspots.store.Store` API.
+
+``HOTSPOTS_STORE=postgresql://user@host:5432/db`` (or ``--store URL``) selects it. The tables
+are those of the embedded store, created from the same portable DDL through :func:`to_postgres`
+(``DOUBLE`` → ``DOUBLE PRECISION``, ``BLOB`` → ``BYTEA``); PostGIS (installed in its own schema
+``postgis``, since it defines a type named like the store's ``geography`` table) adds views with
+point geometries in EPSG:27700 for GIS desktops (``locations_geom``, ``incidents_geom``).
+
+Guarantees, as for the embedded store
+-------------------------------------
+* Every write (:meth:`hotspots.store.Store.transaction`) is one PostgreSQL transaction that
+  first takes one transaction-scoped advisory lock, so writes take turns (a second load waits
+  for the first to commit, then sees its rows: nothing is lost and nothing counted twice).
+* A client killed mid-load leaves nothing: the server rolls back the open transaction.
+* Readers use their own autocommit connection and see the last committed state.
+
+Loads (:func:`hotspots.ingest.ingest`) run the embedded store's own write logic on an
+in-memory DuckDB copy of the tables a load reads, then send the difference (new incidents,
+locations, rejected rows and log lines; changed outcomes, areas and flags) to PostgreSQL in
+the same transaction with ``COPY``. So both backends give the same rows by construction.
+
+Other modules' tables: write portable SQL (``VARCHAR``, ``INTEGER``/``BIGINT``, ``DOUBLE``,
+``DATE``, ``TIMESTAMP``, ``BOOLEAN``, ``BLOB``; ``?`` parameters); the connection a
+transaction yields translates it. ``con.register(name, frame)`` makes a temporary table.
+
+Passwords: give them through ``~/.pgpass`` or ``$PGPASSWORD`` rather than the URL (the store's
+label, printed by the command line, drops any password from the URL).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from urllib.parse import urlsplit, urlunsplit
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from hotspots._errors import InputError
+
+#: The advisory lock key every write takes (one writer at a time, as the embedded store's flock).
+WRITE_LOCK_KEY = 0x686F7473  # "hots"
+
+_OID_ARROW = {
+    16: pa.bool_(),
+    20: pa.int64(),
+    21: pa.int16(),
+    23: pa.int32(),
+    25: pa.string(),
+    700: pa.float32(),
+    701: pa.float64(),
+    1042: pa.string(),
+    1043: pa.string(),
+    1082: pa.date32(),
+    1114: pa.timestamp("us"),
+    1184: pa.timestamp("us", tz="UTC"),
+    1700: pa.float64(),
+}
+
+POSTGIS_VIEWS = """
+CREATE OR REPLACE VIEW locations_geom AS
+SELECT l.*, postgis.ST_SetSRID(postgis.ST_MakePoint(l.x, l.y), 27700)::postgis.geometry(Point, 27700) AS geom
+FROM locations l;
+CREATE OR REPLACE VIEW incidents_geom AS
+SELECT i.*, l.lsoa_code, l.ward_code, l.district_code,
+       postgis.ST_SetSRID(postgis.ST_MakePoint(l.x, l.y), 27700)::postgis.geometry(Point, 27700) AS geom
+FROM incidents i JOIN locations l USING (location_id);
+"""
+INDEXES = """
+CREATE INDEX IF NOT EXISTS incidents_incident_id ON incidents (incident_id);
+CREATE INDEX IF NOT EXISTS incidents_ingest_id ON incidents (ingest_id);
+CREATE INDEX IF NOT EXISTS incidents_location_id ON incidents (location_id);
+CREATE INDEX IF NOT EXISTS locations_location_id ON locations (location_id);
+"""
+
+
+def to_postgres(query: str, *, params: bool = False) -> str:
+    """Translate the store's portable (DuckDB) SQL to PostgreSQL.
+
+    Parameters
+    ----------
+    query
+        SQL as the embedded store takes it.
+    params
+        True when the query has ``?`` parameters: they become ``%s`` and a literal ``%``
+        becomes ``%%`` (psycopg's placeholder syntax).
+
+    Returns
+    -------
+    The query with ``DOUBLE`` → ``DOUBLE PRECISION``, ``BLOB`` → ``BYTEA`` and
+    ``strftime(x, '%Y-%m')`` → ``to_char(x, 'YYYY-MM')``; string literals are left alone
+    except inside ``strftime``.
+    """
+    out = []
+    for k, part in enumerate(re.split(r"('(?:[^']|'')*')", query)):
+        if k % 2:  # a string literal
+            out.append(part.replace("%", "%%") if params else part)
+            continue
+        part = re.sub(r"\bDOUBLE\b(?!\s+PRECISION)", "DOUBLE PRECISION", part, flags=re.IGNORECASE)
+        part = re.sub(r"\bBLOB\b", "BYTEA", part, flags=re.IGNORECASE)
+        if params:
+            part = part.replace("%", "%%").replace("?", "%s")
+        out.append(part)
+    text = "".join(out)
+
+    def _strftime(m: re.Match) -> str:
+        fmt = m.group(2).replace("%%", "%")
+        for a, b in (("%Y", "YYYY"), ("%m", "MM"), ("%d", "DD"), ("%H", "HH24"), ("%M", "MI")):
+            fmt = fmt.replace(a, b)
+        return f"to_char({m.group(1)}, '{fmt}')"
+
+    return re.sub(r"strftime\(([^,()]+(?:\([^()]*\))?),\s*'([^']*)'\)", _strftime, text)
+
+
+def _label(url: str) -> str:
+    """The URL without its password (for messages and the dashboard's cache keys)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = (parts.username or "") + "@" + host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class Result:
+    """What :meth:`Connection.execute` returns: ``fetchall()``, ``fetchone()``, ``df()``."""
+
+    def __init__(self, cursor):
+        self._cur = cursor
+
+    def fetchall(self) -> list[tuple]:
+        """All rows."""
+        return self._cur.fetchall() if self._cur.description else []
+
+    def fetchone(self) -> tuple | None:
+        """The next row, or None."""
+        return self._cur.fetchone() if self._cur.description else None
+
+    def df(self) -> pd.DataFrame:
+        """The rows as a DataFrame (dates as datetime64, numerics as floats, bytea as bytes)."""
+        desc = self._cur.description
+        if not desc:
+            return pd.DataFrame()
+        cols = [d.name for d in desc]
+        df = pd.DataFrame(self._cur.fetchall(), columns=cols)
+        for d in desc:
+            col = df[d.name]
+            if d.type_code in (1082, 1114) and len(col):
+                df[d.name] = pd.to_datetime(col)
+            elif d.type_code == 1700 and len(col):
+                df[d.name] = pd.to_numeric(col.map(lambda v: float(v) if isinstance(v, Decimal) else v))
+            elif d.type_code == 17:
+                df[d.name] = col.map(lambda v: bytes(v) if v is not None else None)
+        return df
+
+
+class Connection:
+    """A psycopg connection that takes the embedded store's SQL (see :func:`to_postgres`)."""
+
+    def __init__(self, conn):
+        self.raw = conn
+
+    def execute(self, query: str, params: list | tuple | None = None) -> Result:
+        """Run one statement of the store's SQL (``?`` parameters)."""
+        cur = self.raw.cursor()
+        if params:
+            cur.execute(to_postgres(query, params=True), [_plain(p) for p in params])
+        else:
+            cur.execute(to_postgres(query))
+        return Result(cur)
+
+    def register(self, name: str, data: pd.DataFrame | pa.Table) -> None:
+        """Make ``data`` a temporary table ``name`` (as DuckDB's ``register`` makes a view)."""
+        table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+        cols = ", ".join(f'"{f.name}" {_pg_type(f.type)}' for f in table.schema)
+        with self.raw.cursor() as cur:
+            cur.execute(f'DROP TABLE IF EXISTS "{name}"')
+            cur.execute(f'CREATE TEMP TABLE "{name}" ({cols})')
+        copy_in(self, name, table)
+
+    def unregister(self, name: str) -> None:
+        """Drop the temporary table ``name``."""
+        with self.raw.cursor() as cur:
+            cur.execute(f'DROP TABLE IF EXISTS "{name}"')
+
+
+def _plain(value: object) -> object:
+    """NumPy scalars and pandas timestamps as the Python values psycopg adapts."""
+    if hasattr(value, "item") and not isinstance(value, (bytes, str)):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return value
+
+
+def _pg_type(t: pa.DataType) -> str:
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    if pa.types.is_boolean(t):
+        return "BOOLEAN"
+    if pa.types.is_integer(t):
+        return "BIGINT"
+    if pa.types.is_floating(t):
+        return "DOUBLE PRECISION"
+    if pa.types.is_date(t):
+        return "DATE"
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMP"
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        return "BYTEA"
+    return "TEXT"
+
+
+def _csv_ready(table: pa.Table) -> pa.Table:
+    """Dictionary columns decoded and null-typed columns as text, for the CSV writer."""
+    cols = []
+    for col in table.columns:
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        elif pa.types.is_null(col.type):
+            col = col.cast(pa.string())
+        elif pa.types.is_timestamp(col.type) and col.type.tz is not None:
+            col = col.cast(pa.timestamp("us"))
+        cols.append(col)
+    return pa.table(cols, names=table.column_names)
+
+
+def copy_in(con: Connection, name: str, table: pa.Table, *, chunk_rows: int = 200_000) -> None:
+    """Append an Arrow table to a PostgreSQL table with ``COPY … FROM STDIN`` (CSV, in chunks)."""
+    if table.num_rows == 0:
+        return
+    table = _csv_ready(table)
+    cols = ", ".join(f'"{c}"' for c in table.column_names)
+    opts = pacsv.WriteOptions(include_header=False)
+    with con.raw.cursor() as cur, cur.copy(f'COPY "{name}" ({cols}) FROM STDIN (FORMAT csv)') as cp:
+        for start in range(0, table.num_rows, chunk_rows):
+            buf = io.BytesIO()
+            pacsv.write_csv(table.slice(start, chunk_rows), buf, write_options=opts)
+            cp.write(buf.getvalue())
+
+
+def read_arrow(con: Connection, query: str) -> pa.Table:
+    """A query's rows as an Arrow table, through ``COPY … TO STDOUT`` (CSV parsed by Arrow)."""
+    sql = to_postgres(query)
+    with con.raw.cursor() as cur:
+        cur.execute(f"SELECT * FROM ({sql}) AS q LIMIT 0")
+        desc = cur.description
+        buf = io.BytesIO()
+        with cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as cp:
+            for block in cp:
+                buf.write(block)
+    names = [d.name for d in desc]
+    types = {d.name: _OID_ARROW.get(d.type_code, pa.string()) for d in desc}
+    if buf.tell() == 0:
+        return pa.table({n: pa.array([], types[n]) for n in names})
+    buf.seek(0)
+    return pacsv.read_csv(
+        buf,
+        read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+        convert_options=pacsv.ConvertOptions(
+            column_types=types,
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+            null_values=[""],
+            true_values=["t"],
+            false_values=["f"],
+        ),
+    )
+
+
+class ServerBackend:
+    """The PostgreSQL side of :class:`hotspots.store.Store`."""
+
+    def __init__(self, url: str):
+        try:
+            import psycopg
+        except ImportError as exc:  # pragma: no cover - psycopg is a dependency
+            raise InputError("the PostgreSQL store needs psycopg: pip install 'psycopg[binary]'") from exc
+        self.url = url
+        self.label = _label(url)
+        self._psycopg = psycopg
+        self._con: Connection | None = None
+
+    def _connect(self, *, autocommit: bool) -> Connection:
+        try:
+            raw = self._psycopg.connect(self.url, autocommit=autocommit)
+        except self._psycopg.Error as exc:
+            raise InputError(
+                f"cannot connect to the store {self.label}: {' '.join(str(exc).split())}"
+            ) from exc
+        raw.execute("SET TIME ZONE 'UTC'")
+        return Connection(raw)
+
+    def exists(self) -> bool:
+        """True when the store's tables are there."""
+        return self.has_table(self.reader(), "ingests")
+
+    def reader(self) -> Connection:
+        """The autocommit connection reads use (reconnected if it broke)."""
+        if self._con is None or self._con.raw.closed or self._con.raw.broken:
+            self._con = self._connect(autocommit=True)
+        return self._con
+
+    @contextmanager
+    def writer(self) -> Iterator[Connection]:
+        """A transaction on its own connection, holding the write lock; committed when the block ends."""
+        con = self._connect(autocommit=False)
+        try:
+            con.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+            try:
+                yield con
+            except BaseException:
+                con.raw.rollback()
+                raise
+            con.raw.commit()
+        finally:
+            con.raw.close()
+
+    def arrow(self, con: Connection, query: str) -> pa.Table:
+        """A query's rows as Arrow (see :func:`read_arrow`)."""
+        return read_arrow(con, query)
+
+    def has_table(self, con: Connection, table: str) -> bool:
+        """True when ``table`` exists in the store's schema."""
+        row = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() "
+            "AND table_name = ?",
+            [table],
+        ).fetchall()
+        return bool(row[0][0])
+
+    def has_column(self, con: Connection, table: str, column: str) -> bool:
+        """True when ``table`` has ``column``."""
+        row = con.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = ? AND column_name = ?",
+            [table, column],
+        ).fetchall()
+        return bool(row[0][0])
+
+    def create_schema(self, con: Connection, schema: str) -> None:
+        """PostGIS, the tables (portable DDL translated), indexes and the geometry views."""
+        try:
+            # in its own schema: PostGIS defines a type called geography, the name of a store table
+            con.execute("CREATE SCHEMA IF NOT EXISTS postgis")
+            con.execute("CREATE EXTENSION IF NOT EXISTS postgis SCHEMA postgis")
+        except self._psycopg.Error as exc:
+            raise InputError(
+                f"the store {self.label} needs the PostGIS extension ({' '.join(str(exc).split())}); install "
+                "postgresql-15-postgis-3 on the server, or have an administrator run CREATE EXTENSION postgis"
+            ) from exc
+        for statement in schema.split(";"):
+            if statement.strip():
+                con.execute(statement)
+        con.execute(INDEXES)
+        con.execute(POSTGIS_VIEWS)
+
+    def close(self) -> None:
+        """Close the reading connection."""
+        if self._con is not None:
+            self._con.raw.close()
+            self._con = None
+
+
+# ---------------------------------------------------------------------- loads
+STORE_TABLES = ("incidents", "locations", "ingests")
+
+
+def mirror(con: Connection):
+    """An in-memory DuckDB holding the tables a load reads (incidents, locations, ingests).
+
+    Returns
+    -------
+    The DuckDB connection, with the embedded schema (empty ``rejected``, ``localities`` and
+    ``geography``: a load only appends to ``rejected`` and reads the geography it is given).
+    """
+    import duckdb
+
+    from hotspots.store import SCHEMA
+
+    duck = duckdb.connect(":memory:")
+    duck.execute(SCHEMA)
+    for table in STORE_TABLES:
+        cols = [r[0] for r in duck.execute(f"DESCRIBE {table}").fetchall()]
+        data = read_arrow(con, f"SELECT {', '.join(cols)} FROM {table}")
+        duck.register("pulled", data)
+        duck.execute(f"INSERT INTO {table} SELECT * FROM pulled")
+        duck.unregister("pulled")
+    duck.execute(
+        "CREATE TABLE incidents_before AS SELECT incident_id, outcome, outcome_month, flags FROM incidents"
+    )
+    duck.execute("CREATE TABLE locations_before AS SELECT * FROM locations")
+    return duck
+
+
+def push(duck, con: Connection, *, first_ingest_id: int) -> None:
+    """Send what a load changed in the mirror to PostgreSQL (in the caller's transaction)."""
+    loc_cols = [r[0] for r in duck.execute("DESCRIBE locations").fetchall()]
+    changed_locs = duck.sql(
+        f"SELECT {', '.join('l.' + c for c in loc_cols)} FROM locations l JOIN locations_before b USING (location_id) "
+        "WHERE " + " OR ".join(f"l.{c} IS DISTINCT FROM b.{c}" for c in loc_cols if c != "location_id")
+    ).to_arrow_table()
+    if changed_locs.num_rows:
+        con.register("changed_locations", changed_locs)
+        sets = ", ".join(f"{c} = u.{c}" for c in loc_cols if c != "location_id")
+        con.execute(
+            f"UPDATE locations SET {sets} FROM changed_locations u WHERE locations.location_id = u.location_id"
+        )
+        con.unregister("changed_locations")
+    new_locs = duck.sql(
+        "SELECT * FROM locations WHERE location_id NOT IN (SELECT location_id FROM locations_before)"
+    ).to_arrow_table()
+    copy_in(con, "locations", new_locs)
+    changed_inc = duck.sql(
+        "SELECT i.incident_id, i.outcome, i.outcome_month, i.flags FROM incidents i "
+        "JOIN incidents_before b USING (incident_id) WHERE i.outcome IS DISTINCT FROM b.outcome "
+        "OR i.outcome_month IS DISTINCT FROM b.outcome_month OR i.flags IS DISTINCT FROM b.flags"
+    ).to_arrow_table()
+    if changed_inc.num_rows:
+        con.register("changed_incidents", changed_inc)
+        con.execute(
+            "UPDATE incidents SET outcome = u.outcome, outcome_month = u.outcome_month, flags = u.flags "
+            "FROM changed_incidents u WHERE incidents.incident_id = u.incident_id"
+        )
+        con.unregister("changed_incidents")
+    for table in ("incidents", "rejected", "ingests"):
+        rows = duck.sql(f"SELECT * FROM {table} WHERE ingest_id >= {int(first_ingest_id)}").to_arrow_table()
+        copy_in(con, table, rows)
+    # partner columns kept by a mapping (the mirror starts with none: every row is this load's)
+    copy_in(con, "incident_extras", duck.sql("SELECT * FROM incident_extras").to_arrow_table())

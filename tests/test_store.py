@@ -1,0 +1,248 @@
+"""The store's guarantees on both backends: the embedded DuckDB file and a real PostgreSQL/PostGIS.
+
+``new_store_location`` (conftest) gives a fresh DuckDB path or a new database on a throwaway
+PostgreSQL 15 + PostGIS cluster started for the session. Data: real months of the 2025
+Staffordshire sample; counts are checked against pandas hand counts of the raw CSVs and the
+two backends against each other.
+"""
+
+from __future__ import annotations
+
+import threading
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from hotspots._errors import InputError
+from hotspots.ingest import InputFile, ingest, load_input
+from hotspots.store import Store
+
+SAMPLE_ZIP = Path(__file__).resolve().parents[1] / "sample_data" / "staffordshire-2025-street.zip"
+LOG_COLUMNS = [
+    "ingest_id",
+    "file",
+    "sha256",
+    "source",
+    "kind",
+    "rows_read",
+    "accepted",
+    "duplicate",
+    "rejected",
+]
+
+
+@pytest.fixture(scope="module")
+def months(tmp_path_factory) -> dict[str, Path]:
+    """January to March 2025 as published, plus a file repeating half of February."""
+    folder = tmp_path_factory.mktemp("months3")
+    out = {}
+    with zipfile.ZipFile(SAMPLE_ZIP) as zf:
+        for m in ("01", "02", "03"):
+            path = folder / f"2025-{m}-staffordshire-street.csv"
+            path.write_bytes(zf.read(f"2025-{m}/2025-{m}-staffordshire-street.csv"))
+            out[m] = path
+    lines = out["02"].read_text(encoding="utf-8").splitlines()
+    half = folder / "feb-half-again.csv"
+    half.write_text("\n".join(lines[: 1 + (len(lines) - 1) // 2]) + "\n", encoding="utf-8")
+    out["02half"] = half
+    return out
+
+
+def raw(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="module")
+def reference(months, tmp_path_factory) -> Store:
+    """January and February in an embedded store: what every backend must hold."""
+    s = Store(tmp_path_factory.mktemp("ref") / "ref.duckdb")
+    ingest([months["01"], months["02"]], store=s)
+    return s
+
+
+def snapshot(store: Store) -> dict:
+    return {
+        "counts": store.counts(),
+        "version": store.version(),
+        "incidents": store.sql("SELECT incident_id, outcome, flags FROM incidents ORDER BY 1").to_dict(
+            "list"
+        ),
+        "log": store.sql("SELECT sha256 FROM ingests ORDER BY 1")["sha256"].tolist(),
+    }
+
+
+def test_a_load_gives_the_same_rows_on_every_backend(new_store_location, months, reference):
+    s = Store(new_store_location())
+    reports = ingest([months["01"], months["02"]], store=s)
+    jan, feb = raw(months["01"]), raw(months["02"])
+    # hand count: every row is an incident, except Crime IDs already seen (ids are unique per month)
+    both = pd.concat([jan, feb])
+    with_id = both[both["Crime ID"] != ""]
+    expected = len(both) - int(with_id["Crime ID"].duplicated().sum())
+    assert s.counts()["incidents"] == expected == reference.counts()["incidents"]
+    assert [r.rows_read for r in reports] == [len(jan), len(feb)]
+    for r in reports:
+        assert r.accepted + r.duplicate + r.rejected == r.rows_read
+    # location ids are numbered in the order DuckDB yields distinct points (not fixed): compare
+    # everything else, and the points with their areas
+    pd.testing.assert_frame_equal(
+        s.incidents().drop(columns="location_id"), reference.incidents().drop(columns="location_id")
+    )
+
+    def points(store: Store) -> pd.DataFrame:
+        return store.locations().drop(columns="location_id").sort_values(["lon", "lat"], ignore_index=True)
+
+    pd.testing.assert_frame_equal(points(s), points(reference))
+    pd.testing.assert_frame_equal(
+        s.ingest_log()[LOG_COLUMNS], reference.ingest_log()[LOG_COLUMNS], check_dtype=False
+    )
+    assert s.version() == reference.version()
+    months_held = [f"{m:%Y-%m}" for m in s.months()]
+    assert months_held == ["2025-01", "2025-02"]
+    pd.testing.assert_frame_equal(s.assignment_summary(), reference.assignment_summary(), check_dtype=False)
+
+
+def test_reloading_adds_nothing_and_overlaps_are_counted_once(new_store_location, months):
+    s = Store(new_store_location())
+    ingest([months["01"], months["02"]], store=s)
+    before = snapshot(s)
+    again = ingest([months["01"], months["02"]], store=s)
+    assert [r.status for r in again] == ["already loaded", "already loaded"]
+    assert snapshot(s) == before
+    (half,) = ingest([months["02half"]], store=s)
+    rows = raw(months["02half"])
+    assert half.rows_read == len(rows) and half.accepted == 0
+    assert half.duplicate + half.rejected == len(rows)
+    ids = s.sql("SELECT count(*) AS n, count(DISTINCT incident_id) AS d FROM incidents")
+    assert int(ids["n"][0]) == int(ids["d"][0]) == before["counts"]["incidents"]
+    assert s.counts()["rejected"] == before["counts"]["rejected"] + len(rows)
+
+
+def fail_a_load(store: Store, path: Path, stage: str) -> None:
+    def boom(at: str) -> None:
+        if at == stage:
+            raise RuntimeError(f"failed after {at}")
+
+    with pytest.raises(RuntimeError, match=f"failed after {stage}"):
+        load_input(store, path.name, [InputFile(path.name, path.read_bytes())], fail_after=boom)
+
+
+@pytest.mark.parametrize("stage", ["dedupe", "locations", "rejected"])
+def test_a_load_that_fails_leaves_the_store_as_it_was(new_store_location, months, stage):
+    location = new_store_location()
+    s = Store(location)
+    ingest([months["01"]], store=s)
+    before = snapshot(s)
+    fail_a_load(s, months["02"], stage)
+    assert snapshot(s) == before
+    assert snapshot(Store(location, read_only=True)) == before  # another reader's view
+
+
+def test_a_server_load_that_fails_after_sending_its_rows_leaves_nothing(pg_server, months):
+    import pg_cluster
+
+    s = Store(pg_cluster.new_database(pg_server))
+    ingest([months["01"]], store=s)
+    before = snapshot(s)
+    fail_a_load(s, months["02"], "server")  # after every COPY and UPDATE, before the commit
+    assert snapshot(s) == before
+
+
+def test_racing_loads_take_turns(new_store_location, months):
+    location = new_store_location()
+    Store(location).close()
+    errors: list[BaseException] = []
+
+    def load(paths: list[Path]) -> None:
+        try:
+            ingest(paths, store=Store(location))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=load, args=([months["01"], months["02"]],)),
+        threading.Thread(target=load, args=([months["02"], months["03"]],)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=600)
+    assert not errors, errors
+    s = Store(location, read_only=True)
+    log = s.ingest_log()
+    assert (log["rows_read"] == log["accepted"] + log["duplicate"] + log["rejected"]).all()
+    # February was read twice: once it is loaded, once its file is already there (or all duplicate)
+    n = s.sql("SELECT count(*) AS n, count(DISTINCT incident_id) AS d FROM incidents")
+    assert int(n["n"][0]) == int(n["d"][0])
+    every = pd.concat([raw(months[m]) for m in ("01", "02", "03")])
+    with_id = every[every["Crime ID"] != ""]
+    assert int(n["n"][0]) == len(every) - int(with_id["Crime ID"].duplicated().sum())
+
+
+def test_localities_and_geography_round_trip(new_store_location, months, geography):
+    s = Store(new_store_location())
+    ingest([months["01"]], store=s)
+    wards = geography.lsoas[["ward_code", "district_name"]].drop_duplicates("ward_code").head(30)
+    loc = pd.DataFrame({"ward_code": wards["ward_code"], "locality": "North " + wards["district_name"]})
+    msg = s.set_localities(loc)
+    assert msg.startswith(f"{loc['locality'].nunique()} localities set from 30 wards")
+    got = s.geography().ward_localities()
+    assert (got.reindex(loc["ward_code"]).to_numpy() == loc["locality"].to_numpy()).all()
+    assert s.incidents()["locality"].isin(set(loc["locality"])).any()
+    assert s.set_localities(None) == "localities reset to the districts"
+    with pytest.raises(
+        InputError, match=r"1 ward codes are not wards of the study area \(first: E05999999\)"
+    ):
+        s.set_localities(pd.DataFrame({"ward_code": ["E05999999"], "locality": ["Nowhere"]}))
+
+
+def test_the_command_line_summary_reads_either_backend(new_store_location, months, capsys):
+    import json
+
+    from hotspots.cli import main
+
+    location = str(new_store_location())
+    assert main(["ingest", str(months["01"]), "--store", location]) == 0
+    capsys.readouterr()
+    assert main(["summary", "--store", location, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["by_month"] == {"2025-01": len(raw(months["01"]))}
+    assert "secret" not in out["store"]
+
+
+def test_postgis_places_the_points_as_geopandas_does(pg_server, months, geography):
+    import pg_cluster
+
+    s = Store(pg_cluster.new_database(pg_server))
+    ingest([months["01"]], store=s)
+    district = geography.lsoas.dissolve("district_code").loc[["E07000197"]]  # Stafford
+    wkt = district.geometry.iloc[0].wkt
+    n_postgis = s.sql(
+        "SELECT count(*) AS n FROM locations_geom WHERE postgis.ST_Within(geom, postgis.ST_GeomFromText(?, 27700))",
+        [wkt],
+    )["n"][0]
+    locs = s.locations()
+    pts = gpd.GeoDataFrame(locs, geometry=gpd.points_from_xy(locs.x, locs.y), crs=27700)
+    n_geopandas = len(gpd.sjoin(pts, district[["geometry"]], predicate="within"))
+    assert int(n_postgis) == n_geopandas == int((locs["district_code"] == "E07000197").sum())
+    assert n_geopandas > 100
+
+
+def test_a_server_without_postgis_rights_says_so(pg_server):
+    import psycopg
+
+    with psycopg.connect(f"{pg_server}/postgres", autocommit=True) as con:
+        con.execute("CREATE ROLE analyst LOGIN")
+        con.execute("CREATE DATABASE analyst_db OWNER analyst")
+    with pytest.raises(InputError, match=r"needs the PostGIS extension .*postgresql-15-postgis-3"):
+        Store(pg_server.replace("postgres@", "analyst@") + "/analyst_db")
+
+
+def test_an_unreachable_server_is_named(pg_server):
+    with pytest.raises(
+        InputError, match=r"cannot connect to the store postgresql://postgres@127\.0\.0\.1:1/x"
+    ):
+        Store("postgresql://postgres:secret@127.0.0.1:1/x")
