@@ -73,7 +73,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 import boundaries
-from hotspots._errors import InputError
+from hotspots._errors import HotspotsError, InputError
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +198,10 @@ CATEGORICAL = [
     "flags",
     "extra",
 ]
+
+
+class ReadOnlyStoreError(HotspotsError, PermissionError):
+    """A write through a store opened read-only (the store is unchanged)."""
 
 
 def is_server(location: object) -> bool:
@@ -536,15 +540,17 @@ class Store:
 
         Raises
         ------
+        ReadOnlyStoreError
+            If the store was opened read-only.
         InputError
-            If the store was opened read-only, or another write held it past the lock timeout.
+            If another write held the store past the lock timeout.
         """
         outer = getattr(self._local, "txn", None)
         if outer is not None:
             yield outer
             return
         if self.read_only:
-            raise InputError(
+            raise ReadOnlyStoreError(
                 f"the store {self.path} was opened read-only; open it with read_only=False to change it"
             )
         with self._db.writer() as con:

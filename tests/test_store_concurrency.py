@@ -21,7 +21,7 @@ import pytest
 
 from hotspots._errors import InputError
 from hotspots.ingest import ingest
-from hotspots.store import Store, write_lock
+from hotspots.store import ReadOnlyStoreError, Store, write_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 HOTSPOTS = [sys.executable, "-m", "hotspots.cli"]
@@ -234,7 +234,7 @@ def test_lock_timeout_must_be_seconds(tmp_path, monkeypatch):
 def test_a_read_only_store_refuses_to_write(tmp_path):
     Store(tmp_path / "s.duckdb").close()
     ro = Store(tmp_path / "s.duckdb", read_only=True)
-    with pytest.raises(InputError, match=r"was opened read-only; open it with read_only=False"):
+    with pytest.raises(ReadOnlyStoreError, match=r"was opened read-only; open it with read_only=False"):
         with ro.transaction():
             pass
 
