@@ -337,9 +337,14 @@ def _place_page(
                 Paragraph(
                     _plain(
                         f"Effect against the control: {ev.effect * 100:+.0f}% (95% interval {ev.effect_low * 100:+.0f}% "
-                        f"to {ev.effect_high * 100:+.0f}%). WDQ {ev.wdq:+.2f} (success measure "
-                        f"{ev.success_measure:+.4f}, buffer measure {ev.buffer_measure:+.4f}); total net effect "
-                        f"{ev.tne:+,.0f} incidents."
+                        f"to {ev.effect_high * 100:+.0f}%). "
+                        + (
+                            f"WDQ {ev.wdq:+.2f}"
+                            if ev.success_measure < 0
+                            else "WDQ not read (the place did not improve against the control)"
+                        )
+                        + f" (success measure {ev.success_measure:+.4f}, buffer measure {ev.buffer_measure:+.4f}); "
+                        f"total net effect {ev.tne:+,.0f} incidents."
                     ),
                     st["body"],
                 )
@@ -494,7 +499,9 @@ def meeting_pack(store: Any, *, group: str, date: Any = None, agenda: Any = None
         _table(agenda.above_expected, st, empty="No ward above its expected range since the last meeting.")
     )
     story.append(Paragraph("3. Top repeat locations since the last meeting", st["h2"]))
-    story.append(_table(agenda.repeat_locations, st))
+    story.append(
+        _table(agenda.repeat_locations, st, widths=[12 * mm, 62 * mm, 16 * mm, 108 * mm, 18 * mm, 55 * mm])
+    )
     story.append(KeepTogether([
         Paragraph("4. Progress of the group's active places", st["h2"]),
         _table(_progress(agenda.places), st, widths=[10 * mm, 45 * mm, 20 * mm, 17 * mm, 17 * mm, 28 * mm,
@@ -503,6 +510,11 @@ def meeting_pack(store: Any, *, group: str, date: Any = None, agenda: Any = None
 
     if agenda.evaluations:
         method = next(iter(agenda.evaluations.values())).method
+        method = (
+            "Counts of incidents located inside each area (point in polygon, EPSG:27700) over equal windows "
+            "before and after the start (each place's page gives its windows). "
+            + method[method.index("Effect:") :]
+        )
         story.append(Paragraph(_plain(f"How places are evaluated: {method}"), st["small"]))
     for pid in places["place_id"]:
         place = get_place(store, int(pid))

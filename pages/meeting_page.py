@@ -23,7 +23,10 @@ try:
 except InputError as exc:
     st.warning(str(exc))
     st.stop()
-st.caption(f"{a.area}. Since {a.since} ({a.since_rule}); data to {a.data_to}.")
+st.caption(
+    f"{a.area}. Since {a.since} ({a.since_rule}); data to {a.data_to}. Every incident in the group's area "
+    "counts here: the sidebar filters do not apply to the agenda."
+)
 
 st.subheader("1. Places new in the hotspot list")
 if len(a.new_hotspots):
