@@ -21,6 +21,7 @@ from hotspots.evaluate import SCORE_PARAMS, evaluate
 from hotspots.filters import Filter
 from hotspots.hotspot_list import DEFAULT_METHOD as DEFAULT_METHOD  # re-exported for the Hotspots page
 from hotspots.hotspot_list import METHOD_PARAMS, find_hotspots
+from hotspots.place_detail import CELL_RANGE as DETAIL_CELL_RANGE
 from hotspots.place_detail import PlaceDetail
 from hotspots.place_detail import place_detail as _place_detail
 
@@ -105,16 +106,22 @@ def place_detail(
 ) -> PlaceDetail:
     """The micro-map data of the place ranked ``rank`` in the list for these settings.
 
+    A place built from grid cells of at most 150 m is shown with its own cells; other places
+    (larger cells, DBSCAN clusters, repeat locations) with :func:`hotspots.place_detail`'s rule.
+
     Raises ``KeyError`` when the list has no such rank.
     """
-    table, _ = hotspots(path, version, filt, method, items)
+    table, params = hotspots(path, version, filt, method, items)
     row = table[table["rank"] == rank]
     if row.empty:
         raise KeyError(f"no place ranked {rank} in this list")
     geom = row.geometry.iloc[0]
     if geom.geom_type in ("Point", "MultiPoint"):
         geom = geom.buffer(POINT_RADIUS)
-    return _place_detail(data.incidents(), geom, filt=filt)
+    # a place made of micro-cells is shown with those cells; otherwise place_detail's rule
+    cell = params.get("cell_size_m")
+    cell = float(cell) if cell and float(cell) <= DETAIL_CELL_RANGE[1] else None
+    return _place_detail(data.incidents(), geom, filt=filt, cell_size=cell)
 
 
 @st.cache_data(show_spinner="Scoring against the latest months…", max_entries=64, hash_funcs=HASH)

@@ -350,6 +350,9 @@ def add_points(
     ).add_to(m)
 
 
+#: Most places drawn on one map (the first by rank): a county list of micro places runs to
+#: thousands, and each drawn place costs the browser; pages say when the list is longer.
+MAX_PLACES = 300
 #: Below this zoom a place is drawn as a marker as well as its outline: a 0.1–0.5 km² place
 #: is then only a few pixels wide (about 23 m a pixel at zoom 12 in Staffordshire).
 MARKER_ZOOM = 14
@@ -377,6 +380,45 @@ class _ShowBelowZoom(MacroElement):
         super().__init__()
         self._name = "ShowBelowZoom"
         self.map, self.group, self.layer, self.zoom = m, group, layer, int(zoom)
+
+
+class _Labels(MacroElement):
+    """Text labels at points, added to ``group`` by one script (not one folium element each).
+
+    ``items`` are ``(lat, lon, text)``; ``style`` is the CSS of every label box; ``anchor`` the
+    label's offset from its point in pixels. Texts are escaped here.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function() {
+            var group = {{ this.group.get_name() }};
+            {{ this.items|tojson }}.forEach(function(p) {
+                L.marker([p[0], p[1]], {
+                    interactive: false,
+                    keyboard: false,
+                    icon: L.divIcon({className: {{ this.css_class|tojson }}, iconSize: null,
+                                     iconAnchor: {{ this.anchor|tojson }},
+                                     html: '<div style="' + {{ this.style|tojson }} + '">' + p[2] + '</div>'})
+                }).addTo(group);
+            });
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(
+        self,
+        group: folium.FeatureGroup,
+        items: Sequence[tuple[float, float, str]],
+        *,
+        style: str,
+        anchor: tuple[int, int],
+        css_class: str,
+    ):
+        super().__init__()
+        self._name = "Labels"
+        self.group, self.style, self.anchor, self.css_class = group, style, list(anchor), css_class
+        self.items = [[round(float(lat), 6), round(float(lon), 6), esc(t)] for lat, lon, t in items]
 
 
 def place_tip(row: object) -> str:
@@ -465,17 +507,16 @@ def add_hotspots(
         popup=folium.GeoJsonPopup(fields=["t"], labels=False),
     )
     markers.add_to(fg)
-    for row, p in zip(table.head(labels).itertuples(index=False), points, strict=False):
-        folium.Marker(
-            [p.y, p.x],
-            icon=folium.DivIcon(
-                html=f'<div style="font:bold 14px sans-serif;color:#000;background:#fff;border:1.5px solid {CLUSTER};'
-                f'border-radius:10px;padding:0 5px;display:inline-block">{int(row.rank)}</div>',
-                icon_anchor=(-6, 10),
-            ),
-            interactive=False,
-        ).add_to(fg)
     fg.add_to(m)
+    top = table.head(labels)
+    _Labels(
+        fg,
+        [(p.y, p.x, str(int(r))) for r, p in zip(top["rank"], points[: len(top)], strict=True)],
+        style=f"font:bold 14px sans-serif;color:#000;background:#fff;border:1.5px solid {CLUSTER};"
+        "border-radius:10px;padding:0 5px;display:inline-block;white-space:nowrap",
+        anchor=(-6, 10),
+        css_class="hs-rank",
+    ).add_to(m)
     _ShowBelowZoom(m, fg, markers, marker_zoom).add_to(m)
 
 
@@ -504,17 +545,19 @@ def add_place_cells(m: folium.Map, cells: gpd.GeoDataFrame, *, cell_size: float,
 def add_count_labels(m: folium.Map, points: pd.DataFrame, *, top: int = 12, name: str = "Counts") -> None:
     """The count of each of the ``top`` busiest points (``lon``, ``lat``, ``count``) written beside it."""
     fg = folium.FeatureGroup(name=name)
-    for row in points.head(top).itertuples(index=False):
-        folium.Marker(
-            [row.lat, row.lon],
-            icon=folium.DivIcon(
-                html=f'<div class="hs-count" style="font:bold 13px sans-serif;color:#000;background:#fff;'
-                f'border:1px solid #555;border-radius:3px;padding:0 3px;display:inline-block">{int(row.count):,}</div>',
-                icon_anchor=(-10, 8),
-            ),
-            interactive=False,
-        ).add_to(fg)
     fg.add_to(m)
+    head = points.head(top)
+    _Labels(
+        fg,
+        [
+            (lat, lon, f"{int(c):,}")
+            for lat, lon, c in zip(head["lat"], head["lon"], head["count"], strict=True)
+        ],
+        style="font:bold 13px sans-serif;color:#000;background:#fff;border:1px solid #555;"
+        "border-radius:3px;padding:0 3px;display:inline-block;white-space:nowrap",
+        anchor=(-10, 8),
+        css_class="hs-count",
+    ).add_to(m)
 
 
 def finish(m: folium.Map, *, collapsed: bool = False) -> folium.Map:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 import pandas as pd
+import shapely
 import streamlit as st
 
 from dashboard import data, maps, state
@@ -70,16 +71,38 @@ def choose(table: gpd.GeoDataFrame, event: object) -> int | None:
     state.url_value(KEY, 0, options=ranks, cast=int)
     if st.session_state.get(KEY) not in ranks:
         st.session_state[KEY] = 0
-    by_rank = table.set_index(table["rank"].astype(int))
+    names = dict(
+        zip(
+            ranks[1:],
+            table["rank"].astype(int).astype(str)
+            + ". "
+            + table["name"].astype(str)
+            + " ("
+            + table["count"].map("{:,}".format)
+            + ")",
+            strict=True,
+        )
+    )
+    names[0] = label(None)
     st.selectbox(
         "Place",
         ranks,
         key=KEY,
-        format_func=lambda r: label(by_rank.loc[r] if r else None),
+        format_func=names.get,
         help="Or choose a row in the table.",
     )
     state.write_url({KEY: st.session_state[KEY] or None}, [KEY])  # the overview leaves the address
     return st.session_state[KEY] or None
+
+
+def drawn_note(n: int) -> str:
+    """A caption when the overview draws only the first :data:`dashboard.maps.MAX_PLACES` places."""
+    if n <= maps.MAX_PLACES:
+        return ""
+    return (
+        f"The map draws the first {maps.MAX_PLACES} of the {n:,} places; choose a place to see it "
+        "with the places around it."
+    )
 
 
 def _bounds(shape: gpd.GeoSeries, pad: float = 0.0) -> list[float]:
@@ -115,11 +138,13 @@ def places_map(
             line="#777777",
             weight=0.7,
         )
-        maps.add_hotspots(m, shown, name=name)
+        maps.add_hotspots(m, shown.head(maps.MAX_PLACES), name=name)
         return maps.finish(m)
-    pos = int((shown["rank"] == rank).to_numpy().argmax())
-    place = shown.iloc[[pos]]
-    m = maps.base_map(_bounds(place.geometry, 0.08))
+    place = shown[shown["rank"] == rank]
+    view = _bounds(place.geometry, 0.3)
+    near = shown[shown.intersects(shapely.box(*_bounds(place.geometry, 1.5)))]  # the places around it
+    pos = int((near["rank"] == rank).to_numpy().argmax())
+    m = maps.base_map(view)
     areas = data.area_shapes(path, version, filt.level)
     maps.add_classed_polygons(
         m,
@@ -130,7 +155,7 @@ def places_map(
         weight=1.0,
     )
     maps.add_place_cells(m, detail.cells.to_crs(4326), cell_size=detail.params["cell_size"], name="Cells")
-    maps.add_hotspots(m, shown, name=name, selected=pos, labels=len(shown), marker_zoom=0, fill=False)
+    maps.add_hotspots(m, near, name=name, selected=pos, labels=len(near), marker_zoom=0, fill=False)
     pts = detail.points.assign(
         tip=[
             f"<b>{maps.esc(n)}</b><br>{c:,} incidents<br>most often: {maps.esc(t)}"
@@ -183,4 +208,4 @@ def panel(detail: PlaceDetail, row: pd.Series) -> st.delta_generator.DeltaGenera
     return actions
 
 
-__all__ = ["choose", "label", "panel", "place_table", "places_map"]
+__all__ = ["choose", "drawn_note", "label", "panel", "place_table", "places_map"]

@@ -42,8 +42,9 @@ st.caption(
 event = place_view.place_table(table)
 rank = place_view.choose(table, event)
 shown = analysis.to_map(table)
-if note := layers.outline_note(filt):
-    st.caption(note)
+for note in (layers.outline_note(filt), place_view.drawn_note(len(table)) if rank is None else ""):
+    if note:
+        st.caption(note)
 left, right = st.columns([3, 2]) if rank is not None else (st.container(), None)
 detail = analysis.place_detail(path, version, filt, method, items, rank) if rank is not None else None
 with left:

@@ -93,7 +93,11 @@ if "places" in chosen:
     found, params[LAYERS["places"]] = analysis.hotspots(
         path, version, filt, method, analysis.default_items(method)
     )
-    maps.add_hotspots(m, analysis.to_map(found), name=LAYERS["places"])
+    maps.add_hotspots(m, analysis.to_map(found.head(maps.MAX_PLACES)), name=LAYERS["places"])
+    if len(found) > maps.MAX_PLACES:
+        st.caption(
+            f"Hotspot places: the first {maps.MAX_PLACES} of {len(found):,} are drawn (the Hotspots page lists all)."
+        )
 for method in ("dbscan", "repeat"):
     if method in chosen:
         found, params[LAYERS[method]] = analysis.hotspots(path, version, filt, method, ())
