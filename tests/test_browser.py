@@ -84,6 +84,7 @@ def launch(playwright):
 
 def new_page(browser):
     page = browser.new_page(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
+    page.set_default_navigation_timeout(90000)  # a shared 2-core machine under load can take over 30 s
     page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(LOCAL) else r.abort())
     return page
 
@@ -154,7 +155,7 @@ PAGES = {
 def test_each_page_loads_with_its_main_element(app, browser, path):
     url, _ = app
     page = new_page(browser)
-    page.goto(f"{url}/{path}", timeout=90000)  # a busy shared machine can take over 30 s
+    page.goto(f"{url}/{path}")
     selector, title = PAGES[path]
     page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=60000)
     page.locator(selector).first.wait_for(timeout=60000)
@@ -566,7 +567,7 @@ def test_hotspots_page_names_places_and_zooms_to_the_chosen_one(app, browser, sa
 
     url, _ = app
     page = new_page(browser)
-    page.goto(f"{url}/hotspots", timeout=90000)
+    page.goto(f"{url}/hotspots")
     page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60000)
     wait_idle(page, 60)
     page.get_by_label("Place", exact=True).click()

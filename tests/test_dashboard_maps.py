@@ -62,16 +62,50 @@ def test_points_and_hotspots_escape_data_text():
         {"lon": [-2.0, -2.1], "lat": [53.0, 53.05], "count": [5, 50], "tip": [maps.esc(EVIL), "ok"]}
     )
     hs = gpd.GeoDataFrame(
-        {"rank": [1], "count": [9], "share_of_incidents": [0.5], "top_locations": [EVIL], "wards": [EVIL]},
+        {
+            "rank": [1],
+            "name": [EVIL],
+            "count": [9],
+            "share_of_incidents": [0.5],
+            "top_categories": [EVIL],
+            "top_locations": [EVIL],
+            "wards": [EVIL],
+        },
         geometry=[Point(-2.0, 53.0)],
         crs=4326,
     )
     m = maps.base_map(areas().total_bounds, tiles=True)
     maps.add_points(m, pts, name="points", colour=maps.INCIDENT)
     maps.add_hotspots(m, hs)
+    maps.add_count_labels(m, pts)
     maps.finish(m)
     text = rendered(m)
     assert "<img src=x" not in text and "${alert" not in text
+
+
+def test_places_have_markers_while_zoomed_out_and_labels_from_one_script():
+    n = 40
+    hs = gpd.GeoDataFrame(
+        {
+            "rank": range(1, n + 1),
+            "name": [f"High Street {i}, Leek" for i in range(1, n + 1)],
+            "count": range(10 * n, 0, -10),
+            "share_of_incidents": 0.01,
+            "top_categories": "Shoplifting (3)",
+            "wards": "Leek North",
+        },
+        geometry=[box(-2.0 + i * 0.01, 53.1, -1.995 + i * 0.01, 53.105) for i in range(n)],
+        crs=4326,
+    )
+    m = maps.base_map(hs.total_bounds)
+    maps.add_hotspots(m, hs, labels=30)
+    maps.finish(m)
+    text = rendered(m)
+    assert f"map.getZoom() < {maps.MARKER_ZOOM}" in text  # markers only while zoomed out
+    assert text.count('"hs-rank"') == 1  # one script writes every rank label
+    labels = re.search(r"\[\[.*?\]\]\.forEach", text).group(0)
+    assert labels.count("], [") + 1 == 30
+    assert "<b>1. High Street 1, Leek</b>" in text
 
 
 def test_maps_load_no_script_or_style_from_the_internet():
