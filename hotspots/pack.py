@@ -338,13 +338,8 @@ def _place_page(
                     _plain(
                         f"Effect against the control: {ev.effect * 100:+.0f}% (95% interval {ev.effect_low * 100:+.0f}% "
                         f"to {ev.effect_high * 100:+.0f}%). "
-                        + (
-                            f"WDQ {ev.wdq:+.2f}"
-                            if ev.success_measure < 0
-                            else "WDQ not read (the place did not improve against the control)"
-                        )
-                        + f" (success measure {ev.success_measure:+.4f}, buffer measure {ev.buffer_measure:+.4f}); "
-                        f"total net effect {ev.tne:+,.0f} incidents."
+                        + (f"WDQ {ev.wdq:+.2f}." if ev.success_measure < 0 else "WDQ not read.")
+                        + f" Total net effect {ev.tne:+,.0f} incidents."
                     ),
                     st["body"],
                 )
@@ -369,6 +364,7 @@ def _place_page(
             Paragraph(
                 _plain(
                     f"Windows of {ev.months} months: before = {ev.window_rule}. Control: {ev.control_name}. "
+                    f"Success measure {ev.success_measure:+.4f}, buffer measure {ev.buffer_measure:+.4f}. "
                     "Method on the agenda page."
                 ),
                 st["small"],
