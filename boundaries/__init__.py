@@ -50,6 +50,7 @@ from boundaries.lookups import (
 from boundaries.national import district_shapes, wards_2023
 from boundaries.population import POPULATION_FILE, population, residents
 from boundaries.selection import (
+    DEFAULT_DISTRICTS,
     DEFAULT_NAME,
     KINDS,
     LSOA_FILE,
@@ -93,7 +94,7 @@ def districts(codes=None) -> gpd.GeoDataFrame:
     """
     gdf = district_shapes().rename(columns={"LAD24CD": "district_code", "LAD24NM": "district_name"})
     if codes is None:
-        codes = sorted(set(default_geography().lsoas["district_code"]))
+        codes = sorted(DEFAULT_DISTRICTS)
     gdf = gdf[gdf["district_code"].isin(list(codes))].reset_index(drop=True)
     look = csp_lookup().drop_duplicates("ltla24_code").set_index("ltla24_code")
     for col, src in (
@@ -112,6 +113,7 @@ __all__ = [
     "AREA_COLUMNS",
     "BNG",
     "DATA",
+    "DEFAULT_DISTRICTS",
     "DEFAULT_NAME",
     "KINDS",
     "LEVELS",

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from boundaries import national
-from boundaries.lookups import BNG, district_forces, lsoa_ward_lookup
+from boundaries.lookups import BNG, district_forces, lsoa_lookup_indexed, lsoa_ward_lookup
 from boundaries.population import residents
 from hotspots._errors import InputError
 
@@ -63,16 +63,16 @@ def lsoa_layer(shapes: gpd.GeoDataFrame, code_col: str, *, origin: str = ORIGIN_
     InputError
         If a code is not a 2021 LSOA of England and Wales.
     """
-    look = lsoa_ward_lookup().set_index("lsoa21_code")
-    codes = shapes[code_col].astype(str)
-    known = codes.isin(look.index)
-    if not known.all():
-        unknown = sorted(codes[~known].unique())
+    look = lsoa_lookup_indexed()
+    codes = pd.Index(shapes[code_col].astype(str).to_numpy(dtype=object), dtype=object)
+    pos = look.index.get_indexer(codes)
+    if (pos < 0).any():
+        unknown = sorted(set(codes[pos < 0]))
         raise InputError(
             f"{len(unknown)} LSOA codes are not 2021 LSOAs of England and Wales "
             f"(first: {unknown[0]}); the boundary file must hold 2021 LSOAs"
         )
-    lk = look.loc[codes]
+    lk = look.iloc[pos]
     return gpd.GeoDataFrame(
         {
             "lsoa_code": codes.to_numpy(),

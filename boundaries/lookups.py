@@ -49,6 +49,17 @@ def lsoa_ward_lookup() -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1)
+def lsoa_lookup_indexed() -> pd.DataFrame:
+    """:func:`lsoa_ward_lookup` indexed by 2021 LSOA code (plain object strings: fast to look up)."""
+    look = lsoa_ward_lookup()
+    out = pd.DataFrame(
+        {c: look[c].to_numpy(dtype=object) for c in look.columns if c != "lsoa21_code"},
+        index=pd.Index(look["lsoa21_code"].to_numpy(dtype=object), name="lsoa21_code", dtype=object),
+    )
+    return out
+
+
+@lru_cache(maxsize=1)
 def lsoa11_to_lsoa21() -> pd.DataFrame:
     """2011 LSOA → 2021 LSOA with the ONS change code (U, S, M, X)."""
     return pd.read_csv(LOOKUP_LSOA11, dtype=str)

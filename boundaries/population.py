@@ -18,8 +18,10 @@ POPULATION_FILE = DATA / "census2021_ts021_lsoa21_total_usual_residents.csv.gz"
 @lru_cache(maxsize=1)
 def population() -> pd.Series:
     """Census 2021 usual residents, indexed by 2021 LSOA code (England and Wales)."""
-    df = pd.read_csv(POPULATION_FILE, dtype={"lsoa21_code": str, "total_residents": "int64"})
-    return df.set_index("lsoa21_code")["total_residents"]
+    df = pd.read_csv(POPULATION_FILE, dtype={"lsoa21_code": object, "total_residents": "int64"})
+    out = df.set_index("lsoa21_code")["total_residents"]
+    out.index = pd.Index(out.index.to_numpy(dtype=object), name="lsoa21_code", dtype=object)  # fast lookups
+    return out
 
 
 def residents(codes) -> pd.Series:

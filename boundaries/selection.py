@@ -35,8 +35,9 @@ KINDS: dict[str, tuple[str, str, str]] = {
 _NOISE = {"police", "constabulary", "service", "force", "area", "community", "safety", "partnership", "csp"}
 
 LSOA_FILE = DATA / "lsoa21_staffs_stoke_with_ward24.geojson"
-#: The default study area's districts: Staffordshire's eight and Stoke-on-Trent.
 DEFAULT_NAME = "Staffordshire and Stoke-on-Trent"
+#: The default study area's districts: Stoke-on-Trent and Staffordshire's eight (those of LSOA_FILE).
+DEFAULT_DISTRICTS = frozenset({"E06000021", *(f"E07000{n}" for n in range(192, 200))})
 
 
 def _norm(text: str) -> str:
@@ -198,8 +199,8 @@ def study_area(
     Stoke-on-Trent uses the shipped Staffordshire LSOAs, as the default does.
     """
     districts, name = choose(csp=csp, force=force, district=district)
-    default = _default_lsoas()
-    if set(districts) <= set(default["district_code"]):
+    if set(districts) <= DEFAULT_DISTRICTS:
+        default = _default_lsoas()
         lsoas = default[default["district_code"].isin(districts)].reset_index(drop=True).copy()
     else:
         lsoas = national_lsoas(districts)

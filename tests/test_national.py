@@ -140,6 +140,7 @@ def test_several_partnerships_and_a_force(lookup, census):
     # a choice inside Staffordshire uses the shipped Staffordshire LSOAs: --force Staffordshire is the default
     staffs = boundaries.study_area(force="staffordshire")
     default = boundaries.default_geography()
+    assert set(default.lsoas["district_code"]) == boundaries.DEFAULT_DISTRICTS
     assert staffs.lsoas["lsoa_code"].tolist() == default.lsoas["lsoa_code"].tolist()
     assert staffs.lsoas.geometry.geom_equals(default.lsoas.geometry).all()
 

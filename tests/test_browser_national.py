@@ -1,0 +1,160 @@
+"""Browser tests of issue 12 (headless Chromium, ``make run``): another partnership, as a new user.
+
+Real data: ``tests/data/2017-01-cheshire-street.csv`` (the first 140 rows of Cheshire
+Constabulary's January 2017 police.uk file, unchanged; see ``tests/data/README.md``).
+
+1. A new user of Cheshire East opens the app (``make run``: the Staffordshire sample), chooses the
+   two Cheshire partnerships on the Data page, loads the Cheshire month, sees Cheshire East's wards
+   (exact ONS outlines, Census residents) and exports its top hotspots.
+2. A store holding only the Cheshire month (loaded from the command line) opens with a prompt that
+   the study area does not cover Cheshire; one click on the Data page makes Cheshire the study area.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_browser import (
+    FOLIUM,
+    free_port,
+    new_page,
+    open_data_tab,
+    shot,
+    start_app,
+    stop_app,
+    upload,
+    wait_idle,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+CHESHIRE = ROOT / "tests" / "data" / "2017-01-cheshire-street.csv"
+CHESHIRE_EAST = "E06000049"
+CENSUS = ROOT / "boundaries" / "data" / "census2021_ts021_lsoa21_total_usual_residents.csv.gz"
+LOOKUP = ROOT / "boundaries" / "data" / "lookup_lsoa21_ward24_ltla24.csv.gz"
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
+
+
+def census_residents(district: str) -> int:
+    look = pd.read_csv(LOOKUP, dtype=str)
+    pop = pd.read_csv(CENSUS, dtype={"lsoa21_code": str}).set_index("lsoa21_code")["total_residents"]
+    return int(pop.reindex(look.loc[look["ltla24_code"] == district, "lsoa21_code"]).sum())
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    from test_browser import launch
+
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def sample_app(tmp_path_factory) -> Iterator[str]:
+    tmp = tmp_path_factory.mktemp("browser_national")
+    port = free_port()
+    proc = start_app(port, tmp / "store.duckdb", tmp / "app.log")  # make run loads the sample
+    try:
+        yield f"http://localhost:{port}"
+    finally:
+        stop_app(proc)
+
+
+def test_new_user_chooses_partnerships_loads_a_month_sees_wards_and_exports_hotspots(
+    sample_app, browser, tmp_path
+):
+    url = sample_app
+    page = new_page(browser)
+    open_data_tab(page, url, "Boundaries and localities")
+    box = page.get_by_label("Community safety partnerships", exact=True)
+    for name in ("Cheshire East", "Cheshire West and Chester"):
+        box.click()
+        box.fill(name.split()[1] if name == "Cheshire East" else "West and Chester")
+        page.get_by_role("option", name=name, exact=True).click()
+    page.keyboard.press("Escape")
+    shot(page, "national_1_chooser")
+    page.get_by_role("button", name="Use this study area").click()
+    done = page.get_by_text("Study area set to Cheshire East + Cheshire West and Chester")
+    done.wait_for(timeout=240000)
+    wait_idle(page, 120)
+    assert "466 LSOAs" in done.inner_text()
+    shot(page, "national_2_chosen")
+
+    page.get_by_role("tab", name="police.uk files").click()
+    upload(page, CHESHIRE)
+    page.get_by_role("button", name="Load files").click()
+    page.locator('[data-testid="stAlert"]').filter(has_text="2017-01-cheshire-street.csv").first.wait_for(
+        timeout=240000
+    )
+    wait_idle(page, 120)
+    shot(page, "national_3_loaded")
+
+    # the ward map of Cheshire East: exact outlines, Census 2021 residents
+    page.goto(f"{url}/?level=district&areas={CHESHIRE_EAST}&month_from=2017-01&month_to=2017-01")
+    page.frame_locator(FOLIUM).first.locator(".leaflet-container").wait_for(timeout=120000)
+    wait_idle(page, 120)
+    metrics = page.locator('[data-testid="stMetric"]').all_inner_texts()
+    residents = f"{census_residents(CHESHIRE_EAST):,}"
+    assert any(m.startswith("Residents") and m.strip().endswith(residents) for m in metrics), metrics
+    assert any(m.startswith("Incidents") and m.strip().endswith("137") for m in metrics), metrics
+    drawn = page.frame_locator(FOLIUM).first.locator("path.leaflet-interactive")
+    assert drawn.count() > 50  # the area outlines are drawn (no hull, no missing ward)
+    page.wait_for_timeout(500)
+    shot(page, "national_4_ward_map")
+
+    page.goto(f"{url}/hotspots?level=district&areas={CHESHIRE_EAST}&month_from=2017-01&month_to=2017-01")
+    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=120000)
+    wait_idle(page, 120)
+    page.wait_for_timeout(500)
+    shot(page, "national_5_hotspots")
+    with page.expect_download(timeout=120000) as dl:
+        page.get_by_role("button", name="Download CSV").click()
+    path = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(path)
+    table = pd.read_csv(path)
+    assert len(table) > 0 and CHESHIRE_EAST in table["filter"].iloc[0]
+    assert (table["district_code"] == CHESHIRE_EAST).all(), table[["district", "district_code"]]
+    assert table["ward_codes"].astype(str).str.startswith("E05").all()
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def cheshire_app(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    from hotspots.ingest import ingest
+    from hotspots.store import Store
+
+    tmp = tmp_path_factory.mktemp("browser_prompt")
+    store = tmp / "store.duckdb"
+    with Store(store) as s:
+        ingest([CHESHIRE], store=s)  # as `hotspots ingest` would: the default study area
+    port = free_port()
+    proc = start_app(port, store, tmp / "app.log")
+    try:
+        yield f"http://localhost:{port}", store
+    finally:
+        stop_app(proc)
+
+
+def test_first_run_prompts_for_the_force_the_data_come_from(cheshire_app, browser):
+    url, _ = cheshire_app
+    page = new_page(browser)
+    page.goto(url)
+    note = page.get_by_text(re.compile(r"140 incidents in Cheshire police force area"))
+    note.first.wait_for(timeout=120000)
+    wait_idle(page, 60)
+    shot(page, "national_6_prompt_map")
+    open_data_tab(page, url, "Boundaries and localities")
+    page.get_by_role("button", name="Use Cheshire as the study area").click()
+    page.get_by_text("Study area set to Cheshire (police force area)").wait_for(timeout=240000)
+    wait_idle(page, 120)
+    assert page.get_by_text("Now: Cheshire (police force area)").is_visible()
+    assert not page.get_by_text(re.compile(r"which the study area .* does not cover")).count()
+    shot(page, "national_7_prompt_done")
+    page.close()
