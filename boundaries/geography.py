@@ -122,14 +122,18 @@ class Geography:
     localities
         ward_code → locality; by default each ward's district name.
     name
-        A label for the study area.
+        A label for the study area (with the force areas added from reported codes, if any).
+    study_name
+        The label of the study area alone (default: ``name``).
     """
 
     lsoas: gpd.GeoDataFrame
     localities: pd.DataFrame = field(default_factory=pd.DataFrame)
     name: str = "Staffordshire and Stoke-on-Trent"
+    study_name: str = ""
 
     def __post_init__(self) -> None:
+        self.study_name = self.study_name or self.name
         if "outline" not in self.lsoas.columns:
             self.lsoas = self.lsoas.assign(outline=OUTLINE_BOUNDARY)
         if "origin" not in self.lsoas.columns:
@@ -206,7 +210,9 @@ class Geography:
         )
         names = district_forces().drop_duplicates("pfa24_code").set_index("pfa24_code")["pfa24_name"]
         added = ", ".join(sorted(names.reindex(sorted(wanted)).astype(str)))
-        return Geography(lsoas=lsoas, localities=self.localities, name=f"{self.name} + {added}")
+        return Geography(
+            lsoas=lsoas, localities=self.localities, name=f"{self.name} + {added}", study_name=self.study_name
+        )
 
     def ward_localities(self) -> pd.Series:
         """Locality name for each ward code (wards missing from the CSV fall back to district)."""

@@ -192,6 +192,15 @@ def _uncovered(path: str, version: int) -> list[tuple[str, str, int]]:
     return list(zip(t["force_code"], t["force_name"], t["incidents"].astype(int), strict=True))
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _study_name(path: str, version: int) -> str:
+    """The study area's own name (without force areas added from reported LSOA codes)."""
+    import boundaries
+
+    row = data.store().sql("SELECT name FROM geography LIMIT 1")
+    return str(row["name"].iloc[0]) if len(row) else boundaries.DEFAULT_NAME
+
+
 def coverage_prompt(*, on_data_page: bool) -> None:
     """Offer the force of loaded data that the study area does not cover (once per session).
 
@@ -205,7 +214,7 @@ def coverage_prompt(*, on_data_page: bool) -> None:
     if not missing:
         return
     code, name, n = missing[0]
-    now = data.options(*data.key())["geography"]
+    now = _study_name(*data.key())
     text = (
         f"The loaded data hold {n:,} incidents in **{name}** police force area, which the study area "
         f"({now}) does not cover: they are in no ward or are placed only by their reported LSOA code."
