@@ -7,6 +7,8 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from hotspots._errors import InputError
+
 #: Columns of an incident export, before the kept partner columns.
 EXPORT_COLUMNS = [
     "incident_id",
@@ -92,8 +94,27 @@ def cmd_demand(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_weights(args: argparse.Namespace) -> int:
+    """Write the shipped harm weights (with their basis) as a CSV to edit and pass to --weights."""
+    import shutil
+
+    from hotspots.harm import DEFAULT_FILE, read_weights
+
+    if args.out.suffix.lower() != ".csv":
+        raise InputError(f"cannot write {args.out.name}: the weights file must end in .csv")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(DEFAULT_FILE, args.out)
+    w = read_weights(args.out)
+    print(
+        f"wrote {len(w.weights)} category weights to {args.out} (ONS Crime Severity Score, median offence "
+        "weight per category; see docs/demand.md); edit them, add rows for partner categories or '*,w' for "
+        "every other category, then use --measure harm --weights FILE"
+    )
+    return 0
+
+
 def register(subparsers) -> None:
-    """Add the ``incidents`` and ``demand`` subcommands."""
+    """Add the ``incidents``, ``demand`` and ``weights`` subcommands."""
     from hotspots.cli import add_filter_args, add_store_arg
     from hotspots.demand import (
         DEFAULT_CELL_SIZE,
@@ -146,6 +167,10 @@ def register(subparsers) -> None:
     add_store_arg(p)
     p.add_argument("--out", type=Path, required=True, help="output .csv, .xlsx, .geojson or .gpkg")
     p.set_defaults(func=cmd_demand)
+
+    p = subparsers.add_parser("weights", help="write the shipped harm weights to a CSV you can edit")
+    p.add_argument("--out", type=Path, required=True, help="output .csv")
+    p.set_defaults(func=cmd_weights)
 
     p = subparsers.add_parser(
         "incidents", help="the filtered incidents, one row each, with kept partner columns"

@@ -236,3 +236,12 @@ def test_cli_trends_harm(sample_store_path, tmp_path):
     assert df["harm"].iloc[0] > df["count"].iloc[0] > 0
     assert df["harm_rolling_12"].notna().sum() == 1  # 12 months loaded: the last one has a full year
     assert "harm_weights" in df["parameters"].iloc[0]
+
+
+def test_cli_weights_writes_an_editable_copy(tmp_path, capsys):
+    out = tmp_path / "w.csv"
+    assert main(["weights", "--out", str(out)]) == 0
+    assert read_weights(out).as_dict() == default_weights().as_dict()
+    assert "basis" in out.read_text().splitlines()[0]
+    assert main(["weights", "--out", str(tmp_path / "w.xlsx")]) == 1
+    assert "cannot write w.xlsx: the weights file must end in .csv" in capsys.readouterr().err
