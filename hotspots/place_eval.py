@@ -552,6 +552,14 @@ def evaluate_place(
     if not loaded:
         raise InputError("`incidents` is empty: load some months first")
     before, after, rule = _windows(loaded, first_after, months, start_text)
+    have = {m.to_period("M") for m in loaded}
+    gaps = [p.strftime("%Y-%m") for p in [*before, *after] if p not in have]
+    if gaps:
+        raise InputError(
+            f"months {', '.join(gaps)} of the windows ({before[0]} to {before[-1]} and {after[0]} to "
+            f"{after[-1]}) are not loaded, so they would count as zero; load them, or choose `months` "
+            "or `start` to avoid them"
+        )
 
     ring = geom.buffer(width).difference(geom)
     area, control_name = _control_area(control, geom, geography, crs=crs)

@@ -314,3 +314,16 @@ def test_wdq_refuses_negative_counts_and_an_empty_control():
     with pytest.raises(InputError, match="needs incidents in the control area in both windows; got 0 before"):
         wdq(10, 5, 3, 4, 0, 100)
     assert np.isnan(wdq(10, 10, 3, 4, 100, 100).wdq)  # no change in the place: no quotient
+
+
+def test_a_window_month_that_is_not_loaded_is_refused(loaded, hanley):
+    incidents, geo = loaded
+    holed = incidents[incidents["month"] != "2025-04-01"]
+    with pytest.raises(
+        InputError, match="months 2025-04 of the windows .* are not loaded, so they would count as zero"
+    ):
+        evaluate_place(holed, hanley, crs=27700, start="2025-07", geography=geo)
+    ev = evaluate_place(
+        holed, hanley, crs=27700, start="2025-07", months=2, geography=geo
+    )  # May-Jun vs Jul-Aug
+    assert (ev.before_from, ev.after_to) == ("2025-05", "2025-08")
