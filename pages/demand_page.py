@@ -21,6 +21,8 @@ with tab_demand:
         c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
         chosen = c1.multiselect("Sources", sources, default=sources, key="demand_sources")
         n = c2.number_input("Last months", 1, 60, DEFAULT_MONTHS, key="demand_months")
+        if st.session_state.get("demand_k", 0) > n:  # fewer months than k: k follows
+            st.session_state["demand_k"] = int(n)
         k = c3.number_input("High in at least", 1, int(n), min(DEFAULT_MIN_MONTHS, int(n)), key="demand_k")
         top = c4.number_input("Top share %", 1, 50, int(DEFAULT_TOP_SHARE * 100), key="demand_top") / 100
         if len(chosen) < 2:

@@ -73,6 +73,9 @@ def test_demand_page_shows_persistent_cells_and_harm(partner_store):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Persistent multi-agency high demand"] == f"{int(want6['persistent'].sum()):,} cells"
     assert metrics["Months counted"] == "2025-07 to 2025-12"
+    at.number_input(key="demand_months").set_value(3).run()  # below k: k follows, no error
+    assert not at.exception, at.exception
+    assert at.number_input(key="demand_k").value == 3
 
 
 def test_ward_profile_states_harm(partner_store):
