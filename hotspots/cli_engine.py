@@ -46,13 +46,40 @@ METHOD_OPTIONS = {
     "min_samples": "min_samples",
     "buffer": "buffer",
     "top_n": "top_n",
+    "max_place_km2": "max_place_km2",
 }
+
+
+def _cell_size(text: str) -> float | str:
+    """``--cell-size``: metres, or a rule name (``micro``, ``display``)."""
+    if text in ("micro", "display"):
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected metres (such as 125) or a rule: micro or display; got {text!r}"
+        ) from None
 
 
 def _add_method_options(p: argparse.ArgumentParser, *, which: tuple[str, ...]) -> None:
     g = p.add_argument_group("method options (left empty: chosen from the data and reported)")
     if "grid" in which:
-        g.add_argument("--cell-size", type=float, metavar="M", help="grid cell size in metres")
+        g.add_argument(
+            "--cell-size",
+            type=_cell_size,
+            metavar="M",
+            help="grid cell size in metres, or micro (hotspot places and evaluation: 125 m) or display "
+            "(about 50 cells on the shorter side: surfaces, and the old default for places)",
+        )
+    if "places" in which:
+        g.add_argument(
+            "--max-place-km2",
+            type=float,
+            metavar="KM2",
+            help="largest place before it is split at its peaks (default 0.5 km², none with "
+            "--cell-size display)",
+        )
     if "eb_count" in which:
         g.add_argument(
             "--half-life",
@@ -176,7 +203,7 @@ def cmd_surface(args: argparse.Namespace) -> int:
     from hotspots.eb import eb_count
     from hotspots.export import export_table
     from hotspots.gistar import gistar
-    from hotspots.grid import make_grid
+    from hotspots.grid import CELL_SIZE_TEXT, analysis_cell_size, make_grid
     from hotspots.hotspot_list import study_area_for
     from hotspots.kde import kde
     from hotspots.repeat import located_mask
@@ -200,7 +227,11 @@ def cmd_surface(args: argparse.Namespace) -> int:
                 f"--{opt.replace('_', '-')} applies to --method {' or '.join(methods)}, not {args.method}"
             )
     area = study_area_for(geo, filt)
-    grid = make_grid(area, cell_size=args.cell_size)
+    cell = args.cell_size
+    rule = "user" if cell is not None else "display"
+    if isinstance(cell, str):
+        cell, rule = analysis_cell_size(area, cell)
+    grid = make_grid(area, cell_size=cell if cell is not None else None)
     sel = filt.apply(incidents)
     has = located_mask(sel)
     x = sel["x"].to_numpy(dtype=float)[has]
@@ -209,7 +240,7 @@ def cmd_surface(args: argparse.Namespace) -> int:
     params: dict[str, Any] = {
         "method": args.method,
         **grid.describe(),
-        "cell_size_rule": "user" if args.cell_size else "about 50 cells on the shorter side",
+        "cell_size_rule": CELL_SIZE_TEXT[rule],
         "n_incidents": int(has.sum()),
         "n_left_off": int((~has).sum()),
     }
@@ -348,6 +379,7 @@ def register(subparsers: Any) -> None:
         p,
         which=(
             "grid",
+            "places",
             "eb_count",
             "kde",
             "top_share",

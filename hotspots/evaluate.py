@@ -30,7 +30,7 @@ from hotspots.dbscan import dbscan
 from hotspots.eb import eb_count
 from hotspots.filters import Filter
 from hotspots.gistar import gistar
-from hotspots.grid import Grid, make_grid
+from hotspots.grid import CELL_SIZE_TEXT, Grid, analysis_cell_size, make_grid
 from hotspots.hotspot_list import DEFAULT_METHOD, study_area_for
 from hotspots.kde import kde, location_key
 from hotspots.repeat import check_incidents, located_mask
@@ -160,7 +160,7 @@ def evaluate(
     test: Filter,
     area_share: float = 0.01,
     geography: Any,
-    cell_size: float | None = None,
+    cell_size: float | str | None = None,
     **params: Any,
 ) -> dict[str, Any]:
     """Score hotspots found on ``train`` against the incidents of ``test``.
@@ -180,7 +180,9 @@ def evaluate(
     geography
         The :class:`boundaries.Geography`.
     cell_size
-        Grid cell size in metres; None chooses it from the study area's extent.
+        Grid cell size in metres; None (or ``"micro"``) the micro-place cells of hotspot lists
+        (150 m, finer in a small area: :func:`hotspots.grid.analysis_cell_size`);
+        ``"display"`` the overview rule (about 50 cells on the shorter side, the default before).
     **params
         Method options (see :data:`SCORE_PARAMS`).
 
@@ -209,7 +211,8 @@ def evaluate(
         if not isinstance(f, Filter):
             raise InputError(f"`{name}` must be a hotspots.filters.Filter; got {type(f).__name__}")
     area = study_area_for(geography, train)
-    grid = make_grid(area, cell_size=cell_size)
+    cell, rule = analysis_cell_size(area, cell_size)
+    grid = make_grid(area, cell_size=cell)
     tx, ty, tm, t_off = _split(incidents, train, "train")
     vx, vy, _, v_off = _split(incidents, test, "test")
     if tx.size == 0:
@@ -253,8 +256,99 @@ def evaluate(
         "n_left_off": t_off + v_off,
         "train": train.describe(),
         "test": test.describe(),
-        "params": {**used, **grid.describe(), "area_share_requested": float(area_share)},
+        "params": {
+            **used,
+            **grid.describe(),
+            "cell_size_rule": CELL_SIZE_TEXT[rule],
+            "area_share_requested": float(area_share),
+        },
     }
+
+
+#: How many places "a team can cover" is measured for (:func:`place_coverage`).
+PLACE_COUNTS = (10, 20, 50)
+
+
+def place_coverage(
+    incidents: pd.DataFrame,
+    *,
+    train: Filter,
+    test: Filter,
+    geography: Any,
+    method: str = DEFAULT_METHOD,
+    top: Sequence[int] = PLACE_COUNTS,
+    **params: Any,
+) -> dict[str, Any]:
+    """Share of the test period's incidents in the top places listed from the training period.
+
+    The places a team can cover: the ranked list (:func:`hotspots.hotspot_list.find_hotspots`
+    on ``train``, with ``method`` and ``params``) is cut at each of ``top`` places, and the
+    test incidents inside those places (their polygons; a ``repeat`` place is its map point)
+    are counted.
+
+    Parameters
+    ----------
+    incidents
+        The full incident frame.
+    train, test
+        Filters for the training and test periods; areas named in ``train`` set the study area.
+    geography
+        The :class:`boundaries.Geography`.
+    method, **params
+        As for :func:`~hotspots.hotspot_list.find_hotspots`.
+    top
+        Numbers of places (default :data:`PLACE_COUNTS`: 10, 20, 50).
+
+    Returns
+    -------
+    dict
+        ``n_test``, ``n_places`` (in the whole list), and for each N in ``top``: ``share_top{N}``
+        (share of test incidents), ``hits_top{N}`` and ``area_km2_top{N}`` (area of those places);
+        ``params`` (the list's parameters).
+
+    Raises
+    ------
+    InputError
+        If a filter is not a Filter, ``top`` holds something other than whole numbers of at least 1,
+        or the test period holds no incidents with a location.
+    """
+    from hotspots.hotspot_list import find_hotspots
+
+    check_incidents(incidents)
+    for name, f in (("train", train), ("test", test)):
+        if not isinstance(f, Filter):
+            raise InputError(f"`{name}` must be a hotspots.filters.Filter; got {type(f).__name__}")
+    top = list(top)
+    if not top or any(isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1 for n in top):
+        raise InputError(
+            f"`top` must be whole numbers of places, each at least 1, such as (10, 20, 50); got {top!r}"
+        )
+    hl = find_hotspots(incidents, method=method, geography=geography, filt=train, **params)
+    vx, vy, _, _ = _split(incidents, test, "test")
+    if vx.size == 0:
+        raise InputError(f"the test filter ({test.describe()}) holds no incidents with a location; widen it")
+    inside = np.zeros(vx.size, dtype=np.int64)  # rank of the place holding each test incident (0 = none)
+    geoms = hl.geometry.to_numpy()
+    ranks = hl["rank"].to_numpy(dtype=np.int64) if len(hl) else np.empty(0, dtype=np.int64)
+    points = shapely.points(vx, vy)
+    if len(geoms):
+        tree = shapely.STRtree(geoms)
+        if method == "repeat":
+            pi, gi = tree.query(points, predicate="dwithin", distance=0.5)
+        else:
+            pi, gi = tree.query(points, predicate="intersects")
+        best = np.full(vx.size, np.iinfo(np.int64).max)
+        np.minimum.at(best, pi, ranks[gi])
+        inside = np.where(best < np.iinfo(np.int64).max, best, 0)
+    out: dict[str, Any] = {"n_test": int(vx.size), "n_places": int(len(hl))}
+    areas = hl["area_km2"].to_numpy(dtype=float) if len(hl) else np.empty(0)
+    for n in top:
+        hits = int(((inside > 0) & (inside <= n)).sum())
+        out[f"hits_top{n}"] = hits
+        out[f"share_top{n}"] = hits / vx.size
+        out[f"area_km2_top{n}"] = float(np.nansum(areas[ranks <= n]))
+    out["params"] = hl.params
+    return out
 
 
 def compare(

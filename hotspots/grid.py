@@ -28,6 +28,20 @@ CELLS_ON_SHORTER_SIDE = 50
 MIN_CELL_SIZE = 50.0
 #: Largest grid built without complaint (cells); beyond this a surface is too slow to draw.
 MAX_CELLS = 25_000_000
+#: The analysis unit of hotspot places (metres): micro-cells, whatever the extent (chosen by
+#: measurement on real month splits, ``docs/methods.md``).
+MICRO_CELL_SIZE = 125.0
+#: Largest place, in km², before it is split at its peaks (a few streets a team can walk).
+MAX_PLACE_KM2 = 0.5
+#: Named cell-size rules: ``"micro"`` (the default for hotspot places and evaluation) and
+#: ``"display"`` (about 50 cells on the shorter side: overview surfaces, and the old default).
+CELL_SIZE_RULES = ("micro", "display")
+CELL_SIZE_TEXT = {
+    "micro": f"micro places: {MICRO_CELL_SIZE:.0f} m cells, or the display rule's where they are finer "
+    "(a small area)",
+    "display": "display: about 50 cells on the shorter side",
+    "user": "user",
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +64,9 @@ class Grid:
         ``(ny, nx)`` boolean array, True where the cell intersects the study area.
     study_area
         The study area polygon the grid was built on (used to clip cells), or None.
+    edge
+        ``(ny, nx)`` boolean array, True where the study area's boundary crosses the cell (only
+        those cells need clipping), or None (unknown: clip every cell).
     """
 
     x0: float
@@ -59,6 +76,7 @@ class Grid:
     ny: int
     mask: np.ndarray = field(compare=False, hash=False, repr=False)
     study_area: shapely.Geometry | None = field(default=None, compare=False, hash=False, repr=False)
+    edge: np.ndarray | None = field(default=None, compare=False, hash=False, repr=False)
 
     # ------------------------------------------------------------------ geometry
     @property
@@ -221,6 +239,53 @@ def default_cell_size(bounds: tuple[float, float, float, float]) -> float:
     return max(MIN_CELL_SIZE, round(raw / step) * step)
 
 
+def analysis_cell_size(
+    study_area: gpd.GeoSeries | gpd.GeoDataFrame, cell_size: float | str | None = None
+) -> tuple[float, str]:
+    """The cell size of hotspot places and of the evaluation, and the rule that chose it.
+
+    Parameters
+    ----------
+    study_area
+        Polygons in EPSG:27700.
+    cell_size
+        Metres; ``"micro"`` or None (the default); ``"display"`` (the overview rule, the default
+        before micro places).
+
+    Returns
+    -------
+    tuple
+        ``(cell size in metres, rule)`` where the rule is ``"micro"``, ``"display"`` or ``"user"``.
+
+    Raises
+    ------
+    InputError
+        If ``cell_size`` is neither a positive number nor one of :data:`CELL_SIZE_RULES`.
+    CRSError
+        If ``study_area`` is not in EPSG:27700.
+
+    Notes
+    -----
+    ``"micro"``: :data:`MICRO_CELL_SIZE` (125 m) whatever the extent — crime concentrates at
+    the scale of a street or a parade, and that is where a team acts. 125 m is the largest cell
+    (of 75–250 m) whose PAI at 1% of the area is at least twice the display rule's on every
+    county all-crime month split of 2025 (150 m: 1.93–1.96 times; 125 m: 2.13–2.19; tables in
+    ``docs/methods.md``); larger cells make fewer, more walkable places and a cheaper grid.
+    Where the display rule gives finer cells (a study area about 6 km across or less), those
+    are used.
+    """
+    if isinstance(cell_size, str):
+        check_choice(cell_size, CELL_SIZE_RULES, name="cell_size")
+        rule = cell_size
+    elif cell_size is None:
+        rule = "micro"
+    else:
+        check_positive(cell_size, name="cell_size", unit="metres")
+        return float(cell_size), "user"
+    display = default_cell_size(shapely.bounds(_as_geometry(study_area)))
+    return (display, rule) if rule == "display" else (min(MICRO_CELL_SIZE, display), rule)
+
+
 def _as_geometry(study_area: gpd.GeoSeries | gpd.GeoDataFrame) -> shapely.Geometry:
     if not isinstance(study_area, gpd.GeoSeries | gpd.GeoDataFrame):
         raise InputError(
@@ -278,14 +343,31 @@ def make_grid(study_area: gpd.GeoSeries | gpd.GeoDataFrame, *, cell_size: float 
             f"`cell_size` {cell:g} m gives {nx * ny:,} cells over this study area (limit "
             f"{MAX_CELLS:,}); use a cell size of at least {math.ceil(cell * math.sqrt(nx * ny / MAX_CELLS))} m"
         )
-    mask = _intersecting_cells(geom, x0, y0, cell, nx, ny)
-    return Grid(x0=float(x0), y0=float(y0), cell=cell, nx=int(nx), ny=int(ny), mask=mask, study_area=geom)
+    key = (hash(shapely.to_wkb(geom)), float(x0), float(y0), cell, int(nx), int(ny))
+    if key in _GRIDS:
+        return _GRIDS[key]
+    mask, edge = _intersecting_cells(geom, x0, y0, cell, nx, ny)
+    mask.flags.writeable = False
+    edge.flags.writeable = False
+    grid = Grid(
+        x0=float(x0), y0=float(y0), cell=cell, nx=int(nx), ny=int(ny), mask=mask, study_area=geom, edge=edge
+    )
+    _GRIDS[key] = grid
+    while len(_GRIDS) > _GRID_CACHE:
+        _GRIDS.pop(next(iter(_GRIDS)))
+    return grid
+
+
+#: Grids built lately (a grid is read-only: its masks are frozen), so that a filter change over the
+#: same area does not rebuild the mask of 100,000+ micro-cells.
+_GRIDS: dict[tuple, Grid] = {}
+_GRID_CACHE = 16
 
 
 def _intersecting_cells(
     geom: shapely.Geometry, x0: float, y0: float, cell: float, nx: int, ny: int
-) -> np.ndarray:
-    """Mark the cells that intersect ``geom``: centres inside, plus cells the boundary crosses."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(mask, edge)``: cells that intersect ``geom``, and the cells its boundary crosses."""
     xs = x0 + (np.arange(nx) + 0.5) * cell
     ys = y0 + (np.arange(ny) + 0.5) * cell
     cx, cy = np.meshgrid(xs, ys)
@@ -295,20 +377,27 @@ def _intersecting_cells(
     # cells crossed by the boundary: query the boundary's segments against the cell boxes
     segments = _segments(boundary)
     if len(segments):
-        tree = shapely.STRtree(segments)
-        ids = np.arange(nx * ny)
+        # candidate cells: those under each segment's bounding box (never the whole grid)
+        sx0, sy0, sx1, sy1 = shapely.bounds(segments).T
+        i0 = np.clip(np.floor((sx0 - x0) / cell).astype(np.int64), 0, nx - 1)
+        i1 = np.clip(np.floor((sx1 - x0) / cell).astype(np.int64), 0, nx - 1)
+        j0 = np.clip(np.floor((sy0 - y0) / cell).astype(np.int64), 0, ny - 1)
+        j1 = np.clip(np.floor((sy1 - y0) / cell).astype(np.int64), 0, ny - 1)
+        w, h = i1 - i0 + 1, j1 - j0 + 1
+        seg = np.repeat(np.arange(len(segments)), w * h)
+        k = np.arange(seg.size) - np.repeat(np.cumsum(w * h) - w * h, w * h)
+        ix = i0[seg] + k % w[seg]
+        iy = j0[seg] + k // w[seg]
+        ids = iy * nx + ix
         minx = x0 + (ids % nx) * cell
         miny = y0 + (ids // nx) * cell
-        # only cells whose box touches the boundary's envelope can be crossed
-        bx0, by0, bx1, by1 = shapely.bounds(boundary)
-        near = (minx + cell >= bx0) & (minx <= bx1) & (miny + cell >= by0) & (miny <= by1)
-        cand = ids[near & ~mask.ravel()]
-        boxes = shapely.box(minx[cand], miny[cand], minx[cand] + cell, miny[cand] + cell)
-        hit = tree.query(boxes, predicate="intersects")
-        flat = mask.ravel().copy()
-        flat[cand[np.unique(hit[0])]] = True
-        mask = flat.reshape(ny, nx)
-    return mask
+        hit = shapely.intersects(segments[seg], shapely.box(minx, miny, minx + cell, miny + cell))
+        edge = np.zeros(nx * ny, dtype=bool)
+        edge[np.unique(ids[hit])] = True
+        edge = edge.reshape(ny, nx)
+    else:
+        edge = np.zeros((ny, nx), dtype=bool)
+    return mask | edge, edge
 
 
 def _segments(boundary: shapely.Geometry) -> np.ndarray:
@@ -479,6 +568,88 @@ def label_places(
     return labels, n
 
 
+def bound_places(labels: np.ndarray, score: np.ndarray | None, *, max_cells: int) -> tuple[np.ndarray, int]:
+    """Split every place of more than ``max_cells`` cells at its peaks.
+
+    Parameters
+    ----------
+    labels
+        ``(ny, nx)`` place labels (0 = none, 1..n), as from :func:`label_places`.
+    score
+        ``(ny, nx)`` cell score; None treats every cell alike (then cell order decides).
+    max_cells
+        Most cells in one place (at least 1).
+
+    Returns
+    -------
+    tuple
+        ``(labels, n)`` relabelled 1..n; places within the bound keep their cells.
+
+    Raises
+    ------
+    InputError
+        If ``max_cells`` is not a whole number of at least 1.
+
+    Notes
+    -----
+    A place over the bound is cut into pieces grown from its peaks: the highest-scoring cell
+    left starts a piece, which takes the highest-scoring cells joined to it along an edge, one
+    at a time, until it holds ``max_cells`` cells or none is left to join; the cells left over
+    start the next pieces the same way. So each piece is edge-connected, holds the peak it
+    grew from and the busiest cells around it. Ties go to the first cell in grid order.
+    """
+    import heapq
+
+    if isinstance(max_cells, bool) or not isinstance(max_cells, int | np.integer) or max_cells < 1:
+        raise InputError(f"`max_cells` must be a whole number of cells, at least 1; got {max_cells!r}")
+    labels = np.asarray(labels)
+    flat = labels.ravel()
+    sizes = np.bincount(flat)
+    big = np.flatnonzero(sizes[1:] > max_cells) + 1
+    n_old = sizes.size - 1
+    if big.size == 0:
+        return labels, int(n_old)
+    ny, nx = labels.shape
+    value = (
+        np.zeros(flat.size) if score is None else np.nan_to_num(np.asarray(score, float).ravel(), nan=-np.inf)
+    )
+    out = flat.copy()
+    next_id = n_old + 1
+    order = np.argsort(flat, kind="stable")
+    starts = np.searchsorted(flat[order], big)
+    for p, a in zip(big, starts, strict=True):
+        cells = order[a : a + sizes[p]]
+        left = set(cells.tolist())
+        ranked = sorted(left, key=lambda c: (-value[c], c))
+        first_piece = True
+        for seed in ranked:
+            if seed not in left:
+                continue
+            pid = p if first_piece else next_id
+            first_piece = False
+            if pid != p:
+                next_id += 1
+            heap = [(-value[seed], seed)]
+            taken = 0
+            left.discard(seed)
+            while heap and taken < max_cells:
+                _, c = heapq.heappop(heap)
+                out[c] = pid
+                taken += 1
+                iy, ix = divmod(c, nx)
+                for d, ok in ((c - nx, iy > 0), (c - 1, ix > 0), (c + 1, ix < nx - 1), (c + nx, iy < ny - 1)):
+                    if ok and d in left:
+                        left.discard(d)
+                        heapq.heappush(heap, (-value[d], d))
+            for _, c in heap:  # joined but not taken: back to the cells left
+                left.add(c)
+    kept, new = np.unique(out, return_inverse=True)
+    if kept[0] == 0:
+        relabel = new.reshape(labels.shape)
+        return relabel, int(kept.size - 1)
+    return (new + 1).reshape(labels.shape), int(kept.size)
+
+
 def _peak_labels(sel: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, int]:
     """Steepest-ascent partition of the selected cells (see :func:`label_places`)."""
     ny, nx = sel.shape
@@ -544,6 +715,128 @@ def _peak_labels(sel: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, int]:
     return labels, int(roots.size)
 
 
+def cell_outlines(labels: np.ndarray, grid: Grid, n: int) -> np.ndarray:
+    """Polygons of labelled grid cells (one per label 1..n; None for a label with no cell).
+
+    Traced from the cell edges:
+
+    the same shapes as dissolving the cells' boxes (holes kept; cells of one label touching at
+    a corner only make a MultiPolygon), about two orders of magnitude faster: every edge
+    between a labelled cell and a cell with another label is a boundary edge, oriented with
+    its cell on the left; the edges chain into rings (at a vertex where two chains meet, the
+    left turn); a ring passing a vertex twice is cut there; counter-clockwise rings are shells,
+    clockwise rings holes.
+    """
+    ny, nx = labels.shape
+    x0, y0, cell = grid.x0, grid.y0, grid.cell
+    out = np.empty(n, dtype=object)
+    pad = np.zeros((ny + 2, nx + 2), dtype=np.int64)
+    pad[1:-1, 1:-1] = labels
+    iy, ix = np.nonzero(labels)
+    if iy.size == 0:
+        return out
+    lab = pad[iy + 1, ix + 1]
+    w = nx + 1
+    starts, ends, labs = [], [], []
+    for dy, dx, (ax, ay), (bx, by) in (
+        (-1, 0, (0, 0), (1, 0)),  # south side, west to east
+        (0, 1, (1, 0), (1, 1)),  # east side, south to north
+        (1, 0, (1, 1), (0, 1)),  # north side, east to west
+        (0, -1, (0, 1), (0, 0)),  # west side, north to south
+    ):
+        m = pad[iy + 1 + dy, ix + 1 + dx] != lab
+        starts.append((iy[m] + ay) * w + ix[m] + ax)
+        ends.append((iy[m] + by) * w + ix[m] + bx)
+        labs.append(lab[m])
+    s, e, lb = np.concatenate(starts), np.concatenate(ends), np.concatenate(labs)
+    m = s.size
+    nv = w * (ny + 1)
+    ks, ke = lb * nv + s, lb * nv + e
+    order = np.argsort(ks, kind="stable")
+    first = np.searchsorted(ks[order], ke, side="left")
+    two = np.searchsorted(ks[order], ke, side="right") - first == 2
+    succ = order[np.minimum(first, m - 1)]
+    if two.any():
+        c1, c2 = order[first[two]], order[first[two] + 1]
+        cross = (e[two] % w - s[two] % w) * (e[c1] // w - s[c1] // w) - (e[two] // w - s[two] // w) * (
+            e[c1] % w - s[c1] % w
+        )
+        succ[two] = np.where(cross > 0, c1, c2)
+    # chain the edges into rings (a loop over edges, not rows)
+    ring = np.full(m, -1, dtype=np.int64)
+    seq: list[int] = []
+    bounds = [0]
+    succ_l = succ.tolist()
+    ring_l = ring.tolist()
+    r = 0
+    for i0 in range(m):
+        if ring_l[i0] >= 0:
+            continue
+        i = i0
+        while ring_l[i] < 0:
+            ring_l[i] = r
+            seq.append(i)
+            i = succ_l[i]
+        bounds.append(len(seq))
+        r += 1
+    seq_a = np.asarray(seq, dtype=np.int64)
+    rid = np.repeat(np.arange(r), np.diff(bounds))
+    # rings passing a vertex twice: cut them into simple rings
+    key = rid * nv + s[seq_a]
+    uk, kc = np.unique(key, return_counts=True)
+    dup_rings = np.unique(rid[np.isin(key, uk[kc > 1])])
+    pieces: list[np.ndarray] = []
+    keep = np.ones(r, dtype=bool)
+    keep[dup_rings] = False
+    starts_b = np.asarray(bounds)
+    for q in dup_rings.tolist():
+        pieces.extend(_simple_parts(seq_a[starts_b[q] : starts_b[q + 1]], s))
+    edges = np.concatenate([seq_a[np.isin(rid, np.flatnonzero(keep))], *pieces]) if pieces else seq_a
+    lens = np.concatenate([np.diff(starts_b)[keep], [p.size for p in pieces]]).astype(np.int64)
+    ring_of = np.repeat(np.arange(lens.size), lens)
+    vx = (s[edges] % w) * cell + x0
+    vy = (s[edges] // w) * cell + y0
+    rings = shapely.linearrings(np.column_stack([vx, vy]), indices=ring_of)
+    # signed area (shoelace) per ring: > 0 counter-clockwise = shell
+    nxt = np.arange(edges.size) + 1
+    ends_b = np.cumsum(lens)
+    nxt[ends_b - 1] = ends_b - lens
+    area = np.bincount(ring_of, weights=vx * vy[nxt] - vx[nxt] * vy)
+    ring_lab = lb[edges[ends_b - lens]]
+    shell = area > 0
+    n_shell = np.bincount(ring_lab[shell], minlength=n + 1)
+    n_hole = np.bincount(ring_lab[~shell], minlength=n + 1)
+    easy = shell & (n_shell[ring_lab] == 1) & (n_hole[ring_lab] == 0)
+    out[ring_lab[easy] - 1] = shapely.polygons(rings[easy])
+    for label in np.flatnonzero((n_shell > 1) | (n_hole > 0)).tolist():
+        mine = ring_lab == label
+        shells = [shapely.Polygon(g) for g in rings[mine & shell]]
+        holes = list(rings[mine & ~shell])
+        parts = []
+        for sh in shells:
+            inner = [h for h in holes if sh.contains(shapely.Polygon(h).representative_point())]
+            parts.append(shapely.Polygon(sh.exterior, inner))
+        out[label - 1] = parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
+    return out
+
+
+def _simple_parts(idx: np.ndarray, s: np.ndarray) -> list[np.ndarray]:
+    """Cut a ring of edges at the vertices it passes twice (figure-eights) into simple rings."""
+    out = []
+    stack = [idx]
+    while stack:
+        cur = stack.pop()
+        v = s[cur]
+        u, counts = np.unique(v, return_counts=True)
+        if (counts == 1).all():
+            out.append(cur)
+            continue
+        a, b = np.flatnonzero(v == u[counts > 1][0])[:2]
+        stack.append(cur[a:b])
+        stack.append(np.concatenate([cur[:a], cur[b:]]))
+    return out
+
+
 def places_from_cells(
     selected: np.ndarray,
     grid: Grid,
@@ -553,6 +846,7 @@ def places_from_cells(
     order_by: str | None = None,
     score: np.ndarray | None = None,
     split: str = DEFAULT_SPLIT,
+    max_cells: int | None = None,
 ) -> tuple[np.ndarray, gpd.GeoDataFrame]:
     """Dissolve selected cells into places: by default one place per peak of the score.
 
@@ -576,6 +870,9 @@ def places_from_cells(
         How cells are joined (see :func:`label_places`): ``"peaks"`` (default) one place per
         peak, cells joined along edges only; ``"edges"``; ``"touching"`` (edge or corner, the
         rule before).
+    max_cells
+        Most cells in one place: larger places are split at their peaks
+        (:func:`bound_places`); None leaves them whole.
 
     Returns
     -------
@@ -599,6 +896,8 @@ def places_from_cells(
     if score is None and split == "peaks" and order_by in values:
         score = values[order_by]
     labels, n = label_places(selected, score, split=split)
+    if max_cells is not None:
+        labels, n = bound_places(labels, score, max_cells=max_cells)
     cols = ["place_id", "n_cells", "area_km2", *values.keys(), "geometry"]
     if n == 0:
         empty = gpd.GeoDataFrame({c: [] for c in cols[:-1]}, geometry=[], crs=BNG)
@@ -613,14 +912,14 @@ def places_from_cells(
     new_id[0] = 0
     new_id[rank + 1] = np.arange(1, n + 1)
     labels = new_id[labels]
-    flat = labels.ravel()
-    ids = np.flatnonzero(flat)
-    cells = gpd.GeoDataFrame({"place_id": flat[ids]}, geometry=grid.boxes(ids), crs=BNG)
-    geoms = cells.dissolve(by="place_id").geometry.sort_index()
+    outlines = cell_outlines(labels, grid, n)
     if grid.study_area is not None:
-        geoms = gpd.GeoSeries(
-            shapely.intersection(geoms.to_numpy(), grid.study_area), index=geoms.index, crs=BNG
-        )
+        # clip only the places that hold a cell the study area's boundary crosses
+        crossed = np.ones(n, dtype=bool) if grid.edge is None else np.zeros(n, dtype=bool)
+        if grid.edge is not None:
+            crossed[np.unique(labels[grid.edge & (labels > 0)]) - 1] = True
+        outlines[crossed] = shapely.intersection(outlines[crossed], grid.study_area)
+    geoms = gpd.GeoSeries(outlines, index=np.arange(1, n + 1), crs=BNG)
     table = pd.DataFrame({"place_id": np.arange(1, n + 1)})
     table["n_cells"] = data["n_cells"][rank].astype(np.int64)
     table["area_km2"] = shapely.area(geoms.reindex(table["place_id"]).to_numpy()) / 1e6

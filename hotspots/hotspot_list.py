@@ -51,10 +51,13 @@ from hotspots.eb import DEFAULT_HALF_LIFE, eb_count
 from hotspots.filters import Filter
 from hotspots.gistar import gistar
 from hotspots.grid import (
+    CELL_SIZE_TEXT,
     DEFAULT_SPLIT,
+    MAX_PLACE_KM2,
     SPLIT_RULES,
     SPLIT_TEXT,
     Grid,
+    analysis_cell_size,
     make_grid,
     places_from_cells,
     top_cells,
@@ -81,7 +84,14 @@ METHOD_PARAMS: dict[str, dict[str, Any]] = {
         "multiplier": 1.0,
         "top_share": 0.02,
     },
-    "gistar": {"cell_size": None, "band": 1, "fdr": True, "alpha": 0.05, "permutations": 0, "seed": None},
+    "gistar": {
+        "cell_size": None,
+        "band": 1,
+        "fdr": True,
+        "alpha": 0.05,
+        "permutations": 0,
+        "seed": None,
+    },
     "dbscan": {"eps": None, "min_samples": None, "buffer": None},
     "repeat": {"top_n": 20},
     "count": {"cell_size": None, "top_share": 0.02},
@@ -214,6 +224,7 @@ def _grid_places(
     months: Any = None,
     reference_month: str | None = None,
     split: str = DEFAULT_SPLIT,
+    max_cells: int | None = None,
 ) -> tuple[np.ndarray, gpd.GeoDataFrame]:
     """Labels grid (0 = no hotspot) and place polygons for the grid methods."""
     counts = grid.counts(x, y)
@@ -264,9 +275,13 @@ def _grid_places(
         params["hot_cells_rule"] = "significant hot cells (bin > 0) holding at least one incident"
         order = np.where(np.isfinite(res.z), res.z, 0)
     params["split"] = split
-    params["places_rule"] = SPLIT_TEXT[split]
+    params["places_rule"] = SPLIT_TEXT[split] + (
+        f"; places over {max_cells} cells split at their peaks (grown from each peak, busiest cells first)"
+        if max_cells is not None
+        else ""
+    )
     labels, places = places_from_cells(
-        selected, grid, {"order": order}, how={"order": "max"}, score=order, split=split
+        selected, grid, {"order": order}, how={"order": "max"}, score=order, split=split, max_cells=max_cells
     )
     params["n_hotspot_cells"] = int(selected.sum())
     return labels, places
@@ -298,6 +313,7 @@ def find_hotspots(
     geography: Any,
     filt: Filter | None = None,
     split: str | None = None,
+    max_place_km2: float | None = None,
     **params: Any,
 ) -> HotspotList:
     """Find hotspots and return them as one ranked list.
@@ -321,8 +337,18 @@ def find_hotspots(
         edges only; ``"edges"`` cells sharing an edge; ``"touching"`` cells touching at an edge
         or a corner (the rule before). Reported as ``params["split"]`` and
         ``params["places_rule"]``.
+    max_place_km2
+        Largest place of a grid method, in km²: a larger one is split at its peaks
+        (:func:`hotspots.grid.bound_places`). None: :data:`hotspots.grid.MAX_PLACE_KM2` (0.5 km²,
+        a few streets a team can walk), or no bound with ``cell_size="display"`` (the old
+        list, kept for comparison). Reported as ``params["max_place_km2"]`` and
+        ``params["max_place_cells"]``.
     **params
-        Method options (see :data:`METHOD_PARAMS`): ``cell_size``, ``half_life``,
+        Method options (see :data:`METHOD_PARAMS`). ``cell_size`` (grid methods): metres, or
+        None / ``"micro"`` for micro-places (125 m, finer in a small area:
+        :func:`hotspots.grid.analysis_cell_size`), or ``"display"`` for the overview rule (about
+        50 cells on the shorter side; 1,200 m on the county — the default before). Others:
+        ``cell_size``, ``half_life``,
         ``top_share`` (eb_count); ``cell_size``, ``bandwidth``, ``kernel``,
         ``bandwidth_rule``, ``multiplier``, ``top_share`` (kde, count); ``cell_size``,
         ``band``, ``fdr``, ``alpha``, ``permutations``, ``seed`` (gistar); ``eps``,
@@ -362,6 +388,11 @@ def find_hotspots(
     if filt is not None and not isinstance(filt, Filter):
         raise InputError(f"`filt` must be a hotspots.filters.Filter or None; got {type(filt).__name__}")
     opts = _check_params(method, params)
+    if max_place_km2 is not None and method not in GRID_METHODS:
+        raise InputError(
+            f"`max_place_km2` applies to the grid methods ({', '.join(GRID_METHODS)}), not {method!r}; "
+            "leave it empty"
+        )
     if split is not None and method not in GRID_METHODS:
         raise InputError(
             f"`split` applies to the grid methods ({', '.join(GRID_METHODS)}), not {method!r}; leave it empty"
@@ -414,9 +445,17 @@ def find_hotspots(
     area_km2 = float(shapely.area(shapely.union_all(area.to_numpy())) / 1e6)
     out_params["study_area_km2"] = round(area_km2, 3)
     if method in GRID_METHODS:
-        grid = make_grid(area, cell_size=opts["cell_size"])
+        cell, rule = analysis_cell_size(area, opts["cell_size"])
+        grid = make_grid(area, cell_size=cell)
         out_params.update(grid.describe())
-        out_params["cell_size_rule"] = "user" if opts["cell_size"] else "about 50 cells on the shorter side"
+        out_params["cell_size_rule"] = CELL_SIZE_TEXT[rule]
+        bound = max_place_km2
+        check_positive(bound, name="max_place_km2", unit="km²")
+        if bound is None and rule != "display":
+            bound = MAX_PLACE_KM2
+        out_params["max_place_km2"] = None if bound is None else float(bound)
+        max_cells = None if bound is None else max(1, int(float(bound) * 1e6 // (cell * cell)))
+        out_params["max_place_cells"] = max_cells
         labels, places = _grid_places(
             method,
             x,
@@ -427,6 +466,7 @@ def find_hotspots(
             months=current["month"].to_numpy(),
             reference_month=period.month_to if period is not None else None,
             split=DEFAULT_SPLIT if split is None else split,
+            max_cells=max_cells,
         )
         member = _assign_cells(labels, grid, x, y)
         prev_member = _assign_cells(labels, grid, px, py)

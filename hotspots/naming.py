@@ -310,6 +310,8 @@ class Namer:
         loc = _location_codes(hot)
         linv = pd.factorize(loc)[0].astype(np.int64)
         busiest = _busiest(key, linv)
+        gen_rows = np.flatnonzero((nid >= 0) & self.generic[np.maximum(nid, 0)])
+        busiest_generic = {p: int(gen_rows[r]) for p, r in _busiest(key[gen_rows], linv[gen_rows]).items()}
         ward_codes, ward_u = (
             _codes(hot["ward_code"])
             if "ward_code" in hot
@@ -332,8 +334,8 @@ class Namer:
             text = " & ".join(str(self.names[n]) for n, _ in chosen)
             bi = busiest[pid]
             if chosen and all(self.generic[n] for n, _ in chosen):
-                gx, gy = _busiest_generic_point(pid, key, nid, self.generic, x, y, bi)
-                street = self.nearest_street(gx, gy)
+                gi = busiest_generic.get(pid, bi)
+                street = self.nearest_street(float(x[gi]), float(y[gi]))
                 if street:
                     text += f" near {street}"
             if not text:
@@ -366,6 +368,8 @@ class Namer:
 
 def _busiest(key: np.ndarray, loc_inv: np.ndarray) -> dict[int, int]:
     """Row index (into the hot rows) of each place's busiest map point."""
+    if loc_inv.size == 0:
+        return {}
     n_loc = int(loc_inv.max()) + 1
     pair = key.astype(np.int64) * n_loc + loc_inv
     uniq, first, counts = np.unique(pair, return_index=True, return_counts=True)
@@ -374,17 +378,6 @@ def _busiest(key: np.ndarray, loc_inv: np.ndarray) -> dict[int, int]:
     p, first = p[order], first[order]
     keep = np.r_[True, p[1:] != p[:-1]]
     return dict(zip(p[keep].tolist(), first[keep].tolist(), strict=True))
-
-
-def _busiest_generic_point(pid, key, nid, generic, x, y, fallback) -> tuple[float, float]:
-    rows = np.flatnonzero((key == pid) & (nid >= 0))
-    rows = rows[generic[nid[rows]]]
-    if rows.size == 0:
-        return float(x[fallback]), float(y[fallback])
-    kx = np.rint(x[rows]).astype(np.int64) * 10_000_000 + np.rint(y[rows]).astype(np.int64)
-    u, inv, c = np.unique(kx, return_inverse=True, return_counts=True)
-    top = rows[np.flatnonzero(inv == np.argmax(c))[0]]
-    return float(x[top]), float(y[top])
 
 
 def _mode_per_key(key: np.ndarray, codes: np.ndarray, n_keys: int) -> np.ndarray:

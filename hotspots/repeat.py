@@ -48,25 +48,59 @@ def check_incidents(incidents: pd.DataFrame, *, name: str = "incidents", require
 
 def located_mask(incidents: pd.DataFrame) -> np.ndarray:
     """True for incidents with finite BNG coordinates (the others have no location)."""
-    return np.isfinite(incidents["x"].to_numpy(dtype=float)) & np.isfinite(incidents["y"].to_numpy(dtype=float))
+    return np.isfinite(incidents["x"].to_numpy(dtype=float)) & np.isfinite(
+        incidents["y"].to_numpy(dtype=float)
+    )
 
 
-def top_text(keys: np.ndarray, values: pd.Series | np.ndarray, k: int = 3, *, counts: bool = True) -> pd.Series:
+def top_text(
+    keys: np.ndarray, values: pd.Series | np.ndarray, k: int = 3, *, counts: bool = True
+) -> pd.Series:
     """The ``k`` most common values per key as text: ``"A (12); B (5)"``.
 
     Missing values are ignored; ties are broken alphabetically. Returns a Series indexed by key.
+
+    Notes
+    -----
+    Works on integer codes (a categorical's codes, or the values factorized once): the
+    (key, value) pairs are counted with one ``np.unique`` and only the ``k`` kept per key are
+    turned into text, so the cost is that of sorting the codes, not a Python call per row or
+    per group.
     """
-    vals = pd.Series(np.asarray(values, dtype=object))
-    df = pd.DataFrame({"key": np.asarray(keys), "val": vals})
-    df = df[df["val"].notna()]
-    if df.empty:
+    s = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values, dtype=object))
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        codes = s.cat.codes.to_numpy(dtype=np.int64)
+        labels = np.asarray(s.cat.categories.astype(str), dtype=object)
+    else:
+        c, u = pd.factorize(s, use_na_sentinel=True)
+        codes = c.astype(np.int64)
+        labels = np.asarray([str(v) for v in u], dtype=object)
+    keys = np.asarray(keys)
+    ok = codes >= 0
+    if not ok.any():
         return pd.Series(dtype=object)
-    df["val"] = df["val"].astype(str)
-    c = df.groupby(["key", "val"], sort=False).size().reset_index(name="n")
-    c = c.sort_values(["key", "n", "val"], ascending=[True, False, True], kind="stable")
-    c = c.groupby("key", sort=False).head(k)
-    c["txt"] = c["val"] + " (" + c["n"].astype(str) + ")" if counts else c["val"]
-    return c.groupby("key", sort=True)["txt"].agg("; ".join)
+    kcodes, kuniq = pd.factorize(keys[ok], sort=True)
+    # alphabetical rank of each label, so ties sort by name
+    rank = np.empty(labels.size, dtype=np.int64)
+    rank[np.argsort(labels.astype(str), kind="stable")] = np.arange(labels.size)
+    n_lab = labels.size
+    pair, n = np.unique(kcodes.astype(np.int64) * n_lab + rank[codes[ok]], return_counts=True)
+    key_of, rank_of = pair // n_lab, pair % n_lab
+    order = np.lexsort((rank_of, -n, key_of))
+    key_of, rank_of, n = key_of[order], rank_of[order], n[order]
+    start = np.r_[0, np.flatnonzero(np.diff(key_of)) + 1]
+    pos = np.arange(key_of.size) - np.repeat(start, np.diff(np.r_[start, key_of.size]))
+    keep = pos < k
+    key_of, rank_of, n = key_of[keep], rank_of[keep], n[keep]
+    by_rank = labels[np.argsort(labels.astype(str), kind="stable")]
+    text = by_rank[rank_of]
+    if counts:
+        text = np.char.add(np.char.add(text.astype(str), " ("), n.astype(str))
+        text = np.char.add(text, ")")
+    text = text.astype(object)
+    bounds = np.r_[0, np.flatnonzero(np.diff(key_of)) + 1, key_of.size]
+    joined = ["; ".join(text[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    return pd.Series(joined, index=pd.Index(kuniq[key_of[bounds[:-1]]]), dtype=object)
 
 
 def _location_ids(df: pd.DataFrame) -> np.ndarray:

@@ -28,14 +28,16 @@ def test_find_csv_and_excel(store, tmp_path, capsys):
     out = tmp_path / "kde.csv"
     assert main(["find", "--store", store, "--from", "2025-07", "--to", "2025-12", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "eb_count: cell_size_m=1200, half_life_months=6, prior_strength=" in text
+    assert "eb_count: cell_size_m=125, half_life_months=6, prior_strength=" in text
     df = pd.read_csv(out)
     assert list(df.columns) == [c for c in HOTSPOT_COLUMNS if c != "geometry"] + ["filter", "parameters"]
     assert df["rank"].tolist() == list(range(1, len(df) + 1)) and len(df) >= 8
     p = json.loads(df["parameters"].iloc[0])
     assert p["method"] == "eb_count" and p["recency"] == "weight halves every 6 months before 2025-12"
+    assert p["max_place_km2"] == 0.5 and df["area_km2"].head(20).max() <= 0.5 and df["name"].notna().all()
     kde_out = tmp_path / "kde.csv"
-    assert main(["find", "--store", store, "--method", "kde", "--out", str(kde_out)]) == 0
+    display = ["--cell-size", "display"]
+    assert main(["find", "--store", store, "--method", "kde", *display, "--out", str(kde_out)]) == 0
     text = capsys.readouterr().out
     assert "kde: cell_size_m=1200, bandwidth_m=1200, bandwidth_rule=cell (one cell)" in text
     silverman = [
@@ -46,6 +48,7 @@ def test_find_csv_and_excel(store, tmp_path, capsys):
         "kde",
         "--bandwidth-rule",
         "silverman",
+        *display,
         "--out",
         str(kde_out),
     ]
@@ -155,8 +158,11 @@ def test_errors_are_reported(store, tmp_path, capsys):
     assert "method 'dbscan' has no option 'bandwidth'" in capsys.readouterr().err
     assert main(["surface", "--store", store, "--method", "count", "--bandwidth", "300", "--out", out]) == 1
     assert "--bandwidth applies to --method kde" in capsys.readouterr().err
-    assert main(["find", "--store", store, "--method", "kde", "--bandwidth", "100", "--out", out]) == 1
-    assert "too small for 1200 m cells" in capsys.readouterr().err
+    assert main(["find", "--store", store, "--method", "kde", "--bandwidth", "40", "--out", out]) == 1
+    assert "too small for 125 m cells" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["find", "--store", store, "--cell-size", "huge", "--out", out])
+    assert "expected metres (such as 125) or a rule: micro or display; got 'huge'" in capsys.readouterr().err
     assert main(["find", "--store", store, "--bandwidth", "300", "--out", out]) == 1
     assert "method 'eb_count' has no option 'bandwidth'" in capsys.readouterr().err
     assert main(["surface", "--store", store, "--method", "kde", "--half-life", "3", "--out", out]) == 1

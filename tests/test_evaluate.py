@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 from hotspots._errors import CRSError, InputError
-from hotspots.evaluate import METRICS, compare, evaluate, score_cells
+from hotspots.evaluate import METRICS, compare, evaluate, place_coverage, score_cells
 from hotspots.filters import Filter
-from hotspots.grid import make_grid
+from hotspots.grid import MICRO_CELL_SIZE, make_grid
 
 TRAIN = Filter(month_from="2025-01", month_to="2025-09")
 TEST = Filter(month_from="2025-10", month_to="2025-12")
@@ -60,7 +60,7 @@ def test_count_metrics_by_hand(incidents, geography):
     r = evaluate(incidents, method="count", train=TRAIN, test=TEST, area_share=0.01, geography=geography)
     for m in METRICS:
         assert np.isfinite(r[m])
-    grid = make_grid(geography.study_area)
+    grid = make_grid(geography.study_area, cell_size=MICRO_CELL_SIZE)  # the default: micro-cells
     tr = TRAIN.apply(incidents)
     te = TEST.apply(incidents)
     trc = grid.counts(tr["x"], tr["y"])
@@ -77,7 +77,8 @@ def test_count_metrics_by_hand(incidents, geography):
     assert r["pei"] == pytest.approx(hits / best) and r["pei"] <= 1
     n_train = trc[grid.mask].sum()
     assert r["rri"] == pytest.approx((hits / trc.ravel()[top].sum()) / (n_test / n_train))
-    assert r["params"]["cell_size_m"] == 1200
+    assert r["params"]["cell_size_m"] == MICRO_CELL_SIZE == 125
+    assert r["params"]["cell_size_rule"].startswith("micro places")
 
 
 # the default against the plain count of the training period, at 1% of the area (issue 3)
@@ -106,11 +107,12 @@ def _hits(incidents, geography, split, base=None, **kw):
     "split", ["Jan-Sep > Oct-Dec", "Jan-Jun > Jul-Dec", "Jan-Nov > Dec", "Feb-Jul > Aug-Oct"]
 )
 def test_default_beats_plain_count(incidents, geography, split):
-    """All crime, whole county, default grid: the default method (no options) catches more."""
+    """All crime, whole county, default (micro) grid: the default method (no options) catches more."""
     default = _hits(incidents, geography, split)
     count = _hits(incidents, geography, split, method="count")
     assert default["method"] == "eb_count" and default["params"]["half_life_months"] == 6
-    assert default["cells_selected"] == count["cells_selected"] == 21
+    assert default["cells_selected"] == count["cells_selected"] == round(0.01 * default["n_cells"])
+    assert default["params"]["cell_size_m"] == MICRO_CELL_SIZE
     assert default["hits"] > count["hits"] and default["pai"] > count["pai"]
 
 
@@ -187,3 +189,41 @@ def test_single_incident_and_one_point(incidents, geography):
     r = evaluate(data, method="kde", train=TRAIN, test=TEST, geography=geography)
     assert r["hit_rate"] == 1.0 and r["pei"] == 1.0
     assert r["pai"] == pytest.approx(1 / r["area_share"])
+
+
+def test_default_pai_twice_the_display_default(incidents, geography):
+    """Jan–Sep → Oct–Dec 2025, all crime, county: micro-cells at least double the PAI at 1% of the area."""
+    micro = _hits(incidents, geography, "Jan-Sep > Oct-Dec")
+    display = _hits(incidents, geography, "Jan-Sep > Oct-Dec", cell_size="display")
+    assert display["params"]["cell_size_m"] == 1200 and display["cells_selected"] == 21
+    assert micro["pai"] >= 2 * display["pai"]
+
+
+def test_place_coverage_against_a_direct_sjoin(incidents, geography):
+    """Share of later incidents in the top places, checked with a GeoPandas spatial join."""
+    import geopandas as gpd
+
+    from hotspots.hotspot_list import find_hotspots
+
+    r = place_coverage(incidents, train=TRAIN, test=TEST, geography=geography, top=(10, 20))
+    hl = find_hotspots(incidents, geography=geography, filt=TRAIN)
+    te = TEST.apply(incidents)
+    te = te[np.isfinite(te["x"])]
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(te["x"], te["y"]), crs=27700)
+    for n in (10, 20):
+        joined = gpd.sjoin(pts, hl.head(n)[["geometry"]], predicate="intersects")
+        hits = joined.index.nunique()
+        assert r[f"hits_top{n}"] == hits and r[f"share_top{n}"] == pytest.approx(hits / len(te))
+        assert r[f"area_km2_top{n}"] == pytest.approx(hl.head(n)["area_km2"].sum())
+    assert r["n_test"] == len(te) and r["share_top20"] > r["share_top10"] > 0.02
+    with pytest.raises(InputError, match=r"`top` must be whole numbers of places, each at least 1"):
+        place_coverage(incidents, train=TRAIN, test=TEST, geography=geography, top=(0,))
+    with pytest.raises(InputError, match=r"`test` must be a hotspots.filters.Filter; got str"):
+        place_coverage(incidents, train=TRAIN, test="2025-10", geography=geography)
+    with pytest.raises(InputError, match=r"the test filter \(2026-01 to 2026-03; all categories\) holds no"):
+        place_coverage(
+            incidents,
+            train=TRAIN,
+            test=Filter(month_from="2026-01", month_to="2026-03"),
+            geography=geography,
+        )

@@ -293,3 +293,60 @@ def test_places_rejects_bad_rule():
         label_places(sel, np.ones(3))
     with pytest.raises(InputError, match="`peak_share` must be a share of the peak between 0 and 1"):
         label_places(sel, np.ones((2, 2)), peak_share=2)
+
+
+# ---------------------------------------------------------------- micro places
+def test_analysis_cell_size_rules(geography):
+    from hotspots.grid import MICRO_CELL_SIZE, analysis_cell_size
+
+    assert analysis_cell_size(geography.study_area) == (MICRO_CELL_SIZE, "micro")
+    assert analysis_cell_size(geography.study_area, "micro") == (MICRO_CELL_SIZE, "micro")
+    assert analysis_cell_size(geography.study_area, "display") == (1200.0, "display")
+    assert analysis_cell_size(geography.study_area, 80) == (80.0, "user")
+    ward = geography.areas("ward")
+    small = ward[ward["area_name"] == "Hanley Park, Joiner's Square & Shelton"].geometry
+    assert analysis_cell_size(small) == (50.0, "micro")  # the display rule is finer in a small area
+    with pytest.raises(InputError, match="`cell_size` must be a positive number of metres; got -5"):
+        analysis_cell_size(geography.study_area, -5)
+
+
+def test_bound_places_grows_pieces_from_peaks():
+    from hotspots.grid import bound_places
+
+    # one 1 x 7 strip: peaks at both ends, a saddle in the middle
+    score = np.array([[9.0, 8, 3, 1, 2, 7, 10]])
+    labels = np.ones((1, 7), dtype=int)
+    out, n = bound_places(labels, score, max_cells=3)
+    assert n == 3
+    assert out[0, 6] == out[0, 5] != out[0, 0] == out[0, 1]  # each peak keeps its busiest cells
+    assert np.bincount(out.ravel())[1:].max() <= 3 and (out > 0).all()
+    # a place within the bound is left alone; labels stay 0 outside places
+    small = np.array([[1, 1, 0, 2]])
+    same, n = bound_places(small, np.ones((1, 4)), max_cells=2)
+    np.testing.assert_array_equal(same, small)
+    assert n == 2
+    with pytest.raises(InputError, match="`max_cells` must be a whole number of cells, at least 1; got 0"):
+        bound_places(labels, score, max_cells=0)
+
+
+def test_cell_outlines_equal_dissolved_boxes():
+    """Traced outlines equal GeoPandas' dissolve of the cell boxes (holes, corner contacts, figure-eights)."""
+    from scipy import ndimage
+
+    from hotspots.grid import Grid, cell_outlines
+
+    rng = np.random.default_rng(1)
+    grid = Grid(x0=1000.0, y0=2000.0, cell=10.0, nx=14, ny=12, mask=np.ones((12, 14), bool))
+    for trial in range(60):
+        labels, n = ndimage.label(rng.random((12, 14)) < 0.55)
+        if trial % 2:  # labels made of several separate pieces touching at corners
+            labels = np.where(labels > 0, labels % 4 + 1, 0)
+            labels = np.unique(labels, return_inverse=True)[1].reshape(labels.shape)
+            n = int(labels.max())
+        out = cell_outlines(labels, grid, n)
+        flat = labels.ravel()
+        ids = np.flatnonzero(flat)
+        ref = gpd.GeoDataFrame({"p": flat[ids]}, geometry=grid.boxes(ids)).dissolve("p").geometry
+        for label in range(1, n + 1):
+            assert out[label - 1].is_valid
+            assert out[label - 1].symmetric_difference(ref.loc[label]).area < 1e-6

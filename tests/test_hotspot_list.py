@@ -10,9 +10,18 @@ from hotspots._errors import CRSError, InputError
 from hotspots.eb import eb_count
 from hotspots.filters import Filter
 from hotspots.grid import make_grid, top_cells
-from hotspots.hotspot_list import DEFAULT_METHOD, HOTSPOT_COLUMNS, METHODS, HotspotList, find_hotspots
+from hotspots.hotspot_list import (
+    DEFAULT_METHOD,
+    GRID_METHODS,
+    HOTSPOT_COLUMNS,
+    METHODS,
+    HotspotList,
+    find_hotspots,
+)
 
 H2 = Filter(month_from="2025-07", month_to="2025-12")
+#: The overview (display) scale of the county: 1,200 m cells, the default before micro places.
+DISPLAY = {"cell_size": "display"}
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +34,13 @@ def incidents(real_incidents):
 
 @pytest.fixture(scope="module")
 def lists(incidents, geography):
-    return {m: find_hotspots(incidents, method=m, geography=geography, filt=H2) for m in METHODS}
+    """One list per method; the grid methods at the display scale (1,200 m cells on the county)."""
+    return {
+        m: find_hotspots(
+            incidents, method=m, geography=geography, filt=H2, **(DISPLAY if m in GRID_METHODS else {})
+        )
+        for m in METHODS
+    }
 
 
 # ---------------------------------------------------------------- checks inputs
@@ -48,7 +63,7 @@ def test_rejects_unknown_area(incidents, geography):
 
 def test_rejects_bandwidth_smaller_than_cell(incidents, geography):
     with pytest.raises(InputError, match="`bandwidth` 100 m is too small for 1200 m cells"):
-        find_hotspots(incidents, method="kde", geography=geography, filt=H2, bandwidth=100)
+        find_hotspots(incidents, method="kde", geography=geography, filt=H2, bandwidth=100, **DISPLAY)
 
 
 def test_rejects_geography_without_crs_or_geographic(incidents, geography):
@@ -149,7 +164,13 @@ def test_default_method_and_its_parameters_reported(lists, incidents, geography)
         "Tamworth",
     }
     silverman = find_hotspots(
-        incidents, method="kde", geography=geography, filt=H2, bandwidth_rule="silverman", split="touching"
+        incidents,
+        method="kde",
+        geography=geography,
+        filt=H2,
+        bandwidth_rule="silverman",
+        split="touching",
+        **DISPLAY,
     )
     assert len(silverman) <= 3 < len(lists["eb_count"])
 
@@ -172,9 +193,9 @@ def _incidents_in_top_cells(incidents, geography, filt):
 
 
 def test_places_have_one_peak_on_the_county(lists, incidents, geography):
-    """The default places: the conurbation is split into its centres, no place over 5 cells."""
+    """Display-scale places: the conurbation is split into its centres, no place over 5 cells."""
     hl = lists["eb_count"]
-    old = find_hotspots(incidents, geography=geography, filt=H2, split="touching")
+    old = find_hotspots(incidents, geography=geography, filt=H2, split="touching", **DISPLAY)
     assert hl.params["split"] == "peaks" and "steepest ascent" in hl.params["places_rule"]
     assert json.loads(hl["params"].iloc[0])["split"] == "peaks"
     assert old.params["split"] == "touching" and "corner" in old.params["places_rule"]
@@ -201,7 +222,7 @@ def test_places_cover_the_hotspot_cells_once(lists, incidents, geography, split)
     hl = (
         lists["eb_count"]
         if split == "peaks"
-        else find_hotspots(incidents, geography=geography, filt=H2, split=split)
+        else find_hotspots(incidents, geography=geography, filt=H2, split=split, **DISPLAY)
     )
     in_cells, n_cells = _incidents_in_top_cells(incidents, geography, H2)
     prev_in_cells, _ = _incidents_in_top_cells(
@@ -322,3 +343,58 @@ def test_does_not_mutate_input(incidents, geography):
     before = incidents.copy()
     find_hotspots(incidents, method="dbscan", geography=geography, filt=H2)
     pd.testing.assert_frame_equal(incidents, before)
+
+
+# ---------------------------------------------------------------- micro places (the default)
+@pytest.fixture(scope="module")
+def county_2025(incidents, geography):
+    """The default list for the whole county, 2025 (no options)."""
+    return find_hotspots(
+        incidents, geography=geography, filt=Filter(month_from="2025-01", month_to="2025-12")
+    )
+
+
+def test_default_list_is_micro_places(county_2025):
+    """Top 20 places of the default county list: micro-cells, each at most 0.5 km², rule reported."""
+    from hotspots.grid import MAX_PLACE_KM2, MICRO_CELL_SIZE
+
+    p = county_2025.params
+    assert p["cell_size_m"] == MICRO_CELL_SIZE and p["cell_size_rule"].startswith("micro places")
+    assert p["max_place_km2"] == MAX_PLACE_KM2 == 0.5
+    assert p["max_place_cells"] == int(0.5e6 // MICRO_CELL_SIZE**2)
+    assert "split at their peaks" in p["places_rule"]
+    top = county_2025.head(20)
+    assert (top["area_km2"] <= 0.5).all() and (top["area_km2"] > 0).all()
+    assert county_2025.geometry.is_valid.all()
+    assert county_2025["count"].is_monotonic_decreasing and county_2025["name"].is_unique
+
+
+def test_place_bound_splits_at_peaks(incidents, geography, county_2025):
+    """A tighter bound splits big places; every hotspot cell stays in exactly one place."""
+    tight = find_hotspots(
+        incidents,
+        geography=geography,
+        filt=Filter(month_from="2025-01", month_to="2025-12"),
+        max_place_km2=0.05,
+    )
+    cell_km2 = tight.params["cell_size_m"] ** 2 / 1e6
+    most = int(0.05 // cell_km2)
+    assert tight.params["max_place_cells"] == most >= 2
+    assert (tight["area_km2"] <= most * cell_km2 + 1e-9).all()
+    assert tight["count"].sum() == county_2025["count"].sum()  # the same cells, cut finer
+    assert len(tight) > len(county_2025)
+    with pytest.raises(InputError, match=r"`max_place_km2` must be a positive number of km²; got -1"):
+        find_hotspots(incidents, geography=geography, filt=H2, max_place_km2=-1)
+    with pytest.raises(InputError, match=r"`max_place_km2` applies to the grid methods .*, not 'repeat'"):
+        find_hotspots(incidents, method="repeat", geography=geography, filt=H2, max_place_km2=0.2)
+
+
+def test_display_scale_is_kept_as_an_option(lists):
+    p = lists["eb_count"].params
+    assert p["cell_size_m"] == 1200 and p["cell_size_rule"].startswith("display")
+    assert p["max_place_km2"] is None and p["max_place_cells"] is None
+
+
+def test_cell_size_rule_rejected(incidents, geography):
+    with pytest.raises(InputError, match="`cell_size` must be one of 'micro', 'display'; got 'huge'"):
+        find_hotspots(incidents, geography=geography, filt=H2, cell_size="huge")

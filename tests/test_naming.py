@@ -138,7 +138,7 @@ def test_default_list_names_are_unique_and_name_a_street_and_ward(default_list, 
     assert default_list["name"].is_unique and top["name"].notna().all()
     ward_names = set(geography.lsoas["ward_name"])
     for name, locations in zip(top["name"], top["top_locations"], strict=True):
-        streets, _, where = name.partition(", ")
+        streets, _, where = name.split(" · ")[0].partition(", ")
         ward = where[where.index("(") + 1 : -1] if "(" in where else where
         assert ward in ward_names, name
         first = streets.split(" & ")[0].split(" near ")[0]
@@ -165,5 +165,5 @@ def test_top_places_hand_counted_from_the_raw_files(default_list, sample_raw):
         busiest = names.value_counts()
         first = busiest.index[0]
         assert place["name"].startswith(first)
-        if busiest.iloc[1] >= 0.25 * busiest.iloc[0]:
+        if len(busiest) > 1 and busiest.iloc[1] >= 0.25 * busiest.iloc[0]:
             assert place["name"].startswith(f"{first} & {busiest.index[1]}")
