@@ -75,14 +75,14 @@ DEFAULT_METHOD = "eb_count"
 
 #: Options each method accepts (through ``**params``), with their defaults.
 METHOD_PARAMS: dict[str, dict[str, Any]] = {
-    "eb_count": {"cell_size": None, "half_life": DEFAULT_HALF_LIFE, "top_share": 0.02},
+    "eb_count": {"cell_size": None, "half_life": DEFAULT_HALF_LIFE, "top_share": 0.01},
     "kde": {
         "cell_size": None,
         "bandwidth": None,
         "kernel": "quartic",
         "bandwidth_rule": DEFAULT_BANDWIDTH_RULE,
         "multiplier": 1.0,
-        "top_share": 0.02,
+        "top_share": 0.01,
     },
     "gistar": {
         "cell_size": None,
@@ -94,7 +94,7 @@ METHOD_PARAMS: dict[str, dict[str, Any]] = {
     },
     "dbscan": {"eps": None, "min_samples": None, "buffer": None},
     "repeat": {"top_n": 20},
-    "count": {"cell_size": None, "top_share": 0.02},
+    "count": {"cell_size": None, "top_share": 0.01},
 }
 COMMON_PARAMS = {"top_categories": 3}
 #: Fewest incidents for a Gi* hotspot list (as ArcGIS's guidance: at least 30 features).

@@ -232,8 +232,10 @@ class Namer:
     """
 
     def __init__(self, incidents: pd.DataFrame, *, geography: Any):
-        self.ward_names = geography.lsoas.drop_duplicates("ward_code").set_index("ward_code")["ward_name"]
-        self.towns = ward_towns(geography.lsoas)
+        self.ward_names = (
+            geography.lsoas.drop_duplicates("ward_code").set_index("ward_code")["ward_name"].to_dict()
+        )
+        self.towns = ward_towns(geography.lsoas).to_dict()
         name_codes, raw = (
             _codes(incidents["location_name"])
             if "location_name" in incidents
@@ -249,6 +251,7 @@ class Namer:
         )
         self.names = np.asarray(self.names, dtype=object)
         self.raw_to_clean = np.append(clean_codes.astype(np.int64), -1)  # index -1 → missing
+        self._raw = raw
         self.generic = np.array([is_generic(n) for n in self.names], dtype=bool)
         # named map points (street names only) for "near …"
         x = incidents["x"].to_numpy(dtype=float)
@@ -359,6 +362,8 @@ class Namer:
 
     def _map_names(self, raw: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
         codes, uniques = raw
+        if len(uniques) == len(self._raw) and (uniques is self._raw or np.array_equal(uniques, self._raw)):
+            return self.raw_to_clean[codes]  # the same categories as the frame the namer was built on
         lookup = pd.Index(self.names)
         cleaned = [clean_location_name(v) for v in uniques]
         pos = lookup.get_indexer(pd.Index(cleaned, dtype=object))

@@ -12,16 +12,16 @@ from hotspots.filters import Filter
 from hotspots.grid import make_grid, top_cells
 from hotspots.hotspot_list import (
     DEFAULT_METHOD,
-    GRID_METHODS,
     HOTSPOT_COLUMNS,
+    METHOD_PARAMS,
     METHODS,
     HotspotList,
     find_hotspots,
 )
 
 H2 = Filter(month_from="2025-07", month_to="2025-12")
-#: The overview (display) scale of the county: 1,200 m cells, the default before micro places.
-DISPLAY = {"cell_size": "display"}
+#: The list before micro places: the display scale of the county (1,200 m cells), top 2% of cells.
+DISPLAY = {"cell_size": "display", "top_share": 0.02}
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,11 @@ def lists(incidents, geography):
     """One list per method; the grid methods at the display scale (1,200 m cells on the county)."""
     return {
         m: find_hotspots(
-            incidents, method=m, geography=geography, filt=H2, **(DISPLAY if m in GRID_METHODS else {})
+            incidents,
+            method=m,
+            geography=geography,
+            filt=H2,
+            **({k: v for k, v in DISPLAY.items() if k in METHOD_PARAMS[m]}),
         )
         for m in METHODS
     }
