@@ -15,8 +15,9 @@ Rules:
 - **New hotspots**: the top :data:`TOP_HOTSPOTS` places of the hotspot list (default method)
   for the 6 months to the data's end that overlap none of the top places of the list for the
   6 months to the previous meeting.
-- **Above expected**: wards of the area whose monthly count since the last meeting is above
-  the 95% expected range (:func:`hotspots.expected.expected_range`).
+- **Above expected**: wards of the area (districts when it has more than :data:`MAX_WARDS`
+  wards) whose monthly count since the last meeting is above the 95% expected range
+  (:func:`hotspots.expected.expected_range`).
 - **Repeat locations**: the :data:`TOP_REPEAT` police.uk map points with most incidents since
   the last meeting (:func:`hotspots.repeat.repeat_locations`).
 - **Places**: each active place of the group with a start is evaluated
@@ -42,6 +43,9 @@ log = logging.getLogger(__name__)
 TOP_HOTSPOTS = 10
 #: How many repeat locations an agenda lists.
 TOP_REPEAT = 10
+#: Most wards checked against their expected range; a larger area (a county-wide group) is
+#: checked by district, which keeps the agenda quick and the list short enough for a meeting.
+MAX_WARDS = 60
 #: Months of data behind each hotspot list (the current one and the one at the last meeting).
 HOTSPOT_MONTHS = 6
 
@@ -376,17 +380,22 @@ def _above_expected(
     lsoas = geo.lsoas.assign(locality=geo.lsoas["ward_code"].map(geo.ward_localities()))
     if level and codes:
         lsoas = lsoas[lsoas[_LEVEL_COLUMN[level]].astype(str).isin(codes)]
-    wards = sorted(lsoas["ward_code"].astype(str).unique())
-    df = incidents[incidents["ward_code"].astype(str).isin(wards)]
-    series = monthly_series(df, level="ward", areas=wards, loaded_months=incidents["month"].unique())
+    by, name = "ward", "ward_name"
+    if lsoas["ward_code"].nunique() > MAX_WARDS:  # a county-wide group: its districts
+        by, name = "district", "district_name"
+    key = f"{by}_code"
+    areas = sorted(lsoas[key].astype(str).unique())
+    df = incidents[incidents[key].astype(str).isin(areas)]
+    series = monthly_series(df, level=by, areas=areas, loaded_months=incidents["month"].unique())
     exp = expected_range(series)
     exp = exp[(exp["flag"] == "above") & (exp["month"].dt.to_period("M") >= start)]
     exp = exp[exp["month"].dt.to_period("M") <= end]
-    names = lsoas.drop_duplicates("ward_code").set_index("ward_code")["ward_name"]
+    names = lsoas.drop_duplicates(key).set_index(lsoas.drop_duplicates(key)[key].astype(str))[name]
     out = pd.DataFrame(
         {
-            "ward_code": exp["area_code"].astype(str),
-            "ward": exp["area_code"].astype(str).map(names),
+            "level": by,
+            "area_code": exp["area_code"].astype(str),
+            "area": exp["area_code"].astype(str).map(names),
             "month": exp["month"].dt.strftime("%Y-%m"),
             "count": exp["count"].astype(int),
             "expected": exp["expected"].round(1),

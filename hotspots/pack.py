@@ -490,9 +490,13 @@ def meeting_pack(store: Any, *, group: str, date: Any = None, agenda: Any = None
     story.append(Paragraph(_plain(f"1. Places new in the hotspot list (top {len(agenda.hotspots)} now, "
                                   "none of which overlapped the top places at the last meeting)"), st["h2"]))  # fmt: skip
     story.append(_table(agenda.new_hotspots, st, empty="No new places in the hotspot list."))
-    story.append(Paragraph("2. Wards above their expected range", st["h2"]))
+    story.append(Paragraph("2. Wards (or districts) above their expected range", st["h2"]))
     story.append(
-        _table(agenda.above_expected, st, empty="No ward above its expected range since the last meeting.")
+        _table(
+            agenda.above_expected,
+            st,
+            empty="No ward or district above its expected range since the last meeting.",
+        )
     )
     story.append(Paragraph("3. Top repeat locations since the last meeting", st["h2"]))
     story.append(

@@ -7,7 +7,7 @@ from hotspots.agenda import record_meeting
 ui.header("Meeting")
 st.markdown(
     "The **agenda** of a problem-solving group's meeting: what changed in its area since the last meeting — "
-    "places new in the hotspot list, wards above their expected range, the top repeat locations, and how the "
+    "places new in the hotspot list, wards (or districts) above their expected range, the top repeat locations, and how the "
     "group's active places are doing. Download it, or the printable **meeting pack** (PDF)."
 )
 groups = register_ui.group_names()
@@ -33,11 +33,11 @@ if len(a.new_hotspots):
     st.dataframe(a.new_hotspots, hide_index=True, width="stretch")
 else:
     st.write("No new places in the hotspot list.")
-st.subheader("2. Wards above their expected range")
+st.subheader("2. Wards (or districts) above their expected range")
 if len(a.above_expected):
     st.dataframe(a.above_expected, hide_index=True, width="stretch")
 else:
-    st.write("No ward above its expected range since the last meeting.")
+    st.write("No ward or district above its expected range since the last meeting.")
 st.subheader("3. Top repeat locations since the last meeting")
 st.dataframe(a.repeat_locations, hide_index=True, width="stretch")
 st.subheader("4. Progress of the group's active places")

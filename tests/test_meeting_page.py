@@ -35,7 +35,7 @@ def test_meeting_page_shows_the_agenda_and_records_a_meeting(meeting_store, cycl
     heads = [h.value for h in at.subheader]
     assert heads == [
         "1. Places new in the hotspot list",
-        "2. Wards above their expected range",
+        "2. Wards (or districts) above their expected range",
         "3. Top repeat locations since the last meeting",
         "4. Progress of the group's active places",
     ]
