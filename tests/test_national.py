@@ -278,3 +278,19 @@ def test_uncovered_forces_names_the_force_of_the_loaded_data(tmp_path):
         assert t["share"].item() == 1.0
         assign.set_geography(s, boundaries.study_area(force=t["force_code"].item()))
         assert assign.uncovered_forces(s).empty
+
+
+def test_choosing_a_force_keeps_no_national_lsoas_in_memory():
+    """In a fresh process: after the choice, no frame of more than 5,000 polygons is alive."""
+    import subprocess
+    import sys
+
+    code = (
+        "import gc, geopandas as gpd, boundaries\n"
+        "geo = boundaries.study_area(force='West Midlands')\n"
+        "gc.collect()\n"
+        "big = [len(o) for o in gc.get_objects() if isinstance(o, gpd.GeoDataFrame) and len(o) > 5000]\n"
+        "print(len(geo.lsoas), big)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.splitlines()[0] == "1719 []"
