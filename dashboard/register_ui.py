@@ -171,7 +171,11 @@ def places_map(places: gpd.GeoDataFrame, selected: int | None) -> None:
     shown = places.to_crs(4326)
     bounds = shown.total_bounds if len(shown) else data.study_area_shape(path, version).total_bounds
     if selected is not None and (shown["place_id"] == selected).any():
-        bounds = shown[shown["place_id"] == selected].total_bounds
+        minx, miny, maxx, maxy = shown[shown["place_id"] == selected].total_bounds
+        pad = (
+            max(maxx - minx, maxy - miny) * 0.4
+        )  # the place with its surroundings (its buffer ring and more)
+        bounds = (minx - pad, miny - pad / 1.6, maxx + pad, maxy + pad / 1.6)
     m = maps.base_map(bounds)
     maps.add_outline(m, data.study_area_shape(path, version))
     tip = (

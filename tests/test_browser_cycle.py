@@ -6,6 +6,7 @@ every request leaving the machine is refused. Screenshots go to tests/artifacts/
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,52 +50,84 @@ def register_download(page, tmp: Path) -> pd.DataFrame:
     return pd.read_excel(path, sheet_name=0)
 
 
-def set_start_on_places_page(page, url: str, place_id: int, start: str) -> None:
-    """Open the Places page on ``place_id``, set its start and make it active."""
-    page.goto(f"{url}/places", timeout=180000)
-    page.get_by_role("heading", name="Places").first.wait_for(timeout=120000)
-    wait_idle(page, 120)
-    page.get_by_label("Intervention start (YYYY-MM or YYYY-MM-DD)").fill(start)
-    page.get_by_label("Intervention start (YYYY-MM or YYYY-MM-DD)").press("Tab")
-    status = page.get_by_label("Status", exact=True).last  # the edit form's, after the register filter
-    status.click()
-    page.get_by_role("option", name="active", exact=True).click()
+def set_start(page, place_id: int, start: str) -> None:
+    """On the Places page: set the chosen place's intervention start."""
+    box = page.get_by_label("Intervention start (YYYY-MM or YYYY-MM-DD)")
+    box.fill(start)
+    box.press("Tab")
     page.get_by_role("button", name="Save changes").click()
     page.get_by_text(f"Saved #{place_id}.").wait_for(timeout=60000)
     wait_idle(page, 120)
 
 
-def test_register_from_wards_set_start_on_the_places_page(cycle_app, cycle_browser, tmp_path):
+def test_register_a_hotspot_set_its_start_and_see_its_evaluation(
+    cycle_app, cycle_browser, tmp_path, sample_store_path, real_incidents
+):
+    from hotspots.hotspot_list import find_hotspots
+    from hotspots.store import Store
+
+    with Store(sample_store_path, read_only=True) as s:  # the same sample, analysed here
+        ref = find_hotspots(s.incidents(), geography=s.geography())
+    first = ref[ref["rank"] == 1].iloc[0]
+
     url, _ = cycle_app
     page = new_page(cycle_browser)
-    page.goto(f"{url}/places", timeout=180000)
-    page.get_by_text("The register is empty").wait_for(timeout=120000)
+    # the Hotspots page, top place chosen: register it
+    page.goto(f"{url}/hotspots?place=1", timeout=180000)
+    form = page.get_by_text("Add hotspot 1 to the place register")
+    form.wait_for(timeout=180000)
     wait_idle(page, 120)
-    page.get_by_role("tab", name="From wards or LSOAs").click()
-    box = page.get_by_label("Wards making up the place", exact=True)
-    box.click()
-    box.fill("Hanley Park")
-    page.get_by_role("option").first.click()
-    page.keyboard.press("Escape")
-    wait_idle(page, 60)
-    page.get_by_label("Group (meeting)", exact=True).last.fill("Stoke North GIG")
-    page.get_by_role("button", name="Add to register").last.click()
-    page.get_by_text("Added place #1.").wait_for(timeout=60000)
-    wait_idle(page, 60)
-    set_start_on_places_page(page, url, 1, "2025-09")
+    page.get_by_label("Group (meeting)", exact=True).fill("Stoke North GIG")
+    page.get_by_role("button", name="Add to register").click()
+    page.get_by_text("Added place #1").wait_for(timeout=60000)
+    form.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    shot(page, "cycle_1_hotspots_added")
+    page.get_by_role("link", name="Open it on the Places page").click()
+
+    # the Places page: set its start
+    page.get_by_role("heading", name=f"#1 {first['name']}").wait_for(timeout=120000)
+    wait_idle(page, 120)
+    assert "/places" in page.url
+    set_start(page, 1, "2025-09")
     metrics = page.locator('[data-testid="stMetric"]').all_inner_texts()
     assert any("Intervention start" in m and "2025-09-01" in m for m in metrics), metrics
-    assert any("Status" in m and "Active" in m for m in metrics), metrics
-    page.frame_locator(FOLIUM).first.locator(".hs-legend").first.wait_for(timeout=60000)
     page.get_by_role("heading", name="Places").first.scroll_into_view_if_needed()
+    page.frame_locator(FOLIUM).first.locator(".hs-legend").first.wait_for(timeout=60000)
     page.wait_for_timeout(500)
-    shot(page, "places_page")
-    page.get_by_role("button", name="Save changes").scroll_into_view_if_needed()
-    shot(page, "places_page_details")
+    shot(page, "cycle_2_places_page")
+
+    # its evaluation: counts in the place equal a hand count of the raw sample in the stated windows
+    heading = page.get_by_role("heading", name="Did it work?")
+    heading.wait_for(timeout=120000)
+    heading.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    shot(page, "cycle_3_evaluation")
+    in_place = next(
+        m for m in page.locator('[data-testid="stMetric"]').all_inner_texts() if "In the place" in m
+    )
+    before, after = (int(n.replace(",", "")) for n in re.findall(r"[\d,]+", in_place.split("\n", 1)[1]))
+    caption = next(
+        t for t in page.locator('[data-testid="stCaptionContainer"]').all_inner_texts() if "Before 20" in t
+    )
+    b_lo, b_hi, a_lo, a_hi = re.findall(r"\d{4}-\d{2}", caption)[-4:]
+    assert a_lo == "2025-09"
+    assert before == hand_count(real_incidents, first.geometry, b_lo, b_hi)
+    assert after == hand_count(real_incidents, first.geometry, a_lo, a_hi)
+
     rows = register_download(page, tmp_path)
-    assert rows["name"].tolist()[0].startswith("Hanley Park")
-    assert rows["status"].tolist() == ["active"]
+    assert rows["name"].tolist() == [first["name"]]
+    assert rows["status"].tolist() == ["proposed"]
     assert rows["start"].astype(str).tolist() == ["2025-09-01"]
     assert rows["updated_by"].tolist() == [reg.DASHBOARD_AUTHOR]
-    assert rows["source"].iloc[0].startswith("wards E05")
+    assert rows["source"].iloc[0] == f"hotspot list: eb_count 2025-01–2025-12 #1 {first['name']}"
     page.close()
+
+
+def hand_count(incidents: pd.DataFrame, geom, lo: str, hi: str) -> int:
+    """Incidents inside ``geom`` in months ``lo``..``hi`` (plain point-in-polygon on the raw sample)."""
+    import shapely
+
+    m = incidents["month"].between(pd.Timestamp(lo + "-01"), pd.Timestamp(hi + "-01"))
+    inc = incidents[m & incidents["x"].notna()]
+    return int(shapely.contains_xy(geom, inc["x"].to_numpy(), inc["y"].to_numpy()).sum())
