@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_browser import FOLIUM, free_port, launch, new_page, shot, start_app, stop_app, wait_idle
+from test_browser import ARTIFACTS, FOLIUM, free_port, launch, new_page, shot, start_app, stop_app, wait_idle
 
 from hotspots import register as reg
 
@@ -78,6 +78,11 @@ def test_register_a_hotspot_set_its_start_and_see_its_evaluation(
     form.wait_for(timeout=180000)
     wait_idle(page, 120)
     page.get_by_label("Group (meeting)", exact=True).fill("Stoke North GIG")
+    status = page.get_by_label("Status", exact=True)  # the form's only "Status"
+    status.scroll_into_view_if_needed()
+    status.click()
+    status.fill("active")
+    page.get_by_role("option", name="active", exact=True).click()
     page.get_by_role("button", name="Add to register").click()
     page.get_by_text("Added place #1").wait_for(timeout=60000)
     form.scroll_into_view_if_needed()
@@ -115,9 +120,22 @@ def test_register_a_hotspot_set_its_start_and_see_its_evaluation(
     assert before == hand_count(real_incidents, first.geometry, b_lo, b_hi)
     assert after == hand_count(real_incidents, first.geometry, a_lo, a_hi)
 
+    # the group's meeting pack: a PDF naming the place, with its counts
+    with page.expect_download(timeout=300000) as dl:
+        page.get_by_role("button", name="Meeting pack for Stoke North GIG (PDF)").click()
+    pdf = tmp_path / "pack.pdf"
+    dl.value.save_as(pdf)
+    from pypdf import PdfReader
+
+    text = " ".join(p.extract_text() for p in PdfReader(pdf).pages)
+    (ARTIFACTS / "cycle_pack.txt").write_text(text)
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    assert "Stoke North GIG" in text and "Supermarket & Parking Area" in text
+    assert f"{before:,}" in text and f"{after:,}" in text
+
     rows = register_download(page, tmp_path)
     assert rows["name"].tolist() == [first["name"]]
-    assert rows["status"].tolist() == ["proposed"]
+    assert rows["status"].tolist() == ["active"]
     assert rows["start"].astype(str).tolist() == ["2025-09-01"]
     assert rows["updated_by"].tolist() == [reg.DASHBOARD_AUTHOR]
     assert rows["source"].iloc[0] == f"hotspot list: eb_count 2025-01–2025-12 #1 {first['name']}"

@@ -132,7 +132,7 @@ def _hand_count(incidents: pd.DataFrame, geom, lo: str, hi: str) -> int:
     return int(shapely.contains_xy(geom, inc["x"].to_numpy(), inc["y"].to_numpy()).sum())
 
 
-def test_places_page_shows_the_evaluation(places_store, real_incidents):
+def test_places_page_shows_the_evaluation_and_the_pack(places_store, real_incidents):
     with Store(places_store) as s:
         reg.update_place(s, 1, start="2025-09", status="active", author="ana")
     at = places_page()
@@ -147,6 +147,8 @@ def test_places_page_shows_the_evaluation(places_store, real_incidents):
     assert before == _hand_count(real_incidents, HANLEY, b_lo, b_hi)
     assert after == _hand_count(real_incidents, HANLEY, a_lo, a_hi)
     assert a_lo == "2025-09"
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Meeting pack for Stoke GIG (PDF)", "Download the register (Excel)"]
 
 
 def test_add_to_register_from_the_hotspots_page_and_the_map(places_store):

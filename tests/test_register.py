@@ -332,3 +332,36 @@ def test_bad_values_are_refused_and_change_nothing(store, hotspot_list):
     with pytest.raises(InputError, match="a group named 'G' already exists"):
         reg.add_group(store, "G")
     assert reg.get_place(store, pid).start == pd.Timestamp("2025-06-01")
+
+
+def test_register_round_trip_on_every_backend(new_store_location):
+    """The same register on the embedded DuckDB file and on PostgreSQL, kept over a reopen."""
+    loc = new_store_location()
+    s = Store(loc)
+    pid = reg.add_place(s, HANLEY, name="Hanley", group="Stoke GIG", start="2025-06", author="ana")
+    reg.update_place(s, pid, status="active", geometry=HANLEY.buffer(50, join_style="mitre"), author="ben")
+    reg.add_note(s, pid, "Patrols", kind="action", date="2025-06-03", author="ben")
+    reg.add_group(s, "Stoke GIG", codes=["E06000021"], author="ana")
+    with pytest.raises(InputError, match="`status` must be one of"):
+        reg.update_place(s, pid, status="gone")
+    s.close()
+    s = Store(loc, read_only=True)
+    place = reg.get_place(s, pid)
+    assert (place.status, place.start, place.updated_by) == ("active", pd.Timestamp("2025-06-01"), "ben")
+    assert place.geometry.area == pytest.approx(500 * 500)
+    h = reg.history(s, pid)
+    assert h["field"].tolist() == [
+        "name",
+        "group",
+        "status",
+        "start",
+        "geometry",
+        "status",
+        "geometry",
+        "action",
+    ]
+    assert shapely.from_wkt(h["old"].iloc[6]).equals(HANLEY)
+    assert reg.notes(s, pid)["text"].tolist() == ["Patrols"]
+    assert reg.groups(s)["codes"].tolist() == [["E06000021"]]
+    assert reg.list_places(s).crs.to_epsg() == 27700
+    s.close()
