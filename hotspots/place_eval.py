@@ -199,6 +199,9 @@ class PlaceEvaluation:
         than the control's trend predicts); NaN with "too few".
     success_measure, buffer_measure, wdq, tne
         Bowers & Johnson's measures and Guerette's total net effect (see :func:`wdq`).
+    wdq_read
+        False when the WDQ must not be read: too few incidents, or the place did not improve
+        against the control (success measure >= 0), so the buffer's change is not the work's.
     too_few
         True when the place has fewer than :data:`MIN_INCIDENTS` incidents over both windows.
     verdict
@@ -239,6 +242,7 @@ class PlaceEvaluation:
     buffer_measure: float
     wdq: float
     tne: float
+    wdq_read: bool
     too_few: bool
     verdict: str
     displacement: str
@@ -634,6 +638,7 @@ def evaluate_place(
         buffer_measure=w.buffer,
         wdq=w.wdq,
         tne=w.tne,
+        wdq_read=bool(not too_few and w.success < 0 and np.isfinite(w.wdq)),
         too_few=too_few,
         verdict=verdict,
         displacement=displacement,

@@ -102,6 +102,7 @@ def test_counts_equal_an_independent_spatial_join_of_the_raw_files(loaded, raw_p
     success = ref["treated_after"] / c1 - ref["treated_before"] / c0
     buffer = ref["buffer_after"] / c1 - ref["buffer_before"] / c0
     assert ev.wdq == pytest.approx(buffer / success, rel=1e-12)
+    assert ev.wdq_read == (success < 0)
     # the monthly table adds up to the windows
     m = ev.monthly.set_index(ev.monthly["month"].dt.strftime("%Y-%m"))
     assert int(m.loc[before, "place"].sum()) == ev.treated_before
@@ -191,7 +192,7 @@ def test_small_numbers_are_too_few_to_judge(loaded, raw_points):
     assert ev.verdict.startswith("Too few incidents to judge: Quiet Lane had")
     assert f"at least {MIN_INCIDENTS} are needed" in ev.verdict
     assert math.isnan(ev.effect) and ev.to_dict()["effect"] is None
-    assert ev.displacement.startswith("Displacement not assessed")
+    assert ev.displacement.startswith("Displacement not assessed") and not ev.wdq_read
 
 
 def test_a_registered_place_brings_its_name_and_start(loaded, hanley):
