@@ -490,7 +490,7 @@ def decode(data: bytes, *, file: str) -> tuple[str, str]:
     if not data or data.isspace():
         raise InputError("the file is empty", file=file)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "utf-16"
+        return _decode_declared(data, "utf-16", file=file), "utf-16"
     head = data[:8192]
     if head.startswith(_BINARY_MAGIC) or b"\x00" in head:
         raise InputError(
@@ -498,11 +498,26 @@ def decode(data: bytes, *, file: str) -> tuple[str, str]:
             file=file,
         )
     if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+        return _decode_declared(data[3:], "utf-8", file=file, offset=3), "utf-8-sig"
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+def _decode_declared(data: bytes, encoding: str, *, file: str, offset: int = 0) -> str:
+    """Decode bytes whose byte-order mark declares ``encoding``; a clear error where they are not."""
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].decode(encoding, errors="replace").count("\n") + 1
+        raise InputError(
+            f"the file starts with a {encoding.upper()} byte-order mark but byte {offset + exc.start + 1:,} "
+            f"({data[exc.start : exc.start + 1].hex()}) is not {encoding.upper()} ({exc.reason}); "
+            f"re-save the file as {encoding.upper()} or as CSV without a byte-order mark",
+            file=file,
+            line=line,
+        ) from None
 
 
 def _norm(name: str) -> str:

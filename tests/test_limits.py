@@ -119,3 +119,24 @@ def test_dashboard_uploads_report_the_limit(tmp_path, bomb, monkeypatch):
     with pytest.raises(InputError, match=r"shapes\.zip: member 'lsoa\.shp' expands"):
         set_boundaries(store, "shapes.zip", _zip({"lsoa.shp": b"\0" * (2 * MB), "lsoa.dbf": b""}))
     store.close()
+
+
+# ---------------------------------------------------------------------------- found by the fuzz test
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (
+            b"\xef\xbb\xbfCrime ID,Month\nab,2025-0\xbd\n",
+            r"x\.csv, line 2: the file starts with a UTF-8 byte-order mark but byte 28 \(bd\) is not UTF-8",
+        ),
+        (
+            "Crime ID,Month\n".encode("utf-16") + b"\x00",
+            r"x\.csv, line 2: the file starts with a UTF-16 byte-order mark but byte 33 \(00\) is not UTF-16",
+        ),
+    ],
+)
+def test_bytes_that_break_their_byte_order_mark_are_named(data, match):
+    from hotspots.ingest import decode
+
+    with pytest.raises(InputError, match=match):
+        decode(data, file="x.csv")
