@@ -233,7 +233,7 @@ def add_areas(
         )
     layer = folium.GeoJson(
         {"type": "FeatureCollection", "features": feats},
-        name=name,
+        name=esc(name),  # Leaflet's layer control shows names as HTML
         style_function=lambda f: {
             "fillColor": f["properties"]["fill"],
             "color": f["properties"]["line"],
@@ -261,7 +261,7 @@ def add_outline(m: folium.Map, shape: gpd.GeoDataFrame, *, name: str = "Study ar
     """A white land shape with a dark outline under everything else (no tooltip)."""
     folium.GeoJson(
         json.loads(shape.to_json()),
-        name=name,
+        name=esc(name),  # Leaflet's layer control shows names as HTML
         style_function=lambda f: {
             "fillColor": "#ffffff",
             "fillOpacity": 1,
@@ -291,7 +291,7 @@ def add_classed_polygons(
     gj = json.loads(shapes[[colour, tip, "geometry"]].rename(columns={colour: "c", tip: "t"}).to_json())
     folium.GeoJson(
         gj,
-        name=name,
+        name=esc(name),  # Leaflet's layer control shows names as HTML
         show=show,
         style_function=lambda f: {
             "fillColor": f["properties"]["c"],
@@ -320,7 +320,7 @@ def add_points(
     Drawn as one GeoJSON layer (not one marker each), so thousands of points stay light.
     """
     if points.empty:
-        folium.FeatureGroup(name=name, show=show).add_to(m)
+        folium.FeatureGroup(name=esc(name), show=show).add_to(m)
         return
     s = points[size].to_numpy(dtype=float)
     radius = 3 + (max_radius - 3) * np.sqrt(s / max(s.max(), 1))
@@ -335,7 +335,7 @@ def add_points(
     ]
     folium.GeoJson(
         {"type": "FeatureCollection", "features": feats},
-        name=name,
+        name=esc(name),  # Leaflet's layer control shows names as HTML
         show=show,
         marker=folium.CircleMarker(radius=5, fill=True),
         style_function=lambda f: {
@@ -449,7 +449,7 @@ def add_hotspots(
     position ``selected`` is drawn thicker. Tooltips and popups give the name and count.
     ``fill=False`` draws outlines only (over a micro-map's shaded cells).
     """
-    fg = folium.FeatureGroup(name=name)
+    fg = folium.FeatureGroup(name=esc(name))
     if table.empty:
         fg.add_to(m)
         return
@@ -486,7 +486,7 @@ def add_hotspots(
 
     folium.GeoJson(
         {"type": "FeatureCollection", "features": feats},
-        name=f"{name} outlines",
+        name=f"{esc(name)} outlines",
         marker=folium.CircleMarker(radius=9, fill=True),
         style_function=style,
         tooltip=folium.GeoJsonTooltip(fields=["t"], labels=False),
@@ -494,7 +494,7 @@ def add_hotspots(
     ).add_to(fg)
     markers = folium.GeoJson(
         {"type": "FeatureCollection", "features": marks},
-        name=f"{name} markers",
+        name=f"{esc(name)} markers",
         marker=folium.CircleMarker(radius=6, fill=True),
         style_function=lambda f: {
             "color": "#ffffff",
@@ -544,7 +544,7 @@ def add_place_cells(m: folium.Map, cells: gpd.GeoDataFrame, *, cell_size: float,
 
 def add_count_labels(m: folium.Map, points: pd.DataFrame, *, top: int = 12, name: str = "Counts") -> None:
     """The count of each of the ``top`` busiest points (``lon``, ``lat``, ``count``) written beside it."""
-    fg = folium.FeatureGroup(name=name)
+    fg = folium.FeatureGroup(name=esc(name))
     fg.add_to(m)
     head = points.head(top)
     _Labels(

@@ -19,6 +19,7 @@ import pandas as pd
 
 import boundaries
 from boundaries import Geography
+from hotspots import audit
 from hotspots._errors import HotspotsError, InputError
 from hotspots.filters import LEVELS, Filter
 from hotspots.store import Store, default_path
@@ -200,6 +201,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     elif args.source and args.source != "police.uk":
         raise InputError("--source for partner data needs --mapping FILE describing its columns")
     reports = ingest(args.paths, store=store, source=args.source, mapping=mapping)
+    for r in reports:  # the command line acts as the local analyst
+        audit.record(store, "load", detail=f"{r.file}: {r.line()}", via="cli")
     if args.json:
         print(json.dumps([r.to_dict() for r in reports], indent=2, default=str))
     else:
@@ -387,6 +390,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def audit_export(args: argparse.Namespace) -> None:
+    """Record a command's ``--out`` file in the audit log, as the local analyst.
+
+    A store another process holds for writing cannot take the entry: that is said on stderr
+    (the export itself is done).
+    """
+    detail = {k: v for k, v in vars(args).items() if k not in ("func", "store", "verbose") and v is not None}
+    try:
+        with Store(args.store) as store:
+            audit.record(store, "export", detail=detail, via=f"cli {args.command}")
+    except (HotspotsError, OSError) as exc:
+        print(f"warning: the export was not recorded in the audit log ({exc})", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code.
 
@@ -400,6 +417,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
         try:
             code = int(args.func(args) or 0)
+            if code == EXIT_OK and getattr(args, "out", None) is not None:
+                audit_export(args)
         except HotspotsError as exc:
             print(f"error: {exc}", file=sys.stderr)
             code = EXIT_FAILED

@@ -697,9 +697,16 @@ def read_csv_text(data: bytes, *, file: str) -> ParsedCSV:
         keep[np.array([b[0] for b in bad_rows], dtype=np.int64) - 1] = False
     good_lines = body_lines[keep]
     if len(good_lines) != table.num_rows:  # quoted newlines: fall back to the csv module for numbering
-        good_lines, bad = _lines_with_csv_module(
-            text if raw_list is None else "\n".join(raw_list), len(header)
-        )
+        try:
+            good_lines, bad = _lines_with_csv_module(
+                text if raw_list is None else "\n".join(raw_list), len(header)
+            )
+        except csv.Error as exc:  # a field over the csv module's limit: an unclosed quote, or a huge field
+            raise InputError(
+                f"cannot be read as CSV ({exc}): a quote that is never closed, or a field of more than "
+                f"{csv.field_size_limit():,} characters; check the quotes, or shorten the field",
+                file=file,
+            ) from None
         if len(good_lines) != table.num_rows:
             raise InputError("cannot match records to lines (unbalanced quotes?)", file=file)
     return ParsedCSV(

@@ -140,3 +140,12 @@ def test_bytes_that_break_their_byte_order_mark_are_named(data, match):
 
     with pytest.raises(InputError, match=match):
         decode(data, file="x.csv")
+
+
+def test_a_quoted_field_too_big_for_the_csv_module_is_named():
+    # found by the long fuzz run: a 200,000-character quoted field next to a quoted line break
+    from hotspots.ingest import read_csv_text
+
+    data = ('a,b\n1,"x\ny"\n2,"' + "z" * 200_000 + '"\n').encode()
+    with pytest.raises(InputError, match=r"f\.csv: cannot be read as CSV \(field larger than field limit"):
+        read_csv_text(data, file="f.csv")

@@ -1,0 +1,82 @@
+"""The audit log: entries written and read back; the command line's loads and exports recorded."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import zipfile
+
+import pandas as pd
+import pytest
+from conftest import SAMPLE_ZIP
+
+from hotspots import audit
+from hotspots._errors import InputError
+from hotspots.cli import main
+from hotspots.store import Store
+
+
+@pytest.fixture()
+def store(tmp_path):
+    s = Store(tmp_path / "audit.duckdb")
+    yield s
+    s.close()
+
+
+def test_entries_come_back_newest_first_with_user_role_and_time(store):
+    before = pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
+    audit.record(store, "sign-in", user="ana@council.gov.uk", role="analyst", via="dashboard")
+    audit.record(
+        store, "export", user="vic@council.gov.uk", role="viewer", detail={"file": "asb.csv", "rows": 3}
+    )
+    audit.record(store, "load", detail="2025-01.csv: 9,215 rows read")
+    log = audit.entries(store)
+    assert list(log.columns) == audit.COLUMNS
+    assert log["action"].tolist() == ["load", "export", "sign-in"]
+    assert log["user"].tolist() == [getpass.getuser(), "vic@council.gov.uk", "ana@council.gov.uk"]
+    assert log["role"].tolist() == ["analyst", "viewer", "analyst"]  # the command line acts as analyst
+    assert json.loads(log["detail"].iloc[1]) == {"file": "asb.csv", "rows": 3}
+    assert (log["time"] >= before).all() and (log["time"] <= pd.Timestamp.now(tz="UTC").tz_localize(None)).all()
+    assert audit.entries(store, action="export")["user"].tolist() == ["vic@council.gov.uk"]
+    assert audit.entries(store, user="ana@council.gov.uk", limit=5)["action"].tolist() == ["sign-in"]
+
+
+def test_audit_survives_reopening_and_does_not_change_the_data_version(tmp_path):
+    path = tmp_path / "s.duckdb"
+    with Store(path) as s:
+        v = s.version()
+        audit.record(s, "disclosure", user="admin@x", role="admin", detail="threshold 1-4 -> 1-9")
+        assert s.version() == v
+    with Store(path) as s:
+        assert audit.entries(s)["detail"].tolist() == ["threshold 1-4 -> 1-9"]
+
+
+def test_unknown_action_is_refused_with_the_valid_ones(store):
+    with pytest.raises(
+        InputError, match=r"audit action must be one of sign-in, sign-out, load, .*; got 'delete'"
+    ):
+        audit.record(store, "delete")
+    with pytest.raises(InputError, match=r"audit action must be one of .*; got 'view'"):
+        audit.entries(store, action="view")
+
+
+def test_command_line_loads_and_exports_are_audited_as_the_local_analyst(tmp_path, capsys):
+    month = tmp_path / "2025-01-staffordshire-street.csv"
+    with zipfile.ZipFile(SAMPLE_ZIP) as zf:
+        month.write_bytes(zf.read("2025-01/2025-01-staffordshire-street.csv"))
+    path = tmp_path / "cli.duckdb"
+    assert main(["ingest", str(month), "--store", str(path)]) == 0
+    out = tmp_path / "wards.csv"
+    assert main(["areas", "--level", "ward", "--out", str(out), "--store", str(path)]) == 0
+    assert out.exists()
+    capsys.readouterr()
+    with Store(path) as s:
+        log = audit.entries(s)
+    assert log["action"].tolist() == ["export", "load"]
+    assert set(log["user"]) == {getpass.getuser()} and set(log["role"]) == {"analyst"}
+    load = log.iloc[1]
+    assert load["via"] == "cli" and "2025-01-staffordshire-street.csv" in load["detail"]
+    assert "9,215 rows read" in load["detail"] or "rows read" in load["detail"]
+    export = json.loads(log.iloc[0]["detail"])
+    assert export["out"] == str(out) and export["level"] == "ward"
+    assert log.iloc[0]["via"] == "cli areas"
