@@ -36,7 +36,9 @@ def test_entries_come_back_newest_first_with_user_role_and_time(store):
     assert log["user"].tolist() == [getpass.getuser(), "vic@council.gov.uk", "ana@council.gov.uk"]
     assert log["role"].tolist() == ["analyst", "viewer", "analyst"]  # the command line acts as analyst
     assert json.loads(log["detail"].iloc[1]) == {"file": "asb.csv", "rows": 3}
-    assert (log["time"] >= before).all() and (log["time"] <= pd.Timestamp.now(tz="UTC").tz_localize(None)).all()
+    assert (log["time"] >= before).all() and (
+        log["time"] <= pd.Timestamp.now(tz="UTC").tz_localize(None)
+    ).all()
     assert audit.entries(store, action="export")["user"].tolist() == ["vic@council.gov.uk"]
     assert audit.entries(store, user="ana@council.gov.uk", limit=5)["action"].tolist() == ["sign-in"]
 
