@@ -9,9 +9,9 @@ The command line records as the local analyst (the OS user, :func:`local_user`);
 records the signed-in user's e-mail (or ``local`` in single-user mode).
 
 The table is portable SQL (VARCHAR and TIMESTAMP only) so that a PostgreSQL store carries it.
-Writes are single ``INSERT`` statements through :meth:`hotspots.store.Store.sql`, outside
-:meth:`~hotspots.store.Store.transaction`, so that recording a page view never drops the
-store's cached incident frame.
+Each entry is one small write transaction (:meth:`hotspots.store.Store.transaction`), so an
+entry is as durable as a load; it does not change :meth:`~hotspots.store.Store.version`, so
+the dashboard's caches stay warm.
 """
 
 from __future__ import annotations
@@ -39,11 +39,9 @@ CREATE TABLE IF NOT EXISTS audit_log (
 """
 
 
-def _ensure(store: Store) -> None:
-    if getattr(store, "_audit_ready", False):
-        return
-    store.sql(SCHEMA)
-    store._audit_ready = True
+def _has_table(store: Store) -> bool:
+    n = store.sql("SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'audit_log'")
+    return bool(int(n["n"].iloc[0]))
 
 
 def local_user() -> str:
@@ -92,11 +90,13 @@ def record(
     if user is None:
         user, role = local_user(), role or "analyst"
     text = json.dumps(detail, default=str, sort_keys=True) if isinstance(detail, dict) else str(detail)
-    _ensure(store)
-    store.sql(
-        "INSERT INTO audit_log (recorded_at, user_name, role, action, detail, via) VALUES (?, ?, ?, ?, ?, ?)",
-        [pd.Timestamp.now(tz="UTC").tz_localize(None).to_pydatetime(), user, role, action, text, via],
-    )
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None).to_pydatetime()
+    with store.transaction() as con:
+        con.execute(SCHEMA)
+        con.execute(
+            "INSERT INTO audit_log (recorded_at, user_name, role, action, detail, via) VALUES (?, ?, ?, ?, ?, ?)",
+            [now, user, role, action, text, via],
+        )
 
 
 def entries(
@@ -125,7 +125,10 @@ def entries(
     """
     if action is not None and action not in ACTIONS:
         raise InputError(f"audit action must be one of {', '.join(ACTIONS)}; got {action!r}")
-    _ensure(store)
+    if not _has_table(store):  # nothing recorded yet (or an older store)
+        return pd.DataFrame(
+            {c: pd.Series(dtype="datetime64[ns]" if c == "time" else object) for c in COLUMNS}
+        )
     where, params = [], []
     if action is not None:
         where.append("action = ?")
