@@ -386,21 +386,22 @@ MIN_UNCOVERED_SHARE = 0.05
 
 
 def uncovered_forces(store: Store, *, min_share: float | None = None) -> pd.DataFrame:
-    """Police force areas that hold much of the loaded data but that the study area does not reach.
+    """Police force areas the loaded data come from but that the study area does not reach.
 
     Parameters
     ----------
     store
         The store.
     min_share
-        Share of the incidents with a reported LSOA code from which a force area is listed
-        (None: :data:`MIN_UNCOVERED_SHARE`, 5 %: a force's own file, not the few rows a force
-        records over its border, about 1 %).
+        Share of all incidents with a reported LSOA code from which a force area is listed
+        (None: :data:`MIN_UNCOVERED_SHARE`, 5 %: more than the few rows a force records over its
+        border, about 1 %). A force area that holds most of one loaded file's incidents (that
+        file's own force) is listed whatever its share of the store.
 
     Returns
     -------
-    force_code, force_name, incidents, share; largest first; empty when the study area reaches
-    every force area the data come from.
+    force_code, force_name, incidents, share (of the store); most incidents first; empty when
+    the study area reaches every force area the data come from.
 
     Notes
     -----
@@ -413,8 +414,8 @@ def uncovered_forces(store: Store, *, min_share: float | None = None) -> pd.Data
     if min_share is None:
         min_share = MIN_UNCOVERED_SHARE
     counts = store.sql(
-        "SELECT lsoa_code_reported AS code, count(*) AS n FROM incidents "
-        "WHERE lsoa_code_reported IS NOT NULL AND lsoa_code_reported <> '' GROUP BY 1"
+        "SELECT ingest_id, lsoa_code_reported AS code, count(*) AS n FROM incidents "
+        "WHERE lsoa_code_reported IS NOT NULL AND lsoa_code_reported <> '' GROUP BY 1, 2"
     )
     cols = ["force_code", "force_name", "incidents", "share"]
     if counts.empty:
@@ -424,10 +425,14 @@ def uncovered_forces(store: Store, *, min_share: float | None = None) -> pd.Data
     district = res["district_code"].reindex(counts["code"].astype(str)).to_numpy()
     by = counts.assign(force_code=forces["pfa24_code"].reindex(district).to_numpy())
     n = by.groupby("force_code")["n"].sum()
+    per_load = by.groupby(["ingest_id", "force_code"])["n"].sum()
+    load_share = per_load / per_load.groupby(level="ingest_id").transform("sum")
+    own = set(load_share[load_share > 0.5].index.get_level_values("force_code"))
     out = pd.DataFrame({"force_code": n.index, "incidents": n.to_numpy().astype("int64")})
     out["share"] = out["incidents"] / counts["n"].sum()
     names = forces.drop_duplicates("pfa24_code").set_index("pfa24_code")["pfa24_name"]
     out["force_name"] = out["force_code"].map(names)
     reached = store.geography().forces_reached()
-    out = out[(out["share"] >= min_share) & ~out["force_code"].isin(list(reached))]
+    keep = (out["share"] >= min_share) | out["force_code"].isin(list(own))
+    out = out[keep & ~out["force_code"].isin(list(reached))]
     return out.sort_values("incidents", ascending=False, ignore_index=True)[cols]

@@ -280,6 +280,23 @@ def test_uncovered_forces_names_the_force_of_the_loaded_data(tmp_path):
         assert assign.uncovered_forces(s).empty
 
 
+def test_a_small_month_after_a_big_store_is_still_offered(sample_store_path, sample_raw, lookup, tmp_path):
+    """Cheshire's 140 rows are 0.1 % of a store holding the Staffordshire year, but all of their file."""
+    path = tmp_path / "s.duckdb"
+    shutil.copy(sample_store_path, path)
+    with Store(path) as s:
+        assert assign.uncovered_forces(s).empty  # the sample's border rows (~1 %) are not offered
+        ingest([CHESHIRE], store=s)
+        t = assign.uncovered_forces(s)
+    # by hand: the month's 140 rows and the sample's rows reporting LSOAs in Cheshire's districts
+    cheshire = {"E06000049", "E06000050", "E06000006", "E06000007"}
+    district = lookup.set_index("lsoa21_code")["ltla24_code"].reindex(sample_raw["LSOA code"])
+    border = int(np.isin(district.to_numpy(), list(cheshire)).sum())
+    assert 0 < border < 1000
+    assert t[["force_name", "incidents"]].values.tolist() == [["Cheshire", 140 + border]]
+    assert t["share"].item() < 0.01
+
+
 def test_choosing_a_force_keeps_no_national_lsoas_in_memory():
     """In a fresh process: after the choice, no frame of more than 5,000 polygons is alive."""
     import subprocess
