@@ -379,6 +379,9 @@ class _Embedded:
     def arrow(self, con: duckdb.DuckDBPyConnection, query: str):
         return con.sql(query).to_arrow_table()
 
+    def incident_table(self, con: duckdb.DuckDBPyConnection, *, extras: bool):
+        return self.arrow(con, incidents_query(extras=extras))
+
     def has_column(self, con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
         n = con.execute(
             "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
@@ -692,7 +695,7 @@ class Store:
             # through Arrow: text with few values is dictionary-encoded there, then handed to pandas
             # as categoricals (about 6x faster than .df() and astype at 1M rows)
             has_extras = self._has_column("incident_extras", "extra")
-            table = self._db.arrow(con, incidents_query(extras=has_extras))
+            table = self._db.incident_table(con, extras=has_extras)
         for col in CATEGORICAL:
             if col in table.column_names:
                 k = table.column_names.index(col)
