@@ -36,6 +36,7 @@ PLUGINS = (
     "hotspots.cli_demand",
     "hotspots.cli_cycle",
     "hotspots.cli_boundaries",
+    "hotspots.cli_access",
 )
 
 

@@ -82,3 +82,40 @@ def test_command_line_loads_and_exports_are_audited_as_the_local_analyst(tmp_pat
     export = json.loads(log.iloc[0]["detail"])
     assert export["out"] == str(out) and export["level"] == "ward"
     assert log.iloc[0]["via"] == "cli areas"
+
+
+def test_restrict_and_audit_commands(tmp_path, capsys):
+    path = tmp_path / "r.duckdb"
+    partner = tmp_path / "asb.csv"
+    partner.write_text("Ref,Month,Lon,Lat\nA1,2025-01,-2.18,53.0\nA2,2025-01,-2.17,53.01\n")
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('id = "Ref"\nmonth = "Month"\ncategory_value = "ASB case"\nlon = "Lon"\nlat = "Lat"\n')
+    assert (
+        main(
+            [
+                "ingest",
+                str(partner),
+                "--source",
+                "council-asb",
+                "--mapping",
+                str(mapping),
+                "--store",
+                str(path),
+            ]
+        )
+        == 0
+    )
+    assert main(["restrict", "council-asb", "--store", str(path)]) == 0
+    assert capsys.readouterr().out.strip().endswith("restricted sources: council-asb")
+    assert main(["restrict", "nope", "--store", str(path)]) == 1
+    assert "no incidents with source 'nope' in the store; known: council-asb" in capsys.readouterr().err
+    out = tmp_path / "audit.csv"
+    assert main(["audit", "--out", str(out), "--store", str(path)]) == 0
+    log = pd.read_csv(out)
+    assert log["action"].tolist()[:2] == ["restrict", "load"] or log["action"].tolist()[1:3] == [
+        "restrict",
+        "load",
+    ]
+    assert "council-asb: restricted" in log["detail"].tolist()
+    assert main(["audit", "--out", str(tmp_path / "a.txt"), "--store", str(path)]) == 1
+    assert "--out must end in .csv or .xlsx; got 'a.txt'" in capsys.readouterr().err
