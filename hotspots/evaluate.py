@@ -127,16 +127,6 @@ def score_cells(
     return score.reshape(grid.shape), used
 
 
-def _select(score: np.ndarray, tiebreak: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
-    ids = np.flatnonzero(mask.ravel())
-    s = score.ravel()[ids]
-    t = tiebreak.ravel()[ids]
-    order = np.lexsort((np.arange(ids.size), -t, -s))[:k]
-    out = np.zeros(score.size, dtype=bool)
-    out[ids[order]] = True
-    return out.reshape(score.shape)
-
-
 def _split(
     incidents: pd.DataFrame, filt: Filter, name: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -200,13 +190,42 @@ def evaluate(
         If the method or an option is invalid, ``area_share`` is not in (0, 1], or the
         training or test period holds no incidents with a location.
     """
+    return evaluate_shares(
+        incidents,
+        method=method,
+        train=train,
+        test=test,
+        shares=(area_share,),
+        geography=geography,
+        cell_size=cell_size,
+        **params,
+    )[0]
+
+
+def evaluate_shares(
+    incidents: pd.DataFrame,
+    *,
+    method: str = DEFAULT_METHOD,
+    train: Filter,
+    test: Filter,
+    shares: Sequence[float] = (0.005, 0.01, 0.02, 0.05),
+    geography: Any,
+    cell_size: float | str | None = None,
+    **params: Any,
+) -> list[dict[str, Any]]:
+    """:func:`evaluate` at several shares of the area, scoring the cells once.
+
+    Returns one result (as :func:`evaluate`'s) per share, in the order given. Raises as
+    :func:`evaluate` does, for each share.
+    """
     check_incidents(incidents)
     check_choice(method, METHODS, name="method")
-    check_positive(area_share, name="area_share")
-    if not 0 < float(area_share) <= 1:
-        raise InputError(
-            f"`area_share` must be a share of the area between 0 and 1, such as 0.01 for 1%; got {area_share!r}"
-        )
+    for area_share in shares:
+        check_positive(area_share, name="area_share")
+        if not 0 < float(area_share) <= 1:
+            raise InputError(
+                f"`area_share` must be a share of the area between 0 and 1, such as 0.01 for 1%; got {area_share!r}"
+            )
     for name, f in (("train", train), ("test", test)):
         if not isinstance(f, Filter):
             raise InputError(f"`{name}` must be a hotspots.filters.Filter; got {type(f).__name__}")
@@ -230,39 +249,48 @@ def evaluate(
     test_counts = grid.counts(vx, vy)
     mask = grid.mask
     n_cells = int(mask.sum())
-    k = max(1, int(round(float(area_share) * n_cells)))
-    chosen = _select(score, train_counts, mask, k)
     n_test = float(test_counts[mask].sum())
     n_train = float(train_counts[mask].sum())
-    hits = float(test_counts[chosen].sum())
-    train_hits = float(train_counts[chosen].sum())
-    best = float(np.sort(test_counts[mask])[::-1][:k].sum())
-    a = k / n_cells
-    hit_rate = hits / n_test if n_test else float("nan")
-    return {
-        "method": method,
-        "hit_rate": hit_rate,
-        "area_share": a,
-        "pai": hit_rate / a,
-        "pei": hits / best if best else float("nan"),
-        "rri": (hits / train_hits) / (n_test / n_train) if train_hits and n_test else float("nan"),
-        "n_train": n_train,
-        "n_test": n_test,
-        "hits": hits,
-        "best_hits": best,
-        "train_hits": train_hits,
-        "n_cells": n_cells,
-        "cells_selected": k,
-        "n_left_off": t_off + v_off,
-        "train": train.describe(),
-        "test": test.describe(),
-        "params": {
-            **used,
-            **grid.describe(),
-            "cell_size_rule": CELL_SIZE_TEXT[rule],
-            "area_share_requested": float(area_share),
-        },
-    }
+    # one ranking of the cells serves every share (ties by training count, then cell order)
+    ids = np.flatnonzero(mask.ravel())
+    ranked = ids[np.lexsort((np.arange(ids.size), -train_counts.ravel()[ids], -score.ravel()[ids]))]
+    best_order = np.sort(test_counts[mask])[::-1]
+    out = []
+    for area_share in shares:
+        k = max(1, int(round(float(area_share) * n_cells)))
+        chosen = ranked[:k]
+        hits = float(test_counts.ravel()[chosen].sum())
+        train_hits = float(train_counts.ravel()[chosen].sum())
+        best = float(best_order[:k].sum())
+        a = k / n_cells
+        hit_rate = hits / n_test if n_test else float("nan")
+        out.append(
+            {
+                "method": method,
+                "hit_rate": hit_rate,
+                "area_share": a,
+                "pai": hit_rate / a,
+                "pei": hits / best if best else float("nan"),
+                "rri": (hits / train_hits) / (n_test / n_train) if train_hits and n_test else float("nan"),
+                "n_train": n_train,
+                "n_test": n_test,
+                "hits": hits,
+                "best_hits": best,
+                "train_hits": train_hits,
+                "n_cells": n_cells,
+                "cells_selected": k,
+                "n_left_off": t_off + v_off,
+                "train": train.describe(),
+                "test": test.describe(),
+                "params": {
+                    **used,
+                    **grid.describe(),
+                    "cell_size_rule": CELL_SIZE_TEXT[rule],
+                    "area_share_requested": float(area_share),
+                },
+            }
+        )
+    return out
 
 
 #: How many places "a team can cover" is measured for (:func:`place_coverage`).
