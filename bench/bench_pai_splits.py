@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
                                 "category": cat,
                                 "split": split,
                                 "scale": label,
-                                "share": r["area_share_requested"],
+                                "share": r["params"]["area_share_requested"],
                                 "pai": r["pai"],
                                 "hit_rate": r["hit_rate"],
                                 "hits": r["hits"],

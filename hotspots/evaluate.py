@@ -26,25 +26,17 @@ import shapely
 
 from hotspots._errors import InputError
 from hotspots._validate import check_choice, check_positive
-from hotspots.dbscan import dbscan
-from hotspots.eb import eb_count
 from hotspots.filters import Filter
-from hotspots.gistar import gistar
 from hotspots.grid import CELL_SIZE_TEXT, Grid, analysis_cell_size, make_grid
-from hotspots.hotspot_list import DEFAULT_METHOD, study_area_for
-from hotspots.kde import kde, location_key
+from hotspots.hotspot_list import study_area_for
+from hotspots.methods import DEFAULT_METHOD, REGISTRY
+from hotspots.methods import get as get_method
 from hotspots.repeat import check_incidents, located_mask
 
-METHODS = ("count", "eb_count", "kde", "gistar", "dbscan", "repeat")
-#: Options each method accepts when scoring cells.
-SCORE_PARAMS: dict[str, tuple[str, ...]] = {
-    "count": (),
-    "eb_count": ("half_life",),
-    "kde": ("bandwidth", "kernel", "bandwidth_rule", "multiplier"),
-    "gistar": ("band",),
-    "dbscan": ("eps", "min_samples"),
-    "repeat": (),
-}
+#: The methods (the registry's, the plain count first: the baseline).
+METHODS = ("count", *(m for m in REGISTRY if m != "count"))
+#: Options each method accepts when scoring cells (from the registry).
+SCORE_PARAMS: dict[str, tuple[str, ...]] = {name: m.score_options for name, m in REGISTRY.items()}
 #: The metrics every evaluation returns.
 METRICS = ("hit_rate", "area_share", "pai", "pei", "rri")
 
@@ -86,45 +78,16 @@ def score_cells(
     tuple
         ``((ny, nx) score, params used)``.
     """
-    check_choice(method, METHODS, name="method")
-    unknown = sorted(set(params) - set(SCORE_PARAMS[method]))
+    m = get_method(method)
+    unknown = sorted(set(params) - set(m.score_options))
     if unknown:
         raise InputError(
             f"method {method!r} has no option {', '.join(repr(u) for u in unknown)} for evaluation; "
-            f"its options are {', '.join(SCORE_PARAMS[method]) or 'none'}"
+            f"its options are {', '.join(m.score_options) or 'none'}"
         )
     params = {k: v for k, v in params.items() if v is not None}
-    used: dict[str, Any] = {"method": method}
-    if method == "count":
-        return grid.counts(x, y), used
-    if method == "eb_count":
-        res = eb_count(x, y, grid=grid, months=months, reference_month=reference_month, **params)
-        used.update({k: v for k, v in res.params.items() if k in ("half_life_months", "prior_strength")})
-        return res.score, used
-    if method == "kde":
-        res = kde(x, y, grid=grid, **params)
-        used.update({k: v for k, v in res.params.items() if k in ("kernel", "bandwidth_m", "bandwidth_rule")})
-        return res.density, used
-    if method == "gistar":
-        res = gistar(grid.counts(x, y), mask=grid.mask, band=params.get("band", 1))
-        used["band_cells"] = res.params["band_cells"]
-        return np.nan_to_num(res.z, nan=-np.inf), used
-    if method == "dbscan":
-        res = dbscan(x, y, area_km2=area_km2, **params)
-        used.update({"eps_m": res.eps, "min_samples": res.min_samples, "n_clusters": res.n_clusters})
-        member = res.labels >= 0
-        return grid.counts(res.x[member], res.y[member], res.weights[member]), used
-    # repeat: busiest single location in each cell
-    key = location_key(x, y)
-    codes, _ = pd.factorize(key)
-    counts = np.bincount(codes)
-    first = np.full(counts.size, x.size, dtype=np.int64)
-    np.minimum.at(first, codes, np.arange(x.size))
-    flat = grid.flat_index(x[first], y[first])
-    ok = flat >= 0
-    score = np.zeros(grid.nx * grid.ny)
-    np.maximum.at(score, flat[ok], counts[ok].astype(float))
-    return score.reshape(grid.shape), used
+    res = m.score(x, y, grid, area_km2=area_km2, months=months, reference_month=reference_month, **params)
+    return res.score, {"method": method, **res.params}
 
 
 def _split(
@@ -219,7 +182,7 @@ def evaluate_shares(
     :func:`evaluate` does, for each share.
     """
     check_incidents(incidents)
-    check_choice(method, METHODS, name="method")
+    check_choice(method, ("count", *(m for m in REGISTRY if m != "count")), name="method")
     for area_share in shares:
         check_positive(area_share, name="area_share")
         if not 0 < float(area_share) <= 1:

@@ -20,6 +20,10 @@ Methods and what a "hotspot" is for each:
 * ``repeat``: the ``top_n`` busiest single locations (police.uk snap points).
 * ``count``: the busiest grid cells (``top_share``), made into places (the plain baseline).
 
+Each method is a module of :mod:`hotspots.methods` behind one small interface (a score per
+cell; for ``dbscan`` and ``repeat`` also places made of map points), looked up in its registry:
+this function never branches on the method's name.
+
 Places of the grid methods (``split``, :func:`hotspots.grid.label_places`): by default
 (``"peaks"``) the selected cells are joined along edges only and split at saddles, so that each
 place holds one peak of the method's score (a steepest-ascent partition); ``"edges"`` joins
@@ -46,10 +50,7 @@ import shapely
 
 from hotspots._errors import InputError
 from hotspots._validate import BNG, check_choice, check_positive, check_projected
-from hotspots.dbscan import cluster_polygons, dbscan
-from hotspots.eb import DEFAULT_HALF_LIFE, eb_count
 from hotspots.filters import Filter
-from hotspots.gistar import gistar
 from hotspots.grid import (
     CELL_SIZE_TEXT,
     DEFAULT_SPLIT,
@@ -62,43 +63,18 @@ from hotspots.grid import (
     places_from_cells,
     top_cells,
 )
-from hotspots.kde import DEFAULT_BANDWIDTH_RULE, kde, location_key
+from hotspots.methods import DEFAULT_METHOD, REGISTRY
+from hotspots.methods import get as get_method
 from hotspots.naming import NAMING_RULE, namer_for
-from hotspots.repeat import check_incidents, located_mask, repeat_locations, top_text
+from hotspots.repeat import check_incidents, located_mask, top_text
 
-METHODS = ("eb_count", "kde", "gistar", "dbscan", "repeat", "count")
+#: The methods, from the registry (:mod:`hotspots.methods`), the default first.
+METHODS = tuple(REGISTRY)
 #: The methods whose hotspots are grid cells made into places (``split`` applies to them).
-GRID_METHODS = ("eb_count", "kde", "gistar", "count")
-#: The default method: recent counts smoothed by empirical Bayes (see ``docs/methods.md`` for
-#: the measurement behind the choice).
-DEFAULT_METHOD = "eb_count"
-
-#: Options each method accepts (through ``**params``), with their defaults.
-METHOD_PARAMS: dict[str, dict[str, Any]] = {
-    "eb_count": {"cell_size": None, "half_life": DEFAULT_HALF_LIFE, "top_share": 0.01},
-    "kde": {
-        "cell_size": None,
-        "bandwidth": None,
-        "kernel": "quartic",
-        "bandwidth_rule": DEFAULT_BANDWIDTH_RULE,
-        "multiplier": 1.0,
-        "top_share": 0.01,
-    },
-    "gistar": {
-        "cell_size": None,
-        "band": 1,
-        "fdr": True,
-        "alpha": 0.05,
-        "permutations": 0,
-        "seed": None,
-    },
-    "dbscan": {"eps": None, "min_samples": None, "buffer": None},
-    "repeat": {"top_n": 20},
-    "count": {"cell_size": None, "top_share": 0.01},
-}
+GRID_METHODS = tuple(name for name, m in REGISTRY.items() if m.kind == "cells")
+#: Options each method accepts (through ``**params``), with their defaults (from the registry).
+METHOD_PARAMS: dict[str, dict[str, Any]] = {name: dict(m.options) for name, m in REGISTRY.items()}
 COMMON_PARAMS = {"top_categories": 3}
-#: Fewest incidents for a Gi* hotspot list (as ArcGIS's guidance: at least 30 features).
-GISTAR_MIN_INCIDENTS = 30
 
 #: The fixed columns of a hotspot list, in order.
 HOTSPOT_COLUMNS = [
@@ -148,7 +124,7 @@ class HotspotList(gpd.GeoDataFrame):
 
 # ---------------------------------------------------------------------------- helpers
 def _check_params(method: str, params: dict[str, Any]) -> dict[str, Any]:
-    allowed = {**METHOD_PARAMS[method], **COMMON_PARAMS}
+    allowed = {**get_method(method).options, **COMMON_PARAMS}
     unknown = sorted(set(params) - set(allowed))
     if unknown:
         raise InputError(
@@ -227,53 +203,16 @@ def _grid_places(
     max_cells: int | None = None,
 ) -> tuple[np.ndarray, gpd.GeoDataFrame]:
     """Labels grid (0 = no hotspot) and place polygons for the grid methods."""
-    counts = grid.counts(x, y)
-    if method == "eb_count":
-        res = eb_count(
-            x, y, grid=grid, months=months, half_life=opts["half_life"], reference_month=reference_month
-        )
-        params.update({k: v for k, v in res.params.items() if k != "method"})
+    m = get_method(method)
+    opts_m = {k: v for k, v in opts.items() if k in m.options and k not in ("cell_size", "top_share")}
+    res = m.score(x, y, grid, months=months, reference_month=reference_month, **opts_m)
+    params.update(res.params)
+    if res.hot is None:
         params["top_share"] = float(opts["top_share"])
         selected = top_cells(res.score, grid.mask, opts["top_share"], name="top_share")
-        order = res.score
-    elif method == "kde":
-        res = kde(
-            x,
-            y,
-            grid=grid,
-            bandwidth=opts["bandwidth"],
-            kernel=opts["kernel"],
-            bandwidth_rule=opts["bandwidth_rule"],
-            multiplier=opts["multiplier"],
-        )
-        params.update(
-            {k: v for k, v in res.params.items() if k not in ("method", "n_incidents", "n_left_off")}
-        )
-        params["top_share"] = float(opts["top_share"])
-        selected = top_cells(res.density, grid.mask, opts["top_share"], name="top_share")
-        order = res.density
-    elif method == "count":
-        params["top_share"] = float(opts["top_share"])
-        selected = top_cells(counts, grid.mask, opts["top_share"], name="top_share")
-        order = counts
     else:
-        res = gistar(
-            counts,
-            mask=grid.mask,
-            band=opts["band"],
-            fdr=opts["fdr"],
-            alpha=opts["alpha"],
-            permutations=opts["permutations"],
-            seed=opts["seed"],
-        )
-        params.update({k: v for k, v in res.params.items() if k != "method"})
-        significant = res.hot
-        if opts["permutations"]:
-            significant &= np.nan_to_num(res.p_sim, nan=1.0) <= opts["alpha"]
-            params["significance"] = "analytic q and permutation p both at most alpha"
-        selected = significant & (counts > 0)
-        params["hot_cells_rule"] = "significant hot cells (bin > 0) holding at least one incident"
-        order = np.where(np.isfinite(res.z), res.z, 0)
+        selected = res.hot
+    order = np.where(np.isfinite(res.score), res.score, 0.0)
     params["split"] = split
     params["places_rule"] = SPLIT_TEXT[split] + (
         f"; places over {max_cells} cells split at their peaks (grown from each peak, busiest cells first)"
@@ -292,16 +231,6 @@ def _assign_cells(labels: np.ndarray, grid: Grid, x: np.ndarray, y: np.ndarray) 
     out = np.zeros(x.size, dtype=np.int64)
     ok = ix >= 0
     out[ok] = labels[iy[ok], ix[ok]]
-    return out
-
-
-def _assign_locations(lookup: pd.Series, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Map points to hotspot ids through a location-key → id lookup (0 = none)."""
-    out = np.zeros(x.size, dtype=np.int64)
-    ok = np.isfinite(x) & np.isfinite(y)
-    if ok.any() and len(lookup):
-        pos = lookup.index.get_indexer(location_key(x[ok], y[ok]))
-        out[ok] = np.where(pos >= 0, lookup.to_numpy()[np.maximum(pos, 0)], 0)
     return out
 
 
@@ -383,17 +312,17 @@ def find_hotspots(
     filter's months (closed on the data's first and last month when the filter leaves them
     open); it is empty when the incidents do not cover that period.
     """
-    check_choice(method, METHODS, name="method")
     check_incidents(incidents)
     if filt is not None and not isinstance(filt, Filter):
         raise InputError(f"`filt` must be a hotspots.filters.Filter or None; got {type(filt).__name__}")
     opts = _check_params(method, params)
-    if max_place_km2 is not None and method not in GRID_METHODS:
+    grid_method = get_method(method).kind == "cells"  # (an unknown method is refused with the list)
+    if max_place_km2 is not None and not grid_method:
         raise InputError(
             f"`max_place_km2` applies to the grid methods ({', '.join(GRID_METHODS)}), not {method!r}; "
             "leave it empty"
         )
-    if split is not None and method not in GRID_METHODS:
+    if split is not None and not grid_method:
         raise InputError(
             f"`split` applies to the grid methods ({', '.join(GRID_METHODS)}), not {method!r}; leave it empty"
         )
@@ -436,15 +365,14 @@ def find_hotspots(
     px = prev_inc["x"].to_numpy(dtype=float) if prev_inc is not None else np.empty(0)
     py = prev_inc["y"].to_numpy(dtype=float) if prev_inc is not None else np.empty(0)
 
-    if method == "gistar" and len(current) < GISTAR_MIN_INCIDENTS:
+    if len(current) < get_method(method).min_incidents:
         out_params["note"] = (
-            f"only {len(current)} incident(s) with a location: Gi* needs at least {GISTAR_MIN_INCIDENTS} "
-            "(its normal approximation flags a lone incident as a hot spot); widen the filter or use repeat"
+            f"only {len(current)} incident(s) with a location: {get_method(method).min_incidents_why}"
         )
         return _empty(method, out_params)
     area_km2 = float(shapely.area(shapely.union_all(area.to_numpy())) / 1e6)
     out_params["study_area_km2"] = round(area_km2, 3)
-    if method in GRID_METHODS:
+    if grid_method:
         cell, rule = analysis_cell_size(area, opts["cell_size"])
         grid = make_grid(area, cell_size=cell)
         out_params.update(grid.describe())
@@ -472,42 +400,20 @@ def find_hotspots(
         prev_member = _assign_cells(labels, grid, px, py)
         geoms = places.set_index("place_id").geometry
         areas = places.set_index("place_id")["area_km2"]
-    elif method == "dbscan":
-        res = dbscan(x, y, eps=opts["eps"], min_samples=opts["min_samples"], area_km2=area_km2)
-        out_params.update(
-            {k: v for k, v in res.params.items() if k not in ("method", "n_incidents", "n_left_off")}
+    else:  # a method that labels map points itself
+        m = get_method(method)
+        pp = m.places(
+            current,
+            x,
+            y,
+            px,
+            py,
+            area_km2=area_km2,
+            params=out_params,
+            **{k: v for k, v in opts.items() if k in m.options},
         )
-        polys = cluster_polygons(res, buffer=opts["buffer"])
-        out_params["buffer_m"] = polys.attrs.get(
-            "buffer_m", res.eps / 2 if opts["buffer"] is None else opts["buffer"]
-        )
-        # hotspot id = 1 + position of the cluster in `polys` (most incidents first)
-        to_id = np.zeros(res.n_clusters + 1, dtype=np.int64)
-        to_id[polys["cluster"].to_numpy() + 1] = np.arange(1, len(polys) + 1)
-        loc_id = to_id[res.labels + 1]
-        lookup = pd.Series(loc_id, index=pd.Index(location_key(res.x, res.y)))
-        lookup = lookup[lookup > 0]
-        member = loc_id[res.inverse]
-        prev_member = _assign_locations(lookup, px, py)
-        geoms = pd.Series(polys.geometry.to_numpy(), index=np.arange(1, len(polys) + 1))
-        areas = pd.Series(polys["area_km2"].to_numpy(), index=geoms.index)
-    else:  # repeat
-        top_n = opts["top_n"]
-        if isinstance(top_n, bool) or not isinstance(top_n, int | np.integer) or top_n < 1:
-            raise InputError(f"`top_n` must be a whole number of locations, at least 1; got {top_n!r}")
-        table = repeat_locations(current).head(int(top_n))
-        out_params.update(
-            {
-                "top_n": int(top_n),
-                **{k: v for k, v in table.attrs["params"].items() if k.startswith("locations_holding")},
-            }
-        )
-        ids = np.arange(1, len(table) + 1)
-        lookup = pd.Series(ids, index=pd.Index(location_key(table["x"].to_numpy(), table["y"].to_numpy())))
-        member = _assign_locations(lookup, x, y)
-        prev_member = _assign_locations(lookup, px, py)
-        geoms = pd.Series(shapely.points(table["x"].to_numpy(), table["y"].to_numpy()), index=ids)
-        areas = pd.Series(np.nan, index=ids)
+        member, prev_member = pp.member, pp.prev_member
+        geoms, areas = pp.geometry, pp.area_km2
 
     table = _build_table(
         method, current, member, prev_member, geoms, areas, geography, opts, out_params, prev_inc
