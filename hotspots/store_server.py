@@ -70,6 +70,15 @@ SELECT i.*, l.lsoa_code, l.ward_code, l.district_code,
        postgis.ST_SetSRID(postgis.ST_MakePoint(l.x, l.y), 27700)::postgis.geometry(Point, 27700) AS geom
 FROM incidents i JOIN locations l USING (location_id);
 """
+#: ``duckdb_columns()`` for the library's schema checks (a temporary table's database is ``temp``).
+DUCKDB_COLUMNS = """
+CREATE OR REPLACE FUNCTION duckdb_columns()
+RETURNS TABLE (database_name text, table_name text, column_name text) LANGUAGE sql STABLE AS $$
+SELECT CASE WHEN c.table_schema LIKE 'pg_temp%' THEN 'temp' ELSE c.table_catalog::text END,
+       c.table_name::text, c.column_name::text
+FROM information_schema.columns c
+$$
+"""
 INDEXES = """
 CREATE INDEX IF NOT EXISTS incidents_incident_id ON incidents (incident_id);
 CREATE INDEX IF NOT EXISTS incidents_ingest_id ON incidents (ingest_id);
@@ -92,9 +101,9 @@ def to_postgres(query: str, *, params: bool = False) -> str:
 
     Returns
     -------
-    The query with ``DOUBLE`` → ``DOUBLE PRECISION``, ``BLOB`` → ``BYTEA`` and
-    ``strftime(x, '%Y-%m')`` → ``to_char(x, 'YYYY-MM')``; string literals are left alone
-    except inside ``strftime``.
+    The query with ``DOUBLE`` → ``DOUBLE PRECISION``, ``BLOB`` → ``BYTEA``,
+    ``strftime(x, '%Y-%m')`` → ``to_char(x, 'YYYY-MM')`` and a final ``GROUP BY ALL`` →
+    ``GROUP BY 1, …``; string literals are left alone except inside ``strftime``.
     """
     out = []
     for k, part in enumerate(re.split(r"('(?:[^']|'')*')", query)):
@@ -114,7 +123,70 @@ def to_postgres(query: str, *, params: bool = False) -> str:
             fmt = fmt.replace(a, b)
         return f"to_char({m.group(1)}, '{fmt}')"
 
-    return re.sub(r"strftime\(([^,()]+(?:\([^()]*\))?),\s*'([^']*)'\)", _strftime, text)
+    text = re.sub(r"strftime\(([^,()]+(?:\([^()]*\))?),\s*'([^']*)'\)", _strftime, text)
+    return _alias_subqueries(_group_by_all(text))
+
+
+def _alias_subqueries(query: str) -> str:
+    """Name every ``FROM (subquery)`` that has no alias (PostgreSQL 15 requires one; DuckDB not)."""
+    out, k, n = [], 0, 0
+    for m in re.finditer(r"\bFROM\s*\(", query, flags=re.IGNORECASE):
+        if m.start() < k:
+            continue
+        depth, j = 0, m.end() - 1
+        while j < len(query):
+            depth += {"(": 1, ")": -1}.get(query[j], 0)
+            if depth == 0:
+                break
+            j += 1
+        rest = query[j + 1 :]
+        if re.match(
+            r"\s*($|\)|WHERE\b|GROUP\b|ORDER\b|LIMIT\b|UNION\b|JOIN\b|LEFT\b|,)", rest, re.IGNORECASE
+        ):
+            out.append(query[k : j + 1] + f" AS _q{n}")
+            n += 1
+            k = j + 1
+    out.append(query[k:])
+    return "".join(out)
+
+
+_AGGREGATE = re.compile(
+    r"\b(count|sum|min|max|avg|string_agg|array_agg|bool_or|bool_and)\s*\(", re.IGNORECASE
+)
+
+
+def _group_by_all(query: str) -> str:
+    """DuckDB's ``GROUP BY ALL`` at the end of a query → ``GROUP BY 1, …, k``.
+
+    ``k`` counts the outer select list's leading items that are not aggregates (the form the
+    library writes: keys first, then aggregates).
+    """
+    m = re.search(r"GROUP BY ALL\s*$", query, flags=re.IGNORECASE)
+    if m is None:
+        return query
+    start = re.match(r"\s*SELECT\s+", query, flags=re.IGNORECASE)
+    if start is None:
+        return query
+    depth, items, begin, k = 0, [], start.end(), start.end()
+    while k < len(query):
+        ch = query[k]
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif depth == 0 and ch == ",":
+            items.append(query[begin:k])
+            begin = k + 1
+        elif depth == 0 and re.match(r"\s+FROM\s", query[k:], flags=re.IGNORECASE):
+            items.append(query[begin:k])
+            break
+        k += 1
+    keys = 0
+    for item in items:
+        if _AGGREGATE.search(item):
+            break
+        keys += 1
+    return query[: m.start()] + "GROUP BY " + ", ".join(str(i + 1) for i in range(keys))
 
 
 def _label(url: str) -> str:
@@ -380,6 +452,7 @@ class ServerBackend:
                 con.execute(statement)
         con.execute(INDEXES)
         con.execute(POSTGIS_VIEWS)
+        con.execute(DUCKDB_COLUMNS)
 
     def close(self) -> None:
         """Close the reading connection."""

@@ -246,3 +246,15 @@ def test_an_unreachable_server_is_named(pg_server):
         InputError, match=r"cannot connect to the store postgresql://postgres@127\.0\.0\.1:1/x"
     ):
         Store("postgresql://postgres:secret@127.0.0.1:1/x")
+
+
+def test_boundaries_can_be_set_again_on_either_backend(new_store_location, months, reference):
+    from hotspots.assign import set_geography
+
+    s = Store(new_store_location())
+    ingest([months["01"], months["02"]], store=s)
+    before = s.incidents().drop(columns="location_id")
+    n = set_geography(s, None)  # the shipped geography again: every location re-assigned, same areas
+    assert n == s.counts()["locations"] == reference.counts()["locations"]
+    pd.testing.assert_frame_equal(s.incidents().drop(columns="location_id"), before)
+    pd.testing.assert_frame_equal(s.assignment_summary(), reference.assignment_summary(), check_dtype=False)
