@@ -355,8 +355,21 @@ def _polygonal(geom: shapely.Geometry, *, name: str) -> shapely.Geometry:
     return shapely.MultiPolygon(polys) if len(polys) > 1 else polys[0]
 
 
+_STUDY_AREAS: dict[tuple[str, int], shapely.Geometry] = {}
+
+
 def _study_area(store: Any) -> shapely.Geometry:
-    return store.geography().study_area.iloc[0]
+    """The store's study area, kept per (store path, version).
+
+    A register write drops the store's own geography cache, but only a load or new boundaries
+    change the study area (and the version).
+    """
+    key = (str(store.path), int(store.version()))
+    if key not in _STUDY_AREAS:
+        if len(_STUDY_AREAS) > 8:
+            _STUDY_AREAS.clear()
+        _STUDY_AREAS[key] = store.geography().study_area.iloc[0]
+    return _STUDY_AREAS[key]
 
 
 def _next_id(con: Any, table: str, column: str) -> int:
