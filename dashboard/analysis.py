@@ -17,16 +17,19 @@ import streamlit as st
 from dashboard import data
 from hotspots import calendar_events, emerging, expected, seasonality, trends
 from hotspots._errors import InputError
-from hotspots.evaluate import SCORE_PARAMS, evaluate
+from hotspots.evaluate import evaluate
 from hotspots.filters import Filter
-from hotspots.hotspot_list import DEFAULT_METHOD as DEFAULT_METHOD  # re-exported for the Hotspots page
-from hotspots.hotspot_list import METHOD_PARAMS, find_hotspots
+from hotspots.hotspot_list import find_hotspots
+from hotspots.methods import DEFAULT_METHOD as DEFAULT_METHOD  # re-exported for the pages
+from hotspots.methods import REGISTRY
+from hotspots.methods import get as get_method
 from hotspots.place_detail import CELL_RANGE as DETAIL_CELL_RANGE
 from hotspots.place_detail import PlaceDetail
 from hotspots.place_detail import place_detail as _place_detail
 
 HASH = data.HASH
-METHOD_LABELS = {
+#: How the pages name each method (a method added to the registry without one shows its summary).
+_LABELS = {
     "eb_count": "Busiest places now (default): recent counts smoothed towards their neighbours",
     "kde": "KDE: densest places",
     "gistar": "Gi*: statistically significant hot spots",
@@ -34,25 +37,31 @@ METHOD_LABELS = {
     "repeat": "Repeat locations: busiest single points",
     "count": "Counts: busiest grid cells",
 }
-METHOD_HELP = {
+METHOD_LABELS = {name: _LABELS.get(name, f"{name}: {m.summary}") for name, m in REGISTRY.items()}
+MICRO = (
+    " Places are built from micro-cells of 125 m (the analysis unit whatever the map extent; finer "
+    "where the area is small), at most 0.5 km² each, split at their peaks, unless you set a cell size."
+)
+_HELP = {
     "eb_count": "The default, because it predicted the following months best on the real data (see "
     "docs/methods.md). Incidents are counted per grid cell with recent months weighing more (an incident's "
     "weight halves every *half life* months, default 6), then each cell's count is smoothed towards the "
     "average of its eight neighbours by empirical Bayes: a lone incident in a quiet street counts for less "
     "than a steady run in a busy block, while a busy cell keeps its own count. The strength of the "
     "smoothing is estimated from the data and shown below. The top share of the area's cells become "
-    "places, one per peak (cells joined along edges, split where the score dips); cell size about 50 cells on the shorter side of the area.",
+    "places, one per peak (cells joined along edges, split where the score dips)." + MICRO,
     "kde": "Kernel density estimation smooths incidents into a surface; the densest cells (top share of the "
     "area) become places, one per peak. Quartic kernel, bandwidth one cell unless you set one or choose the "
     "spatial Silverman rule (as in ArcGIS, smoother: it suits one-centred data and blurs a county's towns "
-    "together); cell size about 50 cells on the shorter side of the area.",
+    "together)." + MICRO,
     "gistar": "Getis-Ord Gi* compares each cell and its neighbours with the whole area; cells significant after "
     "Benjamini-Hochberg false-discovery correction (at alpha) are hot spots.",
     "dbscan": "DBSCAN groups map points with at least min_samples incidents within eps metres; noise is not a "
     "hotspot. Defaults scale with the number of incidents and the area.",
     "repeat": "The map points (police.uk's anonymised snap points) with the most incidents.",
-    "count": "The grid cells with the most incidents, one place per peak: the plain baseline.",
+    "count": "The grid cells with the most incidents, one place per peak: the plain baseline." + MICRO,
 }
+METHOD_HELP = {name: _HELP.get(name, m.summary) for name, m in REGISTRY.items()}
 #: Options shown as number inputs (None = chosen from the data), with a label and step.
 NUMERIC = {
     "cell_size": ("Cell size (m)", 50.0),
@@ -73,7 +82,7 @@ HIDDEN = {"permutations", "seed", "fdr"}
 
 def editable_params(method: str) -> dict[str, Any]:
     """The method's options shown in the page, with their defaults (None: from the data)."""
-    return {k: v for k, v in METHOD_PARAMS[method].items() if k not in HIDDEN}
+    return {k: v for k, v in get_method(method).options.items() if k not in HIDDEN}
 
 
 def default_items(method: str) -> tuple[tuple[str, Any], ...]:
@@ -141,9 +150,8 @@ def evaluation(
         return {"error": f"needs at least {test_months + 2} months in the filter to train and test"}
     train = filt.replace(month_from=str(span[0]), month_to=str(span[-test_months - 1]))
     test = filt.replace(month_from=str(span[-test_months]), month_to=str(span[-1]))
-    allowed = (
-        (*SCORE_PARAMS[method], "cell_size") if method not in ("dbscan", "repeat") else SCORE_PARAMS[method]
-    )
+    m = get_method(method)
+    allowed = (*m.score_options, "cell_size") if m.kind == "cells" else m.score_options
     params = {k: v for k, v in _params(items).items() if k in allowed}
     try:
         return evaluate(

@@ -22,7 +22,7 @@ with st.expander("Method parameters (empty = chosen from the data)", expanded=Fa
             state.url_value(key, default, options=analysis.CHOICES[name])
             col.selectbox(name.replace("_", " ").capitalize(), analysis.CHOICES[name], key=key)
         else:
-            label, step = analysis.NUMERIC[name]
+            label, step = analysis.NUMERIC.get(name, (name.replace("_", " ").capitalize(), 1.0))
             integer = isinstance(step, int)
             state.url_value(key, default, cast=int if integer else float)
             col.number_input(label, min_value=step, step=step, key=key, placeholder="auto")
