@@ -19,7 +19,7 @@ import streamlit as st
 
 def main() -> None:
     """Page config, navigation, the shared sidebar filters, then the chosen page."""
-    from dashboard import data, state
+    from dashboard import access, data, state
 
     st.set_page_config(
         page_title="Crime and ASB hotspots",
@@ -68,6 +68,7 @@ def main() -> None:
 
         data_ui.coverage_prompt(on_data_page=False)
     st.session_state["filter"] = state.sidebar_filters()
+    access.sidebar_note()
     page.run()
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 import boundaries
+from dashboard import access
 from hotspots._errors import InputError
 from hotspots.assign import set_geography
 from hotspots.ingest import FileReport, InputFile, PartnerMapping, load_input, read_zip
@@ -51,11 +52,13 @@ def load_upload(
             files, warnings = read_zip(name, data=data)
         else:
             files, warnings = [InputFile(name, data)], []
-        return load_input(
+        report = load_input(
             store, name, files, source=source, mapping=mapping, warnings=warnings, progress=step
         )
     except InputError as exc:
-        return FileReport(file=name, status="failed", error=str(exc))
+        report = FileReport(file=name, status="failed", error=str(exc))
+    access.record(store, "load", f"{name}: {report.line()}")
+    return report
 
 
 def load_uploads(

@@ -149,3 +149,20 @@ def test_a_quoted_field_too_big_for_the_csv_module_is_named():
     data = ('a,b\n1,"x\ny"\n2,"' + "z" * 200_000 + '"\n').encode()
     with pytest.raises(InputError, match=r"f\.csv: cannot be read as CSV \(field larger than field limit"):
         read_csv_text(data, file="f.csv")
+
+
+def test_dashboard_loads_are_audited_as_the_local_user(tmp_path):
+    from hotspots import audit
+
+    store = Store(tmp_path / "a.duckdb")
+    month = zipfile.ZipFile(SAMPLE_ZIP).read("2025-02/2025-02-staffordshire-street.csv")
+    ok = load_upload(store, "2025-02.csv", month)
+    bad = load_upload(store, "bomb.zip", _zip({"a.csv": b"0" * (3 * MB)}))
+    assert (ok.status, bad.status) == ("loaded", "failed")
+    log = audit.entries(store, action="load")
+    assert log["user"].tolist() == ["local", "local"] and set(log["via"]) == {"dashboard"}
+    assert (
+        log["detail"].iloc[0].startswith("bomb.zip: bomb.zip: FAILED") and "zip bomb" in log["detail"].iloc[0]
+    )
+    assert log["detail"].iloc[1].startswith("2025-02.csv: 2025-02.csv [street, police.uk]")
+    store.close()
