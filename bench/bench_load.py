@@ -29,6 +29,7 @@ from test_browser import CHROMIUM_ARGS, LOCAL, free_port, start_app, stop_app  #
 SESSIONS = int(os.environ.get("SESSIONS", "10"))
 ROUNDS = int(os.environ.get("ROUNDS", "6"))
 BUDGET = 3.0
+LIMIT = 60  # seconds: a change not shown by then counts as not finished
 TYPES = ["Burglary", "Shoplifting", "Vehicle crime", "Drugs", "Robbery"]
 IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
 #: the page's "Showing: …" line holds ``want`` and not ``avoid`` (the filter has been redrawn)
@@ -40,6 +41,8 @@ SHOWS = """([want, avoid]) => {
 
 async def session(browser, url: str, n: int, rounds: int) -> list[float]:
     """One user: open the map, then change the type filter ``rounds`` times; seconds per change."""
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
     page = await browser.new_page(viewport={"width": 1400, "height": 900})
     await page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(LOCAL) else r.abort())
     page.set_default_timeout(180000)
@@ -69,9 +72,13 @@ async def session(browser, url: str, n: int, rounds: int) -> list[float]:
             await page.keyboard.press("Escape")
             chosen.append(option)
             want, avoid = option, ""
-        await page.wait_for_function(SHOWS, arg=[want, avoid])
-        await page.wait_for_function(IDLE)
-        times.append(time.perf_counter() - started)
+        try:
+            await page.wait_for_function(SHOWS, arg=[want, avoid], timeout=LIMIT * 1000)
+            await page.wait_for_function(IDLE, timeout=LIMIT * 1000)
+            times.append(time.perf_counter() - started)
+        except PlaywrightTimeout:  # counted as not finished within LIMIT seconds; this user gives up
+            times.append(float("inf"))
+            break
     await page.close()
     return times
 
@@ -89,8 +96,10 @@ async def run(url: str, sessions: int, rounds: int) -> list[float]:
 def describe(label: str, times: list[float]) -> float:
     med = statistics.median(times)
     p90 = sorted(times)[max(int(0.9 * len(times)) - 1, 0)]
+    lost = sum(t == float("inf") for t in times)
     print(
-        f"{label:<32} {len(times):>4} changes  median {med:5.2f} s  p90 {p90:5.2f} s  max {max(times):5.2f} s"
+        f"{label:<32} {len(times):>4} changes  median {med:5.2f} s  p90 {p90:5.2f} s  "
+        f"not shown within {LIMIT} s: {lost}"
     )
     return med
 
