@@ -105,9 +105,14 @@ def drawn_note(n: int) -> str:
     )
 
 
+#: Least span of a place's view in degrees (about 200 m): a point place (a repeat location) has none.
+MIN_SPAN = 0.003
+
+
 def _bounds(shape: gpd.GeoSeries, pad: float = 0.0) -> list[float]:
     minx, miny, maxx, maxy = shape.total_bounds
-    dx, dy = (maxx - minx) * pad, (maxy - miny) * pad
+    dx = max((maxx - minx) * pad, (MIN_SPAN - (maxx - minx)) / 2)
+    dy = max((maxy - miny) * pad, (MIN_SPAN - (maxy - miny)) / 2)
     return [minx - dx, miny - dy, maxx + dx, maxy + dy]
 
 

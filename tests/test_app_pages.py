@@ -121,6 +121,10 @@ def test_hotspots_place_chosen_opens_its_details(app_store):
     assert not at.exception, at.exception
     assert not any(m.value.startswith("### ") for m in at.markdown)
     assert "place" not in at.query_params
+    at.selectbox(key="method").set_value("repeat").run()  # a point place: its map points within 30 m
+    at.selectbox(key="place").set_value(1).run()
+    assert not at.exception, at.exception
+    assert int(numbers(at)["Incidents"].replace(",", "")) >= int(at.dataframe[0].value["count"].iloc[0])
 
 
 def test_trends_numbers_follow_the_filter(app_store):
