@@ -395,8 +395,11 @@ def audit_export(args: argparse.Namespace) -> None:
     """Record a command's ``--out`` file in the audit log, as the local analyst.
 
     A store another process holds for writing cannot take the entry: that is said on stderr
-    (the export itself is done).
+    (the export itself is done). A command that reads no store (``hotspots weights --out``
+    writes the shipped defaults) has nothing to record.
     """
+    if not hasattr(args, "store"):
+        return
     detail = {k: v for k, v in vars(args).items() if k not in ("func", "store", "verbose") and v is not None}
     try:
         with Store(args.store) as store:
