@@ -33,7 +33,11 @@ ROOT = Path(__file__).resolve().parents[1]
 def make_files(out: Path, rows: int, seed: int = 1) -> list[Path]:
     with zipfile.ZipFile(ROOT / "sample_data" / "staffordshire-2025-street.zip") as zf:
         real = pd.concat(
-            [pd.read_csv(zf.open(n), dtype=str, keep_default_na=False) for n in zf.namelist() if n.endswith(".csv")]
+            [
+                pd.read_csv(zf.open(n), dtype=str, keep_default_na=False)
+                for n in zf.namelist()
+                if n.endswith(".csv")
+            ]
         )
     rng = np.random.default_rng(seed)
     months = pd.period_range("2016-01", "2025-12", freq="M")
@@ -68,20 +72,26 @@ def main() -> None:
         load_s = time.perf_counter() - t0
         accepted = sum(r.accepted for r in reports)
         read = sum(r.rows_read for r in reports)
-        print(f"load: {read:,} rows in {len(files)} files ({size:.0f} MB) -> {accepted:,} incidents, "
-              f"{store.counts()['locations']:,} unique locations in {load_s:.2f} s (budget 5 s) "
-              f"= {read / load_s:,.0f} rows/s")
+        print(
+            f"load: {read:,} rows in {len(files)} files ({size:.0f} MB) -> {accepted:,} incidents, "
+            f"{store.counts()['locations']:,} unique locations in {load_s:.2f} s (budget 5 s) "
+            f"= {read / load_s:,.0f} rows/s"
+        )
 
         # the obvious alternative: read every file with pandas, point-in-polygon on every row
         geo = store.geography()
         t0 = time.perf_counter()
         raw = pd.concat([pd.read_csv(p) for p in files])
         raw = raw.dropna(subset=["Longitude"])
-        pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(raw["Longitude"], raw["Latitude"]), crs=4326).to_crs(27700)
+        pts = gpd.GeoDataFrame(
+            geometry=gpd.points_from_xy(raw["Longitude"], raw["Latitude"]), crs=4326
+        ).to_crs(27700)
         gpd.sjoin(pts, geo.lsoas[["lsoa_code", "geometry"]], predicate="within")
         naive_s = time.perf_counter() - t0
-        print(f"naive (pandas read + per-row sjoin, no validation, no store): {naive_s:.2f} s; "
-              f"ratio naive/ours = {naive_s / load_s:.2f}")
+        print(
+            f"naive (pandas read + per-row sjoin, no validation, no store): {naive_s:.2f} s; "
+            f"ratio naive/ours = {naive_s / load_s:.2f}"
+        )
 
         t0 = time.perf_counter()
         inc = store.incidents()
@@ -89,11 +99,15 @@ def main() -> None:
         t0 = time.perf_counter()
         coded = CodedIncidents(inc)
         build_s = time.perf_counter() - t0
-        print(f"incident frame from the store: {frame_s:.2f} s; coded index built once: {build_s * 1000:.0f} ms")
+        print(
+            f"incident frame from the store: {frame_s:.2f} s; coded index built once: {build_s * 1000:.0f} ms"
+        )
         filters = [
             Filter(month_from="2024-01", month_to="2025-12"),
             Filter(categories=("Anti-social behaviour",)),
-            Filter(month_from="2022-06", categories=("Burglary", "Vehicle crime"), months_of_year=(10, 11, 12)),
+            Filter(
+                month_from="2022-06", categories=("Burglary", "Vehicle crime"), months_of_year=(10, 11, 12)
+            ),
             Filter(level="district", areas=("E06000021",)),
         ]
         times, naive = [], []
@@ -106,8 +120,10 @@ def main() -> None:
             naive.append(time.perf_counter() - t0)
             assert int(wide.to_numpy().sum()) == int(ref.sum())
         ours_ms, naive_ms = np.median(times) * 1000, np.median(naive) * 1000
-        print(f"filter -> counts by ward x month: median {ours_ms:.1f} ms, max {max(times) * 1000:.1f} ms "
-              f"(budget 20 ms); pandas filter+groupby: {naive_ms:.1f} ms; ratio {naive_ms / ours_ms:.1f}x")
+        print(
+            f"filter -> counts by ward x month: median {ours_ms:.1f} ms, max {max(times) * 1000:.1f} ms "
+            f"(budget 20 ms); pandas filter+groupby: {naive_ms:.1f} ms; ratio {naive_ms / ours_ms:.1f}x"
+        )
         store.close()
 
 

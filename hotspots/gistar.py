@@ -162,7 +162,9 @@ def gistar(
     if not 0 < alpha < 1:
         raise InputError(f"`alpha` must be between 0 and 1, such as 0.05; got {alpha!r}")
     if isinstance(permutations, bool) or not isinstance(permutations, int | np.integer) or permutations < 0:
-        raise InputError(f"`permutations` must be a whole number, 0 or more (such as 999); got {permutations!r}")
+        raise InputError(
+            f"`permutations` must be a whole number, 0 or more (such as 999); got {permutations!r}"
+        )
     if not np.all(np.isfinite(counts[mask])) or np.any(counts[mask] < 0):
         raise InputError("`counts` must be finite and non-negative in every cell of the mask")
 
@@ -267,7 +269,9 @@ def _permutation_p(
         ids = draws[None, :, :] + (draws[None, :, :] >= idx[:, None, None])  # skip self
         sims = np.cumsum(vals[ids], axis=2)  # (cells, perms, kmax)
         kk = cards[idx] - 2  # position of the (W_i - 1)th neighbour
-        sim = np.where(kk[:, None] >= 0, np.take_along_axis(sims, np.maximum(kk, 0)[:, None, None], 2)[..., 0], 0.0)
+        sim = np.where(
+            kk[:, None] >= 0, np.take_along_axis(sims, np.maximum(kk, 0)[:, None, None], 2)[..., 0], 0.0
+        )
         sim = sim + vals[idx, None]
         as_high = (sim >= obs[idx, None]).sum(axis=1)
         as_low = (sim <= obs[idx, None]).sum(axis=1)

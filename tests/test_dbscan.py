@@ -41,7 +41,12 @@ def test_rejects_mismatched_xy():
 # ---------------------------------------------------------------- checks outputs
 @pytest.mark.parametrize(
     ("month", "eps", "min_samples"),
-    [("2025-01-01", None, None), ("2025-07-01", None, None), ("2025-11-01", 100.0, 12), ("2025-04-01", 300.0, 40)],
+    [
+        ("2025-01-01", None, None),
+        ("2025-07-01", None, None),
+        ("2025-11-01", 100.0, 12),
+        ("2025-04-01", 300.0, 40),
+    ],
 )
 def test_same_labels_as_sklearn_on_raw_points(real_incidents, month, eps, min_samples):
     x, y = month_points(real_incidents, month)

@@ -120,8 +120,15 @@ def test_permutation_matches_esda_distribution(real_grid_counts):
     grid, counts = real_grid_counts
     res = gistar(counts, mask=grid.mask, permutations=999, seed=1)
     ours = res.p_sim[grid.mask]
-    ref = G_Local(counts[grid.mask], window_weights(grid.mask, 1), transform="B", star=True,
-                  permutations=999, seed=1, n_jobs=1).p_sim
+    ref = G_Local(
+        counts[grid.mask],
+        window_weights(grid.mask, 1),
+        transform="B",
+        star=True,
+        permutations=999,
+        seed=1,
+        n_jobs=1,
+    ).p_sim
     hot = res.z[grid.mask] > 2
     assert hot.sum() > 50
     assert np.mean(np.abs(ours[hot] - ref[hot])) < 0.01
