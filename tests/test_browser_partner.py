@@ -33,12 +33,26 @@ def partner_app(sample_store_path, tmp_path_factory) -> Iterator[str]:
 
 
 def pick(page, label: str, option: str) -> None:
-    """Pick ``option`` in the selectbox or multiselect labelled ``label``."""
-    box = page.get_by_label(label, exact=True)
-    box.scroll_into_view_if_needed()
-    box.click()
-    box.fill(option)
-    page.get_by_role("option", name=option, exact=True).click()
+    """Pick ``option`` in the selectbox or multiselect labelled ``label``.
+
+    Each pick reruns the script; a box typed into while that rerun redraws the form loses its
+    text and never lists the option, so wait for the app to be idle and try again (three times).
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(3):
+        wait_idle(page, 60)
+        box = page.get_by_label(label, exact=True)
+        box.scroll_into_view_if_needed()
+        box.click()
+        box.fill(option)
+        try:
+            page.get_by_role("option", name=option, exact=True).click(timeout=15000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
 
 
 def test_stats19_extract_through_the_mapping_form(partner_app, tmp_path):
@@ -67,6 +81,7 @@ def test_stats19_extract_through_the_mapping_form(partner_app, tmp_path):
         pick(page, "Latitude or northing", "Latitude")
         pick(page, "Case reference (optional)", "Accident_Index")
         page.get_by_text("Time of day, coded categories, more columns").click()
+        page.get_by_label("Time column (when separate from the date)", exact=True).wait_for()
         pick(page, "Time column (when separate from the date)", "Time")
         page.get_by_role("textbox", name="Date format (optional)").fill("%d/%m/%Y")
         page.get_by_role("textbox", name="Category labels for coded categories (optional)").fill(
