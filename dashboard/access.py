@@ -9,16 +9,20 @@ and the sidebar says so. Sign-in with ``st.login`` and roles are not built yet
 from __future__ import annotations
 
 import logging
+import os
 
 import streamlit as st
 
 from hotspots import audit
+from hotspots._errors import InputError
 from hotspots.store import Store
 
 log = logging.getLogger(__name__)
 
 LOCAL_USER = "local"
 LOCAL_ROLE = "admin"  # one person at the machine: every page and action
+ROLES = ("viewer", "analyst", "admin")
+ROLE_ENV = "HOTSPOTS_LOCAL_ROLE"  # see the app as a viewer or analyst would, without sign-in
 
 
 def auth_configured() -> bool:
@@ -26,9 +30,23 @@ def auth_configured() -> bool:
     return bool(st.secrets.load_if_toml_exists() and "auth" in st.secrets)
 
 
+def local_role() -> str:
+    """The role in local single-user mode: ``admin``, or ``$HOTSPOTS_LOCAL_ROLE`` when set.
+
+    Raises
+    ------
+    InputError
+        If ``HOTSPOTS_LOCAL_ROLE`` is not one of :data:`ROLES`.
+    """
+    role = os.environ.get(ROLE_ENV, "").strip().lower() or LOCAL_ROLE
+    if role not in ROLES:
+        raise InputError(f"{ROLE_ENV} must be one of {', '.join(ROLES)}; got {role!r}")
+    return role
+
+
 def current_user() -> tuple[str, str]:
     """(user, role) of whoever is using the app: ``("local", "admin")`` in single-user mode."""
-    return LOCAL_USER, LOCAL_ROLE
+    return LOCAL_USER, local_role()
 
 
 def record(store: Store, action: str, detail: str | dict = "") -> None:
