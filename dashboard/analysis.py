@@ -1,7 +1,7 @@
 """Cached calls into the hotspot engine, keyed by plain values.
 
 The keys are the store path and version, the Filter, the method and its parameters as a
-tuple of pairs.
+tuple of pairs, and the harm weights when the list measures harm (``harm``; None = count).
 
 Results are returned as plain frames plus their ``params`` dict, so the cache can copy them.
 """
@@ -19,6 +19,7 @@ from hotspots import calendar_events, emerging, expected, seasonality, trends
 from hotspots._errors import InputError
 from hotspots.evaluate import evaluate
 from hotspots.filters import Filter
+from hotspots.harm import HarmWeights
 from hotspots.hotspot_list import find_hotspots
 from hotspots.methods import DEFAULT_METHOD as DEFAULT_METHOD  # re-exported for the pages
 from hotspots.methods import REGISTRY
@@ -27,7 +28,7 @@ from hotspots.place_detail import CELL_RANGE as DETAIL_CELL_RANGE
 from hotspots.place_detail import PlaceDetail
 from hotspots.place_detail import place_detail as _place_detail
 
-HASH = data.HASH
+HASH = {**data.HASH, HarmWeights: lambda w: w.to_json()}
 #: How the pages name each method (a method added to the registry without one shows its summary).
 _LABELS = {
     "eb_count": "Busiest places now (default): recent counts smoothed towards their neighbours",
@@ -96,11 +97,21 @@ def _params(items: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
 
 @st.cache_data(show_spinner="Finding hotspots…", max_entries=64, hash_funcs=HASH)
 def hotspots(
-    path: str, version: int, filt: Filter, method: str, items: tuple[tuple[str, Any], ...]
+    path: str,
+    version: int,
+    filt: Filter,
+    method: str,
+    items: tuple[tuple[str, Any], ...],
+    harm: HarmWeights | None = None,
 ) -> tuple[gpd.GeoDataFrame, dict]:
-    """The ranked hotspot list (EPSG:27700) and its parameters."""
+    """The ranked hotspot list (EPSG:27700) and its parameters (ranked by harm with ``harm`` weights)."""
     h = find_hotspots(
-        data.incidents(), method=method, geography=data.store().geography(), filt=filt, **_params(items)
+        data.incidents(),
+        method=method,
+        geography=data.store().geography(),
+        filt=filt,
+        **({} if harm is None else {"measure": "harm", "weights": harm}),
+        **_params(items),
     )
     return gpd.GeoDataFrame(h, geometry="geometry", crs=h.crs), dict(h.params)
 
@@ -111,7 +122,13 @@ POINT_RADIUS = 30.0
 
 @st.cache_data(show_spinner="Reading the place…", max_entries=64, hash_funcs=HASH)
 def place_detail(
-    path: str, version: int, filt: Filter, method: str, items: tuple[tuple[str, Any], ...], rank: int
+    path: str,
+    version: int,
+    filt: Filter,
+    method: str,
+    items: tuple[tuple[str, Any], ...],
+    rank: int,
+    harm: HarmWeights | None = None,
 ) -> PlaceDetail:
     """The micro-map data of the place ranked ``rank`` in the list for these settings.
 
@@ -120,7 +137,7 @@ def place_detail(
 
     Raises ``KeyError`` when the list has no such rank.
     """
-    table, params = hotspots(path, version, filt, method, items)
+    table, params = hotspots(path, version, filt, method, items, harm)
     row = table[table["rank"] == rank]
     if row.empty:
         raise KeyError(f"no place ranked {rank} in this list")
@@ -135,12 +152,18 @@ def place_detail(
 
 @st.cache_data(show_spinner="Scoring against the latest months…", max_entries=64, hash_funcs=HASH)
 def evaluation(
-    path: str, version: int, filt: Filter, method: str, items: tuple[tuple[str, Any], ...], test_months: int
+    path: str,
+    version: int,
+    filt: Filter,
+    method: str,
+    items: tuple[tuple[str, Any], ...],
+    test_months: int,
+    harm: HarmWeights | None = None,
 ) -> dict[str, Any]:
     """Hit rate, PAI, PEI and RRI of the current settings on the latest months.
 
     Trained on the filter's earlier months, tested on its last ``test_months`` months;
-    ``{"error": …}`` when that split is impossible.
+    ``{"error": …}`` when that split is impossible. With ``harm`` weights every count is harm.
     """
     months = data.options(path, version)["months"]
     lo = filt.month_from or months[0]
@@ -160,6 +183,7 @@ def evaluation(
             train=train,
             test=test,
             geography=data.store().geography(),
+            **({} if harm is None else {"measure": "harm", "weights": harm}),
             **params,
         )
     except InputError as exc:

@@ -32,6 +32,23 @@ DIVERGING = ["#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b"]
 
 
 # ---------------------------------------------------------------------------- harm weights
+#: How the pages offer the measure (``count`` or ``harm``, :mod:`hotspots.harm`).
+MEASURE_LABELS = {"count": "Incidents", "harm": "Harm (weighted by category)"}
+
+
+def harm_caption(w: HarmWeights | None, params: dict) -> None:
+    """Say that a list is ranked by harm, with which weights and where to change them (nothing for counts)."""
+    if w is None:
+        return
+    share = params.get("share_of_harm_in_hotspots")
+    st.caption(
+        "Ranked by **harm**: each incident weighs its category's harm weight; "
+        + (f"these places hold {share:.0%} of the harm. " if share is not None else "")
+        + w.describe()
+        + ". Edit the weights on the **Demand & harm** page; downloads carry them."
+    )
+
+
 def weights() -> HarmWeights:
     """The harm weights chosen on the Demand & harm page (the shipped defaults until edited)."""
     return st.session_state.get("harm_weights") or default_weights()

@@ -24,6 +24,7 @@ COLUMNS = {
     "rank": "Rank",
     "name": st.column_config.TextColumn("Place", width="large"),
     "count": "Incidents",
+    "harm": st.column_config.NumberColumn("Harm", format="%.0f", help="Sum of the incidents' harm weights"),
     "share_of_incidents": st.column_config.NumberColumn("Share", format="percent"),
     "area_km2": st.column_config.NumberColumn("Area (km²)", format="%.2f"),
     "wards": st.column_config.TextColumn("Wards", width="medium"),
@@ -36,7 +37,7 @@ COLUMNS = {
 
 def place_table(table: gpd.GeoDataFrame) -> object:
     """The ranked list, one row per place, name first; row selection chooses a place."""
-    cols = list(COLUMNS)
+    cols = [c for c in COLUMNS if c in table.columns]  # "harm" when the list measures harm
     if table["change_pct"].isna().all():  # no earlier period in the data: the caption says so
         cols.remove("change_pct")
     return st.dataframe(

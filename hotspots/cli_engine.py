@@ -11,6 +11,7 @@ Examples
     hotspots find --from 2025-07 --to 2025-12 --out hotspots.xlsx
     hotspots find --method kde --bandwidth-rule silverman --from 2025-07 --to 2025-12 --out kde.xlsx
     hotspots find --method dbscan --eps 150 --category "Anti-social behaviour" --out asb.gpkg
+    hotspots find --measure harm --weights my_weights.csv --out harm.xlsx
     hotspots surface --method gistar --cell-size 500 --out gistar.csv
     hotspots evaluate --method count eb_count kde dbscan --train-from 2025-01 --train-to 2025-09 --test-from 2025-10 --test-to 2025-12
 """
@@ -164,17 +165,26 @@ def _chosen(params: dict[str, Any], *, exclude: tuple[str, ...] = ()) -> str:
 # ---------------------------------------------------------------------------- find
 def cmd_find(args: argparse.Namespace) -> int:
     """Write the ranked hotspot list."""
-    from hotspots.cli import check_categories, filter_from_args, load
+    from hotspots.cli import check_categories, filter_from_args, load, weights_from_args
     from hotspots.export import export_table
     from hotspots.hotspot_list import find_hotspots
 
+    weights = weights_from_args(args)
     incidents, geo = load(args)
     filt = filter_from_args(args)
     check_categories(incidents, filt)
     kwargs = _method_kwargs(args)
     if args.split is not None:
         kwargs["split"] = args.split
-    hl = find_hotspots(incidents, method=args.method, geography=geo, filt=filt, **kwargs)
+    hl = find_hotspots(
+        incidents,
+        method=args.method,
+        geography=geo,
+        filt=filt,
+        measure=args.measure,
+        weights=weights,
+        **kwargs,
+    )
     params = hl.params
     table = hl if args.out.suffix.lower() in (".geojson", ".gpkg") else hl.drop(columns="geometry")
     export_table(
@@ -182,11 +192,13 @@ def cmd_find(args: argparse.Namespace) -> int:
         args.out,
         params=params,
         filt=filt,
-        title=f"Hotspots ({args.method}): {filt.describe()}",
+        title=f"Hotspots ({args.method}{', by harm' if weights is not None else ''}): {filt.describe()}",
         layer="hotspots",
     )
     chosen = _chosen(params)
     print(f"{args.method}: {chosen}" if chosen else args.method)
+    if weights is not None:
+        print(f"ranked by harm; {weights.describe()}")
     if "note" in params:
         print(params["note"])
     print(
@@ -300,11 +312,12 @@ def cmd_surface(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- evaluate
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Print hit rate, area share, PAI, PEI and RRI for each method."""
-    from hotspots.cli import check_categories, filter_from_args, load
+    from hotspots.cli import check_categories, filter_from_args, load, weights_from_args
     from hotspots.evaluate import SCORE_PARAMS, evaluate
 
     if args.month_from or args.month_to:
         raise InputError("evaluate takes --train-from/--train-to and --test-from/--test-to, not --from/--to")
+    weights = weights_from_args(args)
     incidents, geo = load(args)
     base = filter_from_args(args)
     check_categories(incidents, base)
@@ -321,6 +334,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             area_share=args.area_share,
             geography=geo,
             cell_size=args.cell_size,
+            measure=args.measure,
+            weights=weights,
             **opts,
         )
         results.append(r)
@@ -328,14 +343,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(json.dumps(results if len(results) > 1 else results[0], indent=2, default=_json_default))
         return 0
     print(f"train: {train.describe()}\ntest:  {test.describe()}")
+    unit = "test incidents"
+    if weights is not None:
+        print(f"measured by harm (hit rate = share of the test period's harm caught); {weights.describe()}")
+        unit = "harm of the test incidents"
     for r in results:
         extra = _chosen(r["params"], exclude=("kernel", "top_share", "alpha", "top_n", "split"))
         print(f"\n{r['method']} ({extra})")
         for key in ("hit_rate", "area_share", "pai", "pei", "rri"):
             print(f"  {key:<10} {r[key]:.4f}")
         print(
-            f"  {int(r['hits']):,} of {int(r['n_test']):,} test incidents in {r['cells_selected']} of "
-            f"{r['n_cells']} cells"
+            f"  {r['hits']:,.0f} of {r['n_test']:,.0f} {unit} in "
+            f"{r['cells_selected']} of {r['n_cells']} cells"
         )
     return 0
 
@@ -361,7 +380,7 @@ def _month(value: str) -> str:
 # ---------------------------------------------------------------------------- registration
 def register(subparsers: Any) -> None:
     """Add the ``find``, ``surface`` and ``evaluate`` subcommands."""
-    from hotspots.cli import add_filter_args, add_store_arg
+    from hotspots.cli import add_filter_args, add_measure_args, add_store_arg
     from hotspots.evaluate import METHODS as EVAL_METHODS
     from hotspots.hotspot_list import DEFAULT_METHOD, METHODS
 
@@ -399,6 +418,7 @@ def register(subparsers: Any) -> None:
     )
     add_filter_args(p)
     add_store_arg(p)
+    add_measure_args(p)
     p.add_argument("--out", type=Path, required=True, help="output .csv, .xlsx, .geojson or .gpkg")
     p.set_defaults(func=cmd_find)
 
@@ -430,5 +450,6 @@ def register(subparsers: Any) -> None:
     _add_method_options(p, which=("grid", "eb_count", "kde", "gistar", "dbscan"))
     add_filter_args(p)
     add_store_arg(p)
+    add_measure_args(p)
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(func=cmd_evaluate)

@@ -172,6 +172,7 @@ def eb_count(
     months: Any = None,
     half_life: float | None = DEFAULT_HALF_LIFE,
     reference_month: str | None = None,
+    weights: np.ndarray | None = None,
 ) -> EBResult:
     """Score every grid cell by its recent count smoothed towards its neighbours (empirical Bayes).
 
@@ -188,6 +189,9 @@ def eb_count(
     reference_month
         ``YYYY-MM`` the ages are counted from, usually the last month of the period; None uses
         the latest month among the incidents.
+    weights
+        What each incident counts for (its harm weight, :mod:`hotspots.harm`), multiplied into
+        its recency weight; None: 1 each (a count).
 
     Returns
     -------
@@ -202,11 +206,12 @@ def eb_count(
     Notes
     -----
     See the module notes for the rule. The score ranks cells; cells outside the study area
-    score 0.
+    score 0. With harm ``weights`` the same Poisson variance correction ``c = sum(w) / sum(w^2)``
+    applies (a sum of Poisson incidents each weighing ``w`` has variance ``sum(w^2)``).
     """
     if not isinstance(grid, Grid):
         raise InputError(f"`grid` must be a hotspots.grid.Grid (from make_grid); got {type(grid).__name__}")
-    x, y, _ = check_points(x, y)
+    x, y, harm = check_points(x, y, weights)
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise InputError("`x` and `y` must be finite; leave off incidents with no location first")
     if months is None:
@@ -227,6 +232,8 @@ def eb_count(
             if half_life and x.size
             else np.ones(x.size)
         )
+    if weights is not None:
+        w = w * harm
     mask = grid.mask
     counts = grid.counts(x, y, w)
     prior = neighbour_mean(counts, mask)

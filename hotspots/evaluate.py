@@ -13,6 +13,10 @@ broken by the training count, then by cell order.
   incidents any set of cells of the same total area could have caught;
 * RRI (Recapture Rate Index, Levine 2008) ``= (n / n_train) / (N / N_train)``: the hotspots'
   test-to-training ratio against the whole area's.
+
+With ``measure="harm"`` every count above is a sum of harm weights (:mod:`hotspots.harm`): the
+method scores the training harm, and the hit rate is the share of the test period's harm
+caught (PEI against the most harm any cells of that area could catch).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from hotspots._errors import InputError
 from hotspots._validate import check_choice, check_positive
 from hotspots.filters import Filter
 from hotspots.grid import CELL_SIZE_TEXT, Grid, analysis_cell_size, make_grid
+from hotspots.harm import HarmWeights, check_measure, default_weights, incident_weights
 from hotspots.hotspot_list import study_area_for
 from hotspots.methods import DEFAULT_METHOD, REGISTRY
 from hotspots.methods import get as get_method
@@ -50,6 +55,7 @@ def score_cells(
     area_km2: float | None = None,
     months: Any = None,
     reference_month: str | None = None,
+    weights: np.ndarray | None = None,
     **params: Any,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Score every grid cell from (training) incidents; higher means more likely a hotspot.
@@ -70,6 +76,8 @@ def score_cells(
         Study area for the DBSCAN default ``min_samples``.
     months, reference_month
         Each incident's month and the month ages count from (``eb_count``'s recency weights).
+    weights
+        What each incident counts for (harm weights, :mod:`hotspots.harm`); None: 1 each.
     **params
         Method options (see :data:`SCORE_PARAMS`).
 
@@ -86,22 +94,26 @@ def score_cells(
             f"its options are {', '.join(m.score_options) or 'none'}"
         )
     params = {k: v for k, v in params.items() if v is not None}
+    if weights is not None:
+        params["weights"] = weights
     res = m.score(x, y, grid, area_km2=area_km2, months=months, reference_month=reference_month, **params)
     return res.score, {"method": method, **res.params}
 
 
 def _split(
-    incidents: pd.DataFrame, filt: Filter, name: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    incidents: pd.DataFrame, filt: Filter, name: str, hw: HarmWeights | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray | None]:
     if not isinstance(filt, Filter):
         raise InputError(f"`{name}` must be a hotspots.filters.Filter; got {type(filt).__name__}")
     sel = filt.apply(incidents)
     has = located_mask(sel)
+    w = incident_weights(sel[has], measure="harm", weights=hw) if hw is not None else None
     return (
         sel["x"].to_numpy(dtype=float)[has],
         sel["y"].to_numpy(dtype=float)[has],
         sel["month"].to_numpy()[has],
         int((~has).sum()),
+        w,
     )
 
 
@@ -114,6 +126,8 @@ def evaluate(
     area_share: float = 0.01,
     geography: Any,
     cell_size: float | str | None = None,
+    measure: str = "count",
+    weights: HarmWeights | None = None,
     **params: Any,
 ) -> dict[str, Any]:
     """Score hotspots found on ``train`` against the incidents of ``test``.
@@ -136,6 +150,11 @@ def evaluate(
         Grid cell size in metres; None (or ``"micro"``) the micro-place cells of hotspot lists
         (150 m, finer in a small area: :func:`hotspots.grid.analysis_cell_size`);
         ``"display"`` the overview rule (about 50 cells on the shorter side, the default before).
+    measure
+        ``"count"`` (default) or ``"harm"``: the method scores the training incidents' harm and
+        every metric counts harm instead of incidents (module notes).
+    weights
+        Harm weights for ``measure="harm"`` (None: the shipped ONS Crime Severity Score weights).
     **params
         Method options (see :data:`SCORE_PARAMS`).
 
@@ -144,14 +163,16 @@ def evaluate(
     dict
         ``hit_rate``, ``area_share`` (achieved: whole cells), ``pai``, ``pei``, ``rri``, the
         counts behind them (``n_train``, ``n_test``, ``hits``, ``best_hits``, ``train_hits``,
-        ``n_cells``, ``cells_selected``), ``n_left_off`` (incidents with no location), and
-        ``params`` (method, grid and chosen defaults).
+        ``n_cells``, ``cells_selected``; harm with ``measure="harm"``), ``n_left_off``
+        (incidents with no location), ``measure`` and ``params`` (method, grid, chosen defaults
+        and the harm weights).
 
     Raises
     ------
     InputError
-        If the method or an option is invalid, ``area_share`` is not in (0, 1], or the
-        training or test period holds no incidents with a location.
+        If the method or an option is invalid, ``area_share`` is not in (0, 1], ``measure`` is
+        not ``count`` or ``harm``, or the training or test period holds no incidents with a
+        location.
     """
     return evaluate_shares(
         incidents,
@@ -161,6 +182,8 @@ def evaluate(
         shares=(area_share,),
         geography=geography,
         cell_size=cell_size,
+        measure=measure,
+        weights=weights,
         **params,
     )[0]
 
@@ -174,6 +197,8 @@ def evaluate_shares(
     shares: Sequence[float] = (0.005, 0.01, 0.02, 0.05),
     geography: Any,
     cell_size: float | str | None = None,
+    measure: str = "count",
+    weights: HarmWeights | None = None,
     **params: Any,
 ) -> list[dict[str, Any]]:
     """:func:`evaluate` at several shares of the area, scoring the cells once.
@@ -182,6 +207,8 @@ def evaluate_shares(
     :func:`evaluate` does, for each share.
     """
     check_incidents(incidents)
+    check_measure(measure)
+    hw = (weights if weights is not None else default_weights()) if measure == "harm" else None
     check_choice(method, ("count", *(m for m in REGISTRY if m != "count")), name="method")
     for area_share in shares:
         check_positive(area_share, name="area_share")
@@ -195,8 +222,8 @@ def evaluate_shares(
     area = study_area_for(geography, train)
     cell, rule = analysis_cell_size(area, cell_size)
     grid = make_grid(area, cell_size=cell)
-    tx, ty, tm, t_off = _split(incidents, train, "train")
-    vx, vy, _, v_off = _split(incidents, test, "test")
+    tx, ty, tm, t_off, tw = _split(incidents, train, "train", hw)
+    vx, vy, _, v_off, vw = _split(incidents, test, "test", hw)
     if tx.size == 0:
         raise InputError(
             f"the training filter ({train.describe()}) holds no incidents with a location; widen it"
@@ -206,10 +233,12 @@ def evaluate_shares(
     area_km2 = float(shapely.area(shapely.union_all(area.to_numpy())) / 1e6)
     last = train.month_to or pd.Timestamp(tm.max()).strftime("%Y-%m")
     score, used = score_cells(
-        method, tx, ty, grid, area_km2=area_km2, months=tm, reference_month=last, **params
+        method, tx, ty, grid, area_km2=area_km2, months=tm, reference_month=last, weights=tw, **params
     )
-    train_counts = grid.counts(tx, ty)
-    test_counts = grid.counts(vx, vy)
+    train_counts = grid.counts(tx, ty, tw)
+    test_counts = grid.counts(vx, vy, vw)
+    if hw is not None:
+        used = {**used, "harm_weights": hw.to_dict(), "harm_weights_text": hw.describe()}
     mask = grid.mask
     n_cells = int(mask.sum())
     n_test = float(test_counts[mask].sum())
@@ -230,6 +259,7 @@ def evaluate_shares(
         out.append(
             {
                 "method": method,
+                "measure": measure,
                 "hit_rate": hit_rate,
                 "area_share": a,
                 "pai": hit_rate / a,
@@ -315,7 +345,7 @@ def place_coverage(
             f"`top` must be whole numbers of places, each at least 1, such as (10, 20, 50); got {top!r}"
         )
     hl = find_hotspots(incidents, method=method, geography=geography, filt=train, **params)
-    vx, vy, _, _ = _split(incidents, test, "test")
+    vx, vy, _, _, _ = _split(incidents, test, "test")
     if vx.size == 0:
         raise InputError(f"the test filter ({test.describe()}) holds no incidents with a location; widen it")
     inside = np.zeros(vx.size, dtype=np.int64)  # rank of the place holding each test incident (0 = none)

@@ -63,6 +63,7 @@ from hotspots.grid import (
     places_from_cells,
     top_cells,
 )
+from hotspots.harm import HarmWeights, check_measure, default_weights, incident_weights
 from hotspots.methods import DEFAULT_METHOD, REGISTRY
 from hotspots.methods import get as get_method
 from hotspots.naming import NAMING_RULE, namer_for
@@ -101,6 +102,10 @@ HOTSPOT_COLUMNS = [
     "params",
     "geometry",
 ]
+#: Added after ``share_of_incidents`` when the list measures harm (``measure="harm"``): the
+#: place's harm (sum of its incidents' weights), its share of all harm, harm per km², the
+#: previous period's harm and the change. The list is then ranked by harm.
+HARM_COLUMNS = ["harm", "share_of_harm", "harm_per_km2", "previous_harm", "harm_change"]
 
 
 class HotspotList(gpd.GeoDataFrame):
@@ -183,8 +188,17 @@ def _names(geography: Any, code_col: str, name_col: str) -> pd.Series:
     return lsoas.drop_duplicates(code_col).set_index(code_col)[name_col]
 
 
+def _columns(measure: str) -> list[str]:
+    """The list's columns: :data:`HOTSPOT_COLUMNS`, with :data:`HARM_COLUMNS` after ``share_of_incidents`` for harm."""
+    if measure != "harm":
+        return HOTSPOT_COLUMNS
+    i = HOTSPOT_COLUMNS.index("share_of_incidents") + 1
+    return [*HOTSPOT_COLUMNS[:i], *HARM_COLUMNS, *HOTSPOT_COLUMNS[i:]]
+
+
 def _empty(method: str, params: dict[str, Any]) -> HotspotList:
-    table = gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in HOTSPOT_COLUMNS[:-1]}, geometry=[], crs=BNG)
+    cols = _columns(params.get("measure", "count"))[:-1]
+    table = gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in cols}, geometry=[], crs=BNG)
     return HotspotList.build(table, params)
 
 
@@ -201,10 +215,13 @@ def _grid_places(
     reference_month: str | None = None,
     split: str = DEFAULT_SPLIT,
     max_cells: int | None = None,
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, gpd.GeoDataFrame]:
     """Labels grid (0 = no hotspot) and place polygons for the grid methods."""
     m = get_method(method)
     opts_m = {k: v for k, v in opts.items() if k in m.options and k not in ("cell_size", "top_share")}
+    if weights is not None:  # harm (a method without it in its signature takes **_)
+        opts_m["weights"] = weights
     res = m.score(x, y, grid, months=months, reference_month=reference_month, **opts_m)
     params.update(res.params)
     if res.hot is None:
@@ -243,6 +260,8 @@ def find_hotspots(
     filt: Filter | None = None,
     split: str | None = None,
     max_place_km2: float | None = None,
+    measure: str = "count",
+    weights: HarmWeights | None = None,
     **params: Any,
 ) -> HotspotList:
     """Find hotspots and return them as one ranked list.
@@ -272,6 +291,13 @@ def find_hotspots(
         a few streets a team can walk), or no bound with ``cell_size="display"`` (the old
         list, kept for comparison). Reported as ``params["max_place_km2"]`` and
         ``params["max_place_cells"]``.
+    measure
+        ``"count"`` (default: each incident 1) or ``"harm"``: each incident weighs its category's
+        harm weight (:mod:`hotspots.harm`) in the method's score (see :mod:`hotspots.methods`
+        for how each method uses it), the list gains :data:`HARM_COLUMNS` and is ranked by harm.
+    weights
+        Harm weights for ``measure="harm"`` (None: the shipped ONS Crime Severity Score
+        weights); written into ``params["harm_weights"]``. Unused for ``count``.
     **params
         Method options (see :data:`METHOD_PARAMS`). ``cell_size`` (grid methods): metres, or
         None / ``"micro"`` for micro-places (125 m, finer in a small area:
@@ -295,7 +321,8 @@ def find_hotspots(
     ------
     InputError
         If the method or an option is unknown or invalid, ``split`` is given for ``dbscan`` or
-        ``repeat``, or the filter names unknown areas.
+        ``repeat``, ``measure`` is not ``count`` or ``harm``, ``weights`` is not a HarmWeights,
+        or the filter names unknown areas.
     CRSError
         If the geography is not in EPSG:27700.
 
@@ -316,6 +343,11 @@ def find_hotspots(
     if filt is not None and not isinstance(filt, Filter):
         raise InputError(f"`filt` must be a hotspots.filters.Filter or None; got {type(filt).__name__}")
     opts = _check_params(method, params)
+    check_measure(measure)
+    if weights is not None and not isinstance(weights, HarmWeights):
+        raise InputError(
+            f"`weights` must be hotspots.harm.HarmWeights (read_weights or default_weights); got {type(weights).__name__}"
+        )
     grid_method = get_method(method).kind == "cells"  # (an unknown method is refused with the list)
     if max_place_km2 is not None and not grid_method:
         raise InputError(
@@ -338,7 +370,14 @@ def find_hotspots(
         "filter_text": filt.describe() if filt is not None else "all incidents",
         "n_incidents": int(len(current)),
         "n_left_off": int((~has).sum()),
+        "measure": measure,
     }
+    hw = None
+    if measure == "harm":
+        hw = weights if weights is not None else default_weights()
+        out_params["harm_weights"] = hw.to_dict()
+        out_params["harm_weights_text"] = hw.describe()
+        out_params["ranked_by"] = "harm: the sum of the place's incidents' harm weights"
     period = _period(filt, selected)
     prev = period.previous_period() if period is not None else None
     if period is not None:
@@ -364,6 +403,12 @@ def find_hotspots(
             )
     px = prev_inc["x"].to_numpy(dtype=float) if prev_inc is not None else np.empty(0)
     py = prev_inc["y"].to_numpy(dtype=float) if prev_inc is not None else np.empty(0)
+    w = incident_weights(current, measure="harm", weights=hw) if hw is not None else None
+    pw = (
+        incident_weights(prev_inc, measure="harm", weights=hw)
+        if hw is not None and prev_inc is not None
+        else None
+    )
 
     if len(current) < get_method(method).min_incidents:
         out_params["note"] = (
@@ -395,6 +440,7 @@ def find_hotspots(
             reference_month=period.month_to if period is not None else None,
             split=DEFAULT_SPLIT if split is None else split,
             max_cells=max_cells,
+            weights=w,
         )
         member = _assign_cells(labels, grid, x, y)
         prev_member = _assign_cells(labels, grid, px, py)
@@ -411,12 +457,13 @@ def find_hotspots(
             area_km2=area_km2,
             params=out_params,
             **{k: v for k, v in opts.items() if k in m.options},
+            **({} if w is None else {"weights": w}),
         )
         member, prev_member = pp.member, pp.prev_member
         geoms, areas = pp.geometry, pp.area_km2
 
     table = _build_table(
-        method, current, member, prev_member, geoms, areas, geography, opts, out_params, prev_inc
+        method, current, member, prev_member, geoms, areas, geography, opts, out_params, prev_inc, w, pw
     )
     if len(table):
         namer = namer_for(incidents, geography)
@@ -436,6 +483,8 @@ def _build_table(
     opts: dict[str, Any],
     params: dict[str, Any],
     prev_inc: pd.DataFrame | None,
+    w: np.ndarray | None = None,
+    pw: np.ndarray | None = None,
 ) -> HotspotList:
     n_places = len(geoms)
     params["n_hotspots"] = 0
@@ -489,9 +538,24 @@ def _build_table(
         table["previous_count"] = np.nan
         table["change"] = np.nan
         table["change_pct"] = np.nan
+    if w is not None:  # measured by harm: harm columns, ranked by harm (then count)
+        harm = np.bincount(key, weights=w[inside], minlength=n_places + 1)[1:]
+        table["harm"] = harm
+        table["share_of_harm"] = harm / float(w.sum()) if w.sum() > 0 else 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table["harm_per_km2"] = np.where(table["area_km2"] > 0, harm / table["area_km2"], np.nan)
+        if pw is not None:
+            table["previous_harm"] = np.bincount(
+                prev_member[prev_member > 0], weights=pw[prev_member > 0], minlength=n_places + 1
+            )[1:]
+            table["harm_change"] = table["harm"] - table["previous_harm"]
+        else:
+            table["previous_harm"] = np.nan
+            table["harm_change"] = np.nan
     table["geometry"] = geoms.reindex(ids).to_numpy()
     table = table[table["count"] > 0]
-    table = table.sort_values("count", ascending=False, kind="stable")
+    by = ["harm", "count"] if w is not None else "count"
+    table = table.sort_values(by, ascending=False, kind="stable")
     place_ids = table.index.to_numpy()
     table.insert(0, "name", None)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
@@ -499,9 +563,11 @@ def _build_table(
     table.insert(2, "method", method)
     params["n_hotspots"] = int(len(table))
     params["share_in_hotspots"] = float(table["count"].sum() / total)
+    if w is not None:
+        params["share_of_harm_in_hotspots"] = float(table["harm"].sum() / w.sum()) if w.sum() > 0 else 0.0
     params["naming_rule"] = NAMING_RULE
     table["params"] = json.dumps(_plain(params), sort_keys=True, default=str)
-    table = table.reset_index(drop=True)[HOTSPOT_COLUMNS]
+    table = table.reset_index(drop=True)[_columns("harm" if w is not None else "count")]
     gdf = gpd.GeoDataFrame(table, geometry="geometry", crs=BNG)
     out = HotspotList.build(gdf, params)
     out.attrs["place_ids"] = place_ids
@@ -521,6 +587,7 @@ def _plain(params: dict[str, Any]) -> dict[str, Any]:
 
 __all__ = [
     "GRID_METHODS",
+    "HARM_COLUMNS",
     "HOTSPOT_COLUMNS",
     "METHODS",
     "METHOD_PARAMS",

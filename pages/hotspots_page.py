@@ -8,8 +8,16 @@ path, version = data.key()
 ui.header("Hotspots", filt)
 
 state.url_value("method", analysis.DEFAULT_METHOD, options=list(analysis.METHOD_LABELS))
-st.selectbox("Method", list(analysis.METHOD_LABELS), key="method", format_func=analysis.METHOD_LABELS.get)
+state.url_value("hs_measure", "count", options=list(demand_ui.MEASURE_LABELS))
+c_method, c_measure = st.columns([3, 2])
+c_method.selectbox(
+    "Method", list(analysis.METHOD_LABELS), key="method", format_func=analysis.METHOD_LABELS.get
+)
+c_measure.radio(
+    "Rank by", list(demand_ui.MEASURE_LABELS), key="hs_measure", format_func=demand_ui.MEASURE_LABELS.get
+)
 method = st.session_state.method
+harm = demand_ui.weights() if st.session_state.hs_measure == "harm" else None
 defaults = analysis.editable_params(method)
 keys = [f"hp_{method}_{k}" for k in defaults]
 with st.expander("Method parameters (empty = chosen from the data)", expanded=False):
@@ -26,10 +34,10 @@ with st.expander("Method parameters (empty = chosen from the data)", expanded=Fa
             integer = isinstance(step, int)
             state.url_value(key, default, cast=int if integer else float)
             col.number_input(label, min_value=step, step=step, key=key, placeholder="auto")
-state.sync_page_params(["method", *keys])
+state.sync_page_params(["method", "hs_measure", *keys])
 items = tuple((name, st.session_state[f"hp_{method}_{name}"]) for name in defaults)
 
-table, params = analysis.hotspots(path, version, filt, method, items)
+table, params = analysis.hotspots(path, version, filt, method, items, harm)
 if table.empty:
     st.warning(f"No hotspots for these settings. {params.get('note', '')}")
     st.stop()
@@ -38,6 +46,7 @@ st.caption(
     f"{len(table)} hotspots hold {params.get('share_in_hotspots', 0):.0%} of {params['n_incidents']:,.0f} incidents "
     f"with a location. Compared with {params.get('previous_period', 'the previous period')}."
 )
+demand_ui.harm_caption(harm, params)
 
 event = place_view.place_table(table)
 rank = place_view.choose(table, event)
@@ -46,7 +55,7 @@ for note in (layers.outline_note(filt), place_view.drawn_note(len(table)) if ran
     if note:
         st.caption(note)
 left, right = st.columns([3, 2]) if rank is not None else (st.container(), None)
-detail = analysis.place_detail(path, version, filt, method, items, rank) if rank is not None else None
+detail = analysis.place_detail(path, version, filt, method, items, rank, harm) if rank is not None else None
 with left:
     m = place_view.places_map(
         path, version, filt, shown, name=analysis.METHOD_LABELS[method], rank=rank, detail=detail
@@ -63,20 +72,26 @@ ui.attribution()
 
 st.subheader("Download this list")
 ui.downloads(
-    table, stem=f"hotspots_{method}", filt=filt, params=params, title=f"Hotspots ({method})", key="hs"
+    table,
+    stem=f"hotspots_{method}" + ("_harm" if harm is not None else ""),
+    filt=filt,
+    params=params,
+    title=f"Hotspots ({method}{', ranked by harm' if harm is not None else ''})",
+    key="hs",
 )
 
 st.subheader("How well would these settings have predicted the latest months?")
 test_months = st.radio(
     "Test on the last", [1, 3, 6], index=1, horizontal=True, format_func=lambda n: f"{n} months"
 )
-ev = analysis.evaluation(path, version, filt, method, items, test_months)
+ev = analysis.evaluation(path, version, filt, method, items, test_months, harm)
 if "error" in ev:
     st.info(f"Evaluation not available: {ev['error']}.")
 else:
     e1, e2, e3, e4 = st.columns(4)
+    caught = "harm" if harm is not None else "incidents"
     e1.metric(
-        "Hit rate", f"{ev['hit_rate']:.0%}", help="Share of the test months' incidents inside the hotspots."
+        "Hit rate", f"{ev['hit_rate']:.0%}", help=f"Share of the test months' {caught} inside the hotspots."
     )
     e2.metric(
         "PAI",

@@ -40,6 +40,7 @@ def partner_store(sample_store_path, tmp_path_factory):
         cells = demand(inc, sources=("collisions", "police.uk"), filt=filt, with_geometry=True)
         hit = spots.sjoin(cells.loc[cells["persistent"], ["geometry"]], predicate="intersects")
         expected["multi_agency_ranks"] = sorted(set(hit["rank"]))
+        expected["harm_list"] = find_hotspots(inc, geography=geo, filt=filt, measure="harm")
     old = os.environ.get("HOTSPOTS_STORE")
     os.environ["HOTSPOTS_STORE"] = str(path)
     yield expected
@@ -130,3 +131,23 @@ def test_hotspots_page_marks_places_of_persistent_demand(partner_store):
         if c.value.endswith("incidents with a location.") or "hotspots hold" in c.value
     )
     assert caption.startswith(f"{len(ranks)} hotspots hold")
+
+
+def test_hotspots_page_ranks_by_harm_and_states_the_weights(partner_store):
+    want = partner_store["harm_list"]
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    at.query_params["hs_measure"] = "harm"
+    at.run()
+    at.switch_page("pages/hotspots_page.py").run()
+    assert not at.exception, at.exception
+    assert at.radio(key="hs_measure").value == "harm"
+    shown = next(df.value for df in at.dataframe if "harm" in df.value.columns)
+    assert list(shown["name"].head(10)) == list(want["name"].head(10))
+    assert shown["harm"].head(10).to_numpy() == pytest.approx(want["harm"].head(10).to_numpy())
+    caption = next(c.value for c in at.caption if "Ranked by **harm**" in c.value)
+    assert "harm weights: ONS Crime Severity Score" in caption
+    assert f"these places hold {want.params['share_of_harm_in_hotspots']:.0%} of the harm" in caption
+    # back to incidents: the harm column goes
+    at.radio(key="hs_measure").set_value("count").run()
+    assert not at.exception, at.exception
+    assert all("harm" not in df.value.columns for df in at.dataframe)

@@ -12,6 +12,13 @@ ranked list (:func:`hotspots.hotspot_list.find_hotspots`) a method is one of two
 
 Adding a method = one module in this package that builds a :class:`Method`, and one line in
 :data:`REGISTRY` below. :func:`get` looks a method up (an unknown name is refused with the list).
+
+Measure (``count`` or ``harm``, :mod:`hotspots.harm`): ``score`` and ``places`` take
+``weights``, what each incident counts for (one float per incident, its category's harm weight),
+or None (each incident 1). Every method sums weights where it would count incidents: cell sums
+(``count``, ``gistar``), recency weight x harm weight (``eb_count``), weighted kernel density
+(``kde``), weighted core-point density (``dbscan``: scikit-learn's ``sample_weight``, so
+``min_samples`` is read as harm within ``eps``) and harm per map point (``repeat``).
 """
 
 from __future__ import annotations
@@ -80,10 +87,11 @@ class Method:
     score_options
         The options that change the cell score (those :func:`hotspots.evaluate.evaluate` takes).
     score
-        ``score(x, y, grid, *, months, reference_month, area_km2, **options) -> CellScore``.
+        ``score(x, y, grid, *, months, reference_month, area_km2, weights, **options) -> CellScore``;
+        ``weights`` is None (count) or one float per incident (harm; see the module notes).
     places
-        ``kind="points"`` only: ``places(current, x, y, px, py, *, area_km2, params, **options)
-        -> PointPlaces`` (it adds what it chose to ``params``).
+        ``kind="points"`` only: ``places(current, x, y, px, py, *, area_km2, params, weights,
+        **options) -> PointPlaces`` (it adds what it chose to ``params``).
     summary
         One line on what a hotspot is for this method.
     min_incidents, min_incidents_why

@@ -10,9 +10,11 @@ from hotspots.grid import Grid
 from hotspots.methods import CellScore, Method
 
 
-def score(x: np.ndarray, y: np.ndarray, grid: Grid, **_: Any) -> CellScore:
-    """Incidents per cell."""
-    return CellScore(grid.counts(x, y))
+def score(
+    x: np.ndarray, y: np.ndarray, grid: Grid, *, weights: np.ndarray | None = None, **_: Any
+) -> CellScore:
+    """Incidents per cell (or the sum of their ``weights``: harm per cell)."""
+    return CellScore(grid.counts(x, y, weights))
 
 
 METHOD = Method(

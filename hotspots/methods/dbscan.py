@@ -22,10 +22,11 @@ def score(
     area_km2: float | None = None,
     eps: float | None = None,
     min_samples: int | None = None,
+    weights: np.ndarray | None = None,
     **_: Any,
 ) -> CellScore:
-    """Incidents in DBSCAN clusters per cell (noise scores 0)."""
-    res = dbscan(x, y, area_km2=area_km2, eps=eps, min_samples=min_samples)
+    """Incidents (or their ``weights``: harm) in DBSCAN clusters per cell (noise scores 0)."""
+    res = dbscan(x, y, area_km2=area_km2, eps=eps, min_samples=min_samples, weights=weights)
     member = res.labels >= 0
     used = {"eps_m": res.eps, "min_samples": res.min_samples, "n_clusters": res.n_clusters}
     return CellScore(grid.counts(res.x[member], res.y[member], res.weights[member]), used)
@@ -43,10 +44,15 @@ def places(
     eps: float | None = None,
     min_samples: int | None = None,
     buffer: float | None = None,
+    weights: np.ndarray | None = None,
     **_: Any,
 ) -> PointPlaces:
-    """One place per cluster (most incidents first), its incidents those at its map points."""
-    res = dbscan(x, y, eps=eps, min_samples=min_samples, area_km2=area_km2)
+    """One place per cluster (most incidents first), its incidents those at its map points.
+
+    With ``weights`` (harm) a map point weighs the harm of its incidents (scikit-learn's
+    ``sample_weight``): a core point has at least ``min_samples`` harm within ``eps``.
+    """
+    res = dbscan(x, y, eps=eps, min_samples=min_samples, area_km2=area_km2, weights=weights)
     params.update({k: v for k, v in res.params.items() if k not in ("method", "n_incidents", "n_left_off")})
     polys = cluster_polygons(res, buffer=buffer)
     params["buffer_m"] = polys.attrs.get("buffer_m", res.eps / 2 if buffer is None else buffer)

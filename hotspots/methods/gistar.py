@@ -21,12 +21,16 @@ def score(
     alpha: float = 0.05,
     permutations: int = 0,
     seed: int | None = None,
+    weights: np.ndarray | None = None,
     **_: Any,
 ) -> CellScore:
-    """The Gi* z-score per cell (``-inf`` outside the area); hot = significant, bin > 0, with incidents."""
+    """The Gi* z-score per cell (``-inf`` outside the area); hot = significant, bin > 0, with incidents.
+
+    With ``weights`` (harm) Gi* runs on the harm per cell; "with incidents" stays a count.
+    """
     counts = grid.counts(x, y)
     res = gistar(
-        counts,
+        counts if weights is None else grid.counts(x, y, weights),
         mask=grid.mask,
         band=1 if band is None else band,
         fdr=True if fdr is None else fdr,

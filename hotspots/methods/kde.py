@@ -13,10 +13,12 @@ from hotspots.methods import CellScore, Method
 _KDE_OPTIONS = ("bandwidth", "kernel", "bandwidth_rule", "multiplier")
 
 
-def score(x: np.ndarray, y: np.ndarray, grid: Grid, **opts: Any) -> CellScore:
-    """Kernel density at each cell centre (:func:`hotspots.kde.kde`)."""
+def score(
+    x: np.ndarray, y: np.ndarray, grid: Grid, *, weights: np.ndarray | None = None, **opts: Any
+) -> CellScore:
+    """Kernel density at each cell centre (:func:`hotspots.kde.kde`), of ``weights`` (harm) if given."""
     kw = {k: opts[k] for k in _KDE_OPTIONS if opts.get(k) is not None}
-    res = kde(x, y, grid=grid, **kw)
+    res = kde(x, y, grid=grid, weights=weights, **kw)
     params = {k: v for k, v in res.params.items() if k not in ("method", "n_incidents", "n_left_off")}
     return CellScore(res.density, params)
 

@@ -25,10 +25,12 @@ def assign_locations(lookup: pd.Series, x: np.ndarray, y: np.ndarray) -> np.ndar
     return out
 
 
-def score(x: np.ndarray, y: np.ndarray, grid: Grid, **_: Any) -> CellScore:
-    """Incidents at each cell's busiest single map point."""
+def score(
+    x: np.ndarray, y: np.ndarray, grid: Grid, *, weights: np.ndarray | None = None, **_: Any
+) -> CellScore:
+    """Incidents (or their ``weights``: harm) at each cell's busiest single map point."""
     codes, _u = pd.factorize(location_key(x, y))
-    counts = np.bincount(codes)
+    counts = np.bincount(codes, weights=weights)
     first = np.full(counts.size, x.size, dtype=np.int64)
     np.minimum.at(first, codes, np.arange(x.size))
     flat = grid.flat_index(x[first], y[first])
@@ -47,24 +49,41 @@ def places(
     *,
     params: dict[str, Any],
     top_n: int = 20,
+    weights: np.ndarray | None = None,
     **_: Any,
 ) -> PointPlaces:
-    """The ``top_n`` busiest map points, each a place (a point: no area)."""
+    """The ``top_n`` busiest map points, each a place (a point: no area).
+
+    With ``weights`` (harm) the ``top_n`` map points holding the most harm (ties: more
+    incidents, then the first seen).
+    """
     if isinstance(top_n, bool) or not isinstance(top_n, int | np.integer) or top_n < 1:
         raise InputError(f"`top_n` must be a whole number of locations, at least 1; got {top_n!r}")
-    table = repeat_locations(current).head(int(top_n))
-    params.update(
-        {
-            "top_n": int(top_n),
-            **{k: v for k, v in table.attrs["params"].items() if k.startswith("locations_holding")},
-        }
-    )
-    ids = np.arange(1, len(table) + 1)
-    lookup = pd.Series(ids, index=pd.Index(location_key(table["x"].to_numpy(), table["y"].to_numpy())))
+    if weights is None:
+        table = repeat_locations(current).head(int(top_n))
+        params.update(
+            {
+                "top_n": int(top_n),
+                **{k: v for k, v in table.attrs["params"].items() if k.startswith("locations_holding")},
+            }
+        )
+        tx, ty = table["x"].to_numpy(), table["y"].to_numpy()
+    else:
+        codes, _u = pd.factorize(location_key(x, y))
+        harm = np.bincount(codes, weights=weights)
+        n = np.bincount(codes)
+        first = np.full(n.size, x.size, dtype=np.int64)
+        np.minimum.at(first, codes, np.arange(x.size))
+        top = np.lexsort((first, -n, -harm))[: int(top_n)]
+        params["top_n"] = int(top_n)
+        params["repeat_rule"] = "the map points holding the most harm (ties: more incidents)"
+        tx, ty = x[first[top]], y[first[top]]
+    ids = np.arange(1, len(tx) + 1)
+    lookup = pd.Series(ids, index=pd.Index(location_key(tx, ty)))
     return PointPlaces(
         member=assign_locations(lookup, x, y),
         prev_member=assign_locations(lookup, px, py),
-        geometry=pd.Series(shapely.points(table["x"].to_numpy(), table["y"].to_numpy()), index=ids),
+        geometry=pd.Series(shapely.points(tx, ty), index=ids),
         area_km2=pd.Series(np.nan, index=ids),
     )
 
