@@ -162,3 +162,45 @@ def categories(table: pd.DataFrame, *, title: str = "Mix of categories") -> alt.
     # Streamlit fits the whole chart (title, subtitles, axis) into `height`: leave room for them
     # so that every bar keeps a readable label
     return _style(chart.properties(height=160 + 30 * len(table)), title, "Incidents in the filter")
+
+
+def hour_profile(profile: pd.DataFrame, *, title: str = "Time of day and day of week") -> alt.Chart:
+    """Incidents by hour of day (bars) over a day-of-week x hour grid (shaded by count).
+
+    ``profile`` is :func:`hotspots.timeofday.hour_profile` output (168 rows, ``count``).
+    """
+    df = profile.copy()
+    df["hour_label"] = df["hour"].map(lambda h: f"{h:02d}")
+    hours = [f"{h:02d}" for h in range(24)]
+    x = alt.X("hour_label:O", sort=hours, title="Hour of day", axis=alt.Axis(labelAngle=0))
+    by_hour = df.groupby(["hour", "hour_label"], as_index=False)["count"].sum()
+    bars = (
+        alt.Chart(by_hour)
+        .mark_bar(color=OKABE_ITO[0])
+        .encode(
+            x=x.axis(None),
+            y=alt.Y("count:Q", title="Incidents"),
+            tooltip=[
+                alt.Tooltip("hour_label:N", title="Hour"),
+                alt.Tooltip("count:Q", title="Incidents", format=","),
+            ],
+        )
+        .properties(height=150)
+    )
+    grid = (
+        alt.Chart(df)
+        .mark_rect()
+        .encode(
+            x=x,
+            y=alt.Y("day_name:N", sort=list(dict.fromkeys(df["day_name"])), title=None),
+            color=alt.Color("count:Q", title="Incidents", scale=alt.Scale(scheme="blues")),
+            tooltip=[
+                alt.Tooltip("day_name:N", title="Day"),
+                alt.Tooltip("hour_label:N", title="Hour"),
+                alt.Tooltip("count:Q", title="Incidents", format=","),
+            ],
+        )
+        .properties(height=230)
+    )
+    chart = alt.vconcat(bars, grid, spacing=6).resolve_scale(x="shared")
+    return _style(chart, title, "Incidents with an exact time, by hour (top) and by day and hour")

@@ -207,3 +207,51 @@ def hotspots_option(path: str, version: int, filt: Filter, table: gpd.GeoDataFra
             + ", ".join(f"#{r} {nm}" for r, nm in list(zip(marked["rank"], marked["name"], strict=True))[:8])
         )
     return out[out["multi_agency"]] if only and n else out
+
+
+# ---------------------------------------------------------------------------- time of day
+@st.cache_data(show_spinner=False, max_entries=32, hash_funcs=HASH)
+def hour_profile(path: str, version: int, filt: Filter) -> pd.DataFrame:
+    """Incidents by day of week and hour for the filter (:func:`hotspots.timeofday.hour_profile`)."""
+    from hotspots.timeofday import hour_profile as _hour_profile
+
+    return _hour_profile(data.incidents(), filt=filt)
+
+
+NO_TIMES = (
+    "police.uk publishes the month of each incident only, not its day or time, so it has no "
+    "hour-of-day profile. Load a partner source with a date and a time column on the **Data** page "
+    "(road collisions, council ASB reports…) to see one."
+)
+
+
+def hour_section(path: str, version: int, filt: Filter) -> pd.DataFrame:
+    """The hour-of-day and day-of-week chart, what it leaves out, and its table; returns the profile."""
+    from dashboard import charts
+    from hotspots.timeofday import DAYS, left_out_sentence
+
+    prof = hour_profile(path, version, filt)
+    left = left_out_sentence(prof)
+    n = prof.attrs["n_timed"]
+    if n == 0:
+        st.info(NO_TIMES + (f" {left}" if left else ""))
+        return prof
+    st.altair_chart(charts.hour_profile(prof), width="stretch")
+    by_hour = prof.groupby("hour")["count"].sum()
+    by_day = prof.groupby("day_of_week")["count"].sum()
+    h, d = int(by_hour.idxmax()), int(by_day.idxmax())
+    timed = ", ".join(s for s, k in prof.attrs["sources"].items() if k == "time")
+    st.caption(
+        f"{n:,} incidents with an exact time ({timed}). Busiest hour {h:02d}:00–{h:02d}:59 "
+        f"({int(by_hour[h]):,}, {by_hour[h] / n:.0%}); busiest day {DAYS[d]} ({int(by_day[d]):,}). " + left
+    )
+    with st.expander("Incidents by hour and day (table)"):
+        table = prof.pivot(index="hour", columns="day_name", values="count")[
+            list(dict.fromkeys(prof["day_name"]))
+        ]
+        table.insert(7, "All days", table.sum(axis=1))
+        table.index = [f"{h:02d}:00" for h in table.index]
+        st.dataframe(
+            table.rename_axis("Hour").reset_index(), hide_index=True, width="stretch", key="hour_table"
+        )
+    return prof

@@ -2,7 +2,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import analysis, charts, data, layers, maps, ui
+from dashboard import analysis, charts, data, demand_ui, layers, maps, ui
 from hotspots._errors import InputError
 
 filt = st.session_state["filter"]
@@ -61,6 +61,9 @@ with right:
     profile = analysis.seasonal_profile(path, version, filt)
     st.altair_chart(charts.seasonal(profile), width="stretch")
     st.caption(profile["note"].iloc[0] if len(profile) else "")
+
+st.subheader("Time of day and day of week")
+demand_ui.hour_section(path, version, filt)  # partner sources with times (police.uk has months only)
 
 st.subheader("Emerging hot spots")
 try:

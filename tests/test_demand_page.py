@@ -151,3 +151,36 @@ def test_hotspots_page_ranks_by_harm_and_states_the_weights(partner_store):
     at.radio(key="hs_measure").set_value("count").run()
     assert not at.exception, at.exception
     assert all("harm" not in df.value.columns for df in at.dataframe)
+
+
+def test_trends_page_shows_the_hour_of_day_profile_of_the_collisions(partner_store):
+    import pandas as pd
+
+    raw = pd.read_csv(DATA / "stats19_constructed.csv", dtype=str, keep_default_na=False)
+    timed = raw[raw["Time"] != ""]
+    when = pd.to_datetime(timed["Date"] + " " + timed["Time"], format="%d/%m/%Y %H:%M")
+    hand = pd.crosstab(when.dt.hour, when.dt.day_of_week).reindex(
+        index=range(24), columns=range(7), fill_value=0
+    )
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    at.run()
+    at.switch_page("pages/trends_page.py").run()
+    assert not at.exception, at.exception
+    table = next(df.value for df in at.dataframe if "All days" in df.value.columns)
+    days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    assert table[days].to_numpy().tolist() == hand.to_numpy().tolist()
+    assert table["All days"].tolist() == hand.sum(axis=1).tolist()
+    busiest = int(hand.sum(axis=1).idxmax())
+    caption = next(c.value for c in at.caption if "with an exact time" in c.value)
+    assert caption.startswith(f"{len(timed):,} incidents with an exact time (collisions).")
+    assert f"Busiest hour {busiest:02d}:00–{busiest:02d}:59 ({int(hand.sum(axis=1)[busiest]):,}" in caption
+    assert "police.uk (102,451 incidents) publishes the month only" in caption
+    # police.uk alone: the page says why there is no profile instead of an empty chart
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    at.query_params["sources"] = "police.uk"
+    at.run()
+    at.switch_page("pages/trends_page.py").run()
+    assert not at.exception, at.exception
+    info = " ".join(i.value for i in at.info)
+    assert "police.uk publishes the month of each incident only" in info
+    assert all("All days" not in df.value.columns for df in at.dataframe)
