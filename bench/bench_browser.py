@@ -27,7 +27,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from test_browser import FOLIUM, free_port, launch, legend, new_page, start_app, stop_app, wait_idle
+from browser_util import FOLIUM, free_port, launch, legend, new_page, start_app, stop_app, wait_idle
 
 PAGE_BUDGET = 3.0
 FILTER_BUDGET = 1.0

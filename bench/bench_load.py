@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from test_browser import CHROMIUM_ARGS, LOCAL, free_port, start_app, stop_app  # noqa: E402
+from browser_util import CHROMIUM_ARGS, LOCAL, free_port, start_app, stop_app  # noqa: E402
 
 SESSIONS = int(os.environ.get("SESSIONS", "10"))
 ROUNDS = int(os.environ.get("ROUNDS", "6"))

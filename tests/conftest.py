@@ -30,6 +30,15 @@ def read_sample_raw() -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium, one per test module (tests/browser_util.py)."""
+    from browser_util import chromium
+
+    with chromium() as b:
+        yield b
+
+
 @pytest.fixture(scope="session")
 def sample_raw() -> pd.DataFrame:
     return read_sample_raw()

@@ -8,10 +8,10 @@ takes several partnerships at once.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from app_util import app_page, store_env
 from streamlit.testing.v1 import AppTest
 from test_app_pages import APP
 
@@ -26,21 +26,12 @@ def cheshire_app_store(tmp_path):
     path = tmp_path / "store.duckdb"
     with Store(path) as store:
         ingest([CHESHIRE], store=store)
-    old = os.environ.get("HOTSPOTS_STORE")
-    os.environ["HOTSPOTS_STORE"] = str(path)
-    yield path
-    if old is None:
-        os.environ.pop("HOTSPOTS_STORE", None)
-    else:
-        os.environ["HOTSPOTS_STORE"] = old
+    with store_env(path):
+        yield path
 
 
 def data_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
-    at.switch_page("pages/data_page.py").run()
-    assert not at.exception, at.exception
-    return at
+    return app_page("pages/data_page.py")
 
 
 def test_prompt_offers_the_force_of_the_loaded_data(cheshire_app_store):

@@ -7,10 +7,10 @@ Midlands LSOAs (real map points, codes and categories), repeated 12 times with n
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
+from app_util import store_env
 from streamlit.testing.v1 import AppTest
 from test_app_pages import APP
 from test_assign import WM, force_of, street_file
@@ -35,13 +35,8 @@ def wm_app_store(sample_store_path, sample_raw, tmp_path_factory):
         inc = store.incidents()
     # the store's count for the ward (tests/test_assign.py checks the placing against the lookup by hand)
     in_ward = int(((inc["ward_code"] == WARD) & (inc["month"] == "2025-06-01")).sum())
-    old = os.environ.get("HOTSPOTS_STORE")
-    os.environ["HOTSPOTS_STORE"] = str(path)
-    yield path, in_ward
-    if old is None:
-        os.environ.pop("HOTSPOTS_STORE", None)
-    else:
-        os.environ["HOTSPOTS_STORE"] = old
+    with store_env(path):
+        yield path, in_ward
 
 
 def open_ward(page: str) -> AppTest:

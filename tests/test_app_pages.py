@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from app_util import app_page, store_env
 from streamlit.testing.v1 import AppTest
 
 from hotspots.ingest import ingest
@@ -28,25 +28,12 @@ def app_store(tmp_path_factory) -> Path:
     with Store(path) as store:
         reports = ingest([ROOT / "sample_data" / "staffordshire-2025-street.zip"], store=store)
         assert reports[0].status == "loaded"
-    old = os.environ.get("HOTSPOTS_STORE")
-    os.environ["HOTSPOTS_STORE"] = str(path)
-    yield path
-    if old is None:
-        os.environ.pop("HOTSPOTS_STORE", None)
-    else:
-        os.environ["HOTSPOTS_STORE"] = old
+    with store_env(path):
+        yield path
 
 
 def open_page(page: str, query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    if page != "pages/map_page.py":
-        at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
+    return app_page(None if page == "pages/map_page.py" else page, query=query, timeout=120)
 
 
 def numbers(at: AppTest) -> dict[str, str]:

@@ -8,138 +8,44 @@ tests/artifacts/.
 from __future__ import annotations
 
 import html
-import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-LOCAL = ("http://localhost", "http://127.0.0.1", "ws://localhost", "data:", "blob:", "about:")
-FOLIUM = "iframe[title='streamlit_folium.st_folium']"
+from browser_util import (  # noqa: F401 (re-exported: older browser tests import them from here)
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    FOLIUM,
+    LOCAL,
+    ROOT,
+    choose,
+    free_port,
+    launch,
+    legend,
+    new_page,
+    open_data_tab,
+    pick,
+    serving,
+    shot,
+    start_app,
+    stop_app,
+    upload,
+    uploader,
+    wait_idle,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_app(port: int, store: Path, log: Path) -> subprocess.Popen:
-    """`make run` with a port and store, in its own process group; returns once the port answers."""
-    env = {k: v for k, v in os.environ.items() if k != "HOTSPOTS_STORE"}
-    proc = subprocess.Popen(
-        ["make", "run", f"PORT={port}", f"STORE={store}"],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"make run exited with {proc.returncode}: {log.read_text()[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return proc
-        except OSError:
-            time.sleep(0.5)
-    stop_app(proc)
-    raise RuntimeError(f"the app did not listen on port {port}: {log.read_text()[-2000:]}")
-
-
-def stop_app(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(proc.pid, signal.SIGKILL)
-
-
-def launch(playwright):
-    exe = shutil.which("chromium")
-    if exe is None:
-        pytest.skip("Debian chromium is not installed (make browser)")
-    return playwright.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-
-
-def new_page(browser):
-    page = browser.new_page(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
-    page.set_default_navigation_timeout(90000)  # a shared 2-core machine under load can take over 30 s
-    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(LOCAL) else r.abort())
-    return page
-
-
-def wait_idle(page, timeout: float = 30) -> None:
-    """Wait until Streamlit has finished running the script."""
-    page.wait_for_timeout(150)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout * 1000
-    )
-
-
-def legend(page) -> str:
-    """The text of the map's first legend (inside the streamlit-folium iframe)."""
-    box = page.frame_locator(FOLIUM).first.locator(".hs-legend").first
-    box.wait_for(timeout=30000)
-    return box.inner_text()
-
-
-def choose(page, label: str, option: str) -> None:
-    """Pick ``option`` in the multiselect labelled ``label``."""
-    box = page.get_by_label(label, exact=True)
-    box.click()
-    box.fill(option)
-    page.get_by_role("option", name=option, exact=True).click()
-    page.keyboard.press("Escape")
-
-
-def shot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path))
-    return path
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     tmp = tmp_path_factory.mktemp("browser")
     store = tmp / "store.duckdb"
-    port = free_port()
-    proc = start_app(port, store, tmp / "app.log")
-    try:
-        yield f"http://localhost:{port}", store
-    finally:
-        stop_app(proc)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
+    with serving(store, tmp / "app.log") as url:
+        yield url, store
 
 
 PAGES = {
@@ -292,32 +198,8 @@ def partial_app(tmp_path_factory) -> Iterator[tuple[str, Path, Path]]:
     store = tmp / "store.duckdb"
     with Store(store) as s:
         ingest([months / n for n in names if n != LAST_MONTH], store=s)
-    port = free_port()
-    proc = start_app(port, store, tmp / "app.log")
-    try:
-        yield f"http://localhost:{port}", store, december
-    finally:
-        stop_app(proc)
-
-
-def open_data_tab(page, url: str, tab: str) -> None:
-    page.goto(f"{url}/data")
-    page.get_by_role("tab", name=tab).wait_for(timeout=60000)
-    wait_idle(page, 60)
-    page.get_by_role("tab", name=tab).click()
-
-
-def uploader(page):
-    """The file input of the Data page's open tab (the first one if the tab has two)."""
-    return page.locator('[role="tabpanel"]:visible [data-testid="stFileUploaderDropzoneInput"]')
-
-
-def upload(page, path: Path, nth: int = 0) -> None:
-    """Put ``path`` in the open tab's ``nth`` file uploader and wait until the app has it."""
-    uploader(page).nth(nth).set_input_files(str(path))
-    chip = page.locator(f'[role="tabpanel"]:visible [data-testid="stFileChip"][aria-label^="{path.name},"]')
-    chip.first.wait_for(timeout=60000)
-    chip.locator('[data-testid="stFileChipIconSpinner"]').first.wait_for(state="detached", timeout=60000)
+    with serving(store, tmp / "app.log") as url:
+        yield url, store, december
 
 
 def as_int(text: str) -> int:
@@ -382,15 +264,6 @@ FT-0005,15/05/2025,Household waste,388160,347430,Town Road
 """
 
 
-def select_option(page, label: str, option: str) -> None:
-    """Pick ``option`` in the selectbox labelled ``label``."""
-    box = page.get_by_label(label, exact=True)
-    box.scroll_into_view_if_needed()
-    box.click()
-    box.fill(option)
-    page.get_by_role("option", name=option, exact=True).click()
-
-
 def test_partner_csv_loads_through_the_mapping_form_as_its_own_source(partial_app, browser, tmp_path):
     url, _, _ = partial_app
     csv = tmp_path / "fly-tipping-2025.csv"
@@ -403,13 +276,13 @@ def test_partner_csv_loads_through_the_mapping_form_as_its_own_source(partial_ap
     page.get_by_text("Columns found: Reference, Date reported").wait_for(timeout=60000)
     source = page.get_by_role("textbox", name="Source name")
     source.fill("fly-tipping")
-    select_option(page, "Date or month column", "Date reported")
-    select_option(page, "Category column", "Type")
+    pick(page, "Date or month column", "Date reported")
+    pick(page, "Category column", "Type")
     page.get_by_text("easting/northing (BNG)").click()
-    select_option(page, "Longitude or easting", "Easting")
-    select_option(page, "Latitude or northing", "Northing")
-    select_option(page, "Case reference (optional)", "Reference")
-    select_option(page, "Place description (optional)", "Street")
+    pick(page, "Longitude or easting", "Easting")
+    pick(page, "Latitude or northing", "Northing")
+    pick(page, "Case reference (optional)", "Reference")
+    pick(page, "Place description (optional)", "Street")
     shot(page, "data_partner_mapping")
     page.get_by_role("button", name="Load partner data").click()
     summary = page.locator('[data-testid="stAlert"]').filter(has_text="fly-tipping-2025.csv")

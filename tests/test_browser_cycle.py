@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_browser import ARTIFACTS, FOLIUM, free_port, launch, new_page, shot, start_app, stop_app, wait_idle
+from browser_util import ARTIFACTS, FOLIUM, new_page, serving, shot, wait_idle
 
 from hotspots import register as reg
 
@@ -23,22 +23,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 def cycle_app(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     tmp = tmp_path_factory.mktemp("cycle")
     store = tmp / "store.duckdb"
-    port = free_port()
-    proc = start_app(port, store, tmp / "app.log")
-    try:
-        yield f"http://localhost:{port}", store
-    finally:
-        stop_app(proc)
-
-
-@pytest.fixture(scope="module")
-def cycle_browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
+    with serving(store, tmp / "app.log") as url:
+        yield url, store
 
 
 def register_download(page, tmp: Path) -> pd.DataFrame:
@@ -61,7 +47,7 @@ def set_start(page, place_id: int, start: str) -> None:
 
 
 def test_register_a_hotspot_set_its_start_and_see_its_evaluation(
-    cycle_app, cycle_browser, tmp_path, sample_store_path, real_incidents
+    cycle_app, browser, tmp_path, sample_store_path, real_incidents
 ):
     from hotspots.hotspot_list import find_hotspots
     from hotspots.store import Store
@@ -71,7 +57,7 @@ def test_register_a_hotspot_set_its_start_and_see_its_evaluation(
     first = ref[ref["rank"] == 1].iloc[0]
 
     url, _ = cycle_app
-    page = new_page(cycle_browser)
+    page = new_page(browser)
     # the Hotspots page, top place chosen: register it
     page.goto(f"{url}/hotspots?place=1", timeout=180000)
     form = page.get_by_text("Add hotspot 1 to the place register")

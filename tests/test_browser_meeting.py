@@ -11,45 +11,33 @@ import shutil
 
 import pandas as pd
 import pytest
+from browser_util import new_page, serving, shot, wait_idle
 from pypdf import PdfReader
-from test_browser import free_port, launch, new_page, shot, start_app, stop_app, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 
-def test_meeting_page_downloads_the_agenda_and_the_pack(cycle_store_path, cycle_agenda, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_meeting_page_downloads_the_agenda_and_the_pack(cycle_store_path, cycle_agenda, browser, tmp_path):
     store = tmp_path / "store.duckdb"
     shutil.copy(cycle_store_path, store)
-    port = free_port()
-    proc = start_app(port, store, tmp_path / "app.log")
-    try:
-        with sync_playwright() as p:
-            browser = launch(p)
-            page = new_page(browser)
-            page.goto(f"http://localhost:{port}/meeting", timeout=120_000)
-            page.get_by_text("4. Progress of the group's active places").wait_for(timeout=240_000)
-            wait_idle(page, 120)
-            assert page.get_by_text("Hanley bus station", exact=False).first.is_visible()
-            shot(page, "meeting_page")
-            with page.expect_download(timeout=120_000) as dl:
-                page.get_by_role("button", name="Agenda (Excel)").click()
-            sheets = pd.read_excel(dl.value.path(), sheet_name=None)
-            assert sheets["places"]["name"].tolist() == ["Hanley bus station"]
-            assert (
-                sheets["repeat_locations"]["count"].tolist()
-                == cycle_agenda.repeat_locations["count"].tolist()
-            )
-            with page.expect_download(timeout=240_000) as dl:
-                page.get_by_role("button", name="Meeting pack (PDF)").click()
-            assert dl.value.suggested_filename == "meeting_pack_stoke_central_2025-12.pdf"
-            reader = PdfReader(io.BytesIO(open(dl.value.path(), "rb").read()))
-            text = "\n".join(pg.extract_text() for pg in reader.pages)
-            assert "Stoke Central: meeting pack, December 2025" in text
-            assert "Hanley bus station" in text and "Quiet corner" in text
-            ev = cycle_agenda.evaluations[1]
-            assert f"{ev.control_before:,}" in text
-            browser.close()
-    finally:
-        stop_app(proc)
+    with serving(store, tmp_path / "app.log") as url:
+        page = new_page(browser)
+        page.goto(f"{url}/meeting", timeout=120_000)
+        page.get_by_text("4. Progress of the group's active places").wait_for(timeout=240_000)
+        wait_idle(page, 120)
+        assert page.get_by_text("Hanley bus station", exact=False).first.is_visible()
+        shot(page, "meeting_page")
+        with page.expect_download(timeout=120_000) as dl:
+            page.get_by_role("button", name="Agenda (Excel)").click()
+        sheets = pd.read_excel(dl.value.path(), sheet_name=None)
+        assert sheets["places"]["name"].tolist() == ["Hanley bus station"]
+        assert sheets["repeat_locations"]["count"].tolist() == cycle_agenda.repeat_locations["count"].tolist()
+        with page.expect_download(timeout=240_000) as dl:
+            page.get_by_role("button", name="Meeting pack (PDF)").click()
+        assert dl.value.suggested_filename == "meeting_pack_stoke_central_2025-12.pdf"
+        reader = PdfReader(io.BytesIO(open(dl.value.path(), "rb").read()))
+        text = "\n".join(pg.extract_text() for pg in reader.pages)
+        assert "Stoke Central: meeting pack, December 2025" in text
+        assert "Hanley bus station" in text and "Quiet corner" in text
+        ev = cycle_agenda.evaluations[1]
+        assert f"{ev.control_before:,}" in text

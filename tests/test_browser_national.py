@@ -18,17 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_browser import (
-    FOLIUM,
-    free_port,
-    new_page,
-    open_data_tab,
-    shot,
-    start_app,
-    stop_app,
-    upload,
-    wait_idle,
-)
+from browser_util import FOLIUM, new_page, open_data_tab, serving, shot, upload, wait_idle
 
 ROOT = Path(__file__).resolve().parents[1]
 CHESHIRE = ROOT / "tests" / "data" / "2017-01-cheshire-street.csv"
@@ -41,9 +31,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 def patient_page(browser):
     """A page that waits for a loaded shared machine (the app warms its caches on first start)."""
-    page = new_page(browser)
-    page.set_default_navigation_timeout(180000)
-    return page
+    return new_page(browser, navigation_timeout=180)
 
 
 def census_residents(district: str) -> int:
@@ -73,25 +61,10 @@ def wards_of_the_month() -> tuple[list[str], int, int]:
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    from test_browser import launch
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
 def sample_app(tmp_path_factory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("browser_national")
-    port = free_port()
-    proc = start_app(port, tmp / "store.duckdb", tmp / "app.log")  # make run loads the sample
-    try:
-        yield f"http://localhost:{port}"
-    finally:
-        stop_app(proc)
+    with serving(tmp / "store.duckdb", tmp / "app.log") as url:  # make run loads the sample
+        yield url
 
 
 def test_new_user_chooses_partnerships_loads_a_month_sees_wards_and_exports_hotspots(
@@ -170,12 +143,8 @@ def cheshire_app(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     store = tmp / "store.duckdb"
     with Store(store) as s:
         ingest([CHESHIRE], store=s)  # as `hotspots ingest` would: the default study area
-    port = free_port()
-    proc = start_app(port, store, tmp / "app.log")
-    try:
-        yield f"http://localhost:{port}", store
-    finally:
-        stop_app(proc)
+    with serving(store, tmp / "app.log") as url:
+        yield url, store
 
 
 def test_first_run_prompts_for_the_force_the_data_come_from(cheshire_app, browser):

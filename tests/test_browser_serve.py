@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from test_browser import free_port, launch, new_page, shot, start_app, stop_app, wait_idle
+from browser_util import new_page, serving, shot, wait_idle
 
 from hotspots.ingest import ingest
 from hotspots.store import Store
@@ -38,9 +38,7 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_a_new_month_loaded_while_the_dashboard_serves_shows_in_the_open_session(tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_a_new_month_loaded_while_the_dashboard_serves_shows_in_the_open_session(browser, tmp_path):
     months = {}
     with zipfile.ZipFile(SAMPLE_ZIP) as zf:
         for name in sorted(n for n in zf.namelist() if n.endswith(".csv")):
@@ -49,59 +47,52 @@ def test_a_new_month_loaded_while_the_dashboard_serves_shows_in_the_open_session
     store = tmp_path / "store.duckdb"
     with Store(store) as s:
         ingest([months[f"2025-{m:02d}"] for m in range(1, 12)], store=s)
-    port = free_port()
-    proc = start_app(port, store, tmp_path / "app.log")
-    try:
-        with sync_playwright() as p:
-            browser = launch(p)
-            page = new_page(browser)
-            page.goto(f"http://localhost:{port}/data", timeout=240000)
-            page.get_by_role("tab", name="What the store holds").wait_for(timeout=90000)
-            wait_idle(page, 90)
-            page.get_by_role("tab", name="What the store holds").click()
-            assert page.get_by_text("Jan 2025 to Nov 2025").is_visible()
+    with serving(store, tmp_path / "app.log") as url:
+        page = new_page(browser)
+        page.goto(f"{url}/data", timeout=240000)
+        page.get_by_role("tab", name="What the store holds").wait_for(timeout=90000)
+        wait_idle(page, 90)
+        page.get_by_role("tab", name="What the store holds").click()
+        assert page.get_by_text("Jan 2025 to Nov 2025").is_visible()
 
-            before = cli("summary", "--store", str(store))
-            assert before.returncode == 0, before.stderr
-            load = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "hotspots.cli",
-                    "ingest",
-                    str(months["2025-12"]),
-                    "--store",
-                    str(store),
-                ],
-                cwd=ROOT,
-                env={k: v for k, v in os.environ.items() if k != "HOTSPOTS_STORE"},
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            during = cli("summary", "--json", "--store", str(store))  # while the load runs
-            out, err = load.communicate(timeout=300)
-            assert load.returncode == 0, err
-            assert "2025-12-staffordshire-street.csv" in out
-            assert during.returncode == 0, during.stderr
-            after = cli("summary", "--store", str(store))
-            assert after.returncode == 0, after.stderr
-            assert "2025-12" in after.stdout and "2025-12" not in before.stdout
+        before = cli("summary", "--store", str(store))
+        assert before.returncode == 0, before.stderr
+        load = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "hotspots.cli",
+                "ingest",
+                str(months["2025-12"]),
+                "--store",
+                str(store),
+            ],
+            cwd=ROOT,
+            env={k: v for k, v in os.environ.items() if k != "HOTSPOTS_STORE"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        during = cli("summary", "--json", "--store", str(store))  # while the load runs
+        out, err = load.communicate(timeout=300)
+        assert load.returncode == 0, err
+        assert "2025-12-staffordshire-street.csv" in out
+        assert during.returncode == 0, during.stderr
+        after = cli("summary", "--store", str(store))
+        assert after.returncode == 0, after.stderr
+        assert "2025-12" in after.stdout and "2025-12" not in before.stdout
 
-            # the open session's next interaction: go to the map and back through the sidebar
-            page.get_by_role("link", name="Map").first.click()
-            notice = page.get_by_text("New data loaded:")
-            notice.wait_for(timeout=90000)
-            assert "Jan 2025 to Dec 2025" in notice.inner_text()
-            shot(page, "serve_new_month_notice")
-            wait_idle(page, 90)
-            page.get_by_role("link", name="Data").first.click()
-            page.get_by_role("tab", name="What the store holds").wait_for(timeout=90000)
-            wait_idle(page, 90)
-            page.get_by_role("tab", name="What the store holds").click()
-            # the tab's own summary (the new-data notice may still be shown above it)
-            page.get_by_test_id("stTabs").get_by_text("Jan 2025 to Dec 2025").wait_for(timeout=30000)
-            shot(page, "serve_new_month_data_page")
-            browser.close()
-    finally:
-        stop_app(proc)
+        # the open session's next interaction: go to the map and back through the sidebar
+        page.get_by_role("link", name="Map").first.click()
+        notice = page.get_by_text("New data loaded:")
+        notice.wait_for(timeout=90000)
+        assert "Jan 2025 to Dec 2025" in notice.inner_text()
+        shot(page, "serve_new_month_notice")
+        wait_idle(page, 90)
+        page.get_by_role("link", name="Data").first.click()
+        page.get_by_role("tab", name="What the store holds").wait_for(timeout=90000)
+        wait_idle(page, 90)
+        page.get_by_role("tab", name="What the store holds").click()
+        # the tab's own summary (the new-data notice may still be shown above it)
+        page.get_by_test_id("stTabs").get_by_text("Jan 2025 to Dec 2025").wait_for(timeout=30000)
+        shot(page, "serve_new_month_data_page")

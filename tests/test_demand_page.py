@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
+from app_util import store_env
 from streamlit.testing.v1 import AppTest
 
 from hotspots.areas import area_table
@@ -41,13 +41,8 @@ def partner_store(sample_store_path, tmp_path_factory):
         hit = spots.sjoin(cells.loc[cells["persistent"], ["geometry"]], predicate="intersects")
         expected["multi_agency_ranks"] = sorted(set(hit["rank"]))
         expected["harm_list"] = find_hotspots(inc, geography=geo, filt=filt, measure="harm")
-    old = os.environ.get("HOTSPOTS_STORE")
-    os.environ["HOTSPOTS_STORE"] = str(path)
-    yield expected
-    if old is None:
-        os.environ.pop("HOTSPOTS_STORE", None)
-    else:
-        os.environ["HOTSPOTS_STORE"] = old
+    with store_env(path):
+        yield expected
 
 
 def test_demand_page_shows_persistent_cells_and_harm(partner_store):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
+from app_util import store_env
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,13 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def meeting_store(tmp_path_factory, cycle_store_path):
     path = tmp_path_factory.mktemp("meeting_app") / "store.duckdb"
     shutil.copy(cycle_store_path, path)
-    old = os.environ.get("HOTSPOTS_STORE")
-    os.environ["HOTSPOTS_STORE"] = str(path)
-    yield path
-    if old is None:
-        os.environ.pop("HOTSPOTS_STORE", None)
-    else:
-        os.environ["HOTSPOTS_STORE"] = old
+    with store_env(path):
+        yield path
 
 
 def test_meeting_page_shows_the_agenda_and_records_a_meeting(meeting_store, cycle_agenda):

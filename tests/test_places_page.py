@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from app_util import app_page, store_env
 from shapely.geometry import box
 from streamlit.testing.v1 import AppTest
 
@@ -25,21 +25,12 @@ def places_store(sample_store_path, tmp_path_factory):
     shutil.copy(sample_store_path, path)
     with Store(path) as s:
         reg.add_place(s, HANLEY, name="Hanley bus station", group="Stoke GIG", source="test", author="ana")
-    old = os.environ.get("HOTSPOTS_STORE")
-    os.environ["HOTSPOTS_STORE"] = str(path)
-    yield path
-    if old is None:
-        os.environ.pop("HOTSPOTS_STORE", None)
-    else:
-        os.environ["HOTSPOTS_STORE"] = old
+    with store_env(path):
+        yield path
 
 
 def places_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.run()
-    at.switch_page("pages/places_page.py").run()
-    assert not at.exception, at.exception
-    return at
+    return app_page("pages/places_page.py")
 
 
 def form_button(at: AppTest, label: str):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_browser import FOLIUM, launch, new_page, shot, start_app, stop_app, wait_idle
+from browser_util import FOLIUM, new_page, serving, shot, wait_idle
 
 import boundaries
 from hotspots.assign import set_geography
@@ -110,14 +110,8 @@ def hostile_store(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def hostile_app(hostile_store, tmp_path_factory):
-    from test_browser import free_port
-
-    port = free_port()
-    proc = start_app(port, hostile_store, tmp_path_factory.mktemp("xss_app") / "app.log")
-    try:
-        yield f"http://localhost:{port}"
-    finally:
-        stop_app(proc)
+    with serving(hostile_store, tmp_path_factory.mktemp("xss_app") / "app.log") as url:
+        yield url
 
 
 def _probe(page, where: str, dialogs: list[str]) -> None:
@@ -163,53 +157,49 @@ def _open_popups(page, dialogs: list[str], where: str) -> int:
     return opened
 
 
-def test_payloads_in_the_data_never_execute(hostile_app, tmp_path):
+def test_payloads_in_the_data_never_execute(hostile_app, browser, tmp_path):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
-    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        browser = launch(p)
-        page = new_page(browser)
-        page.set_default_navigation_timeout(180000)  # the app warms its caches before answering
-        dialogs: list[str] = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(hostile_app)
-        page.locator('[data-testid="stSidebarNav"]').wait_for(timeout=90000)
-        wait_idle(page, 90)
-        hrefs = page.eval_on_selector_all('[data-testid="stSidebarNav"] a', "els => els.map(e => e.href)")
-        assert len(hrefs) >= 5, hrefs
-        popups = 0
-        for href in hrefs:  # localities as the area level: their names reach tables and popups
-            page.goto(href + "?level=locality")
-            page.locator('[data-testid="stMain"]').wait_for(timeout=90000)
-            _probe(page, href, dialogs)
-            assert not page.locator('[data-testid="stException"]').count(), f"{href} failed to draw"
-            try:  # pages with a map: the map draws a moment after the page
-                page.locator(FOLIUM).first.wait_for(timeout=20000)
-                popups += _open_popups(page, dialogs, href)
-            except PlaywrightTimeout:
-                pass
-            shot(page, "xss_" + (href.rstrip("/").rsplit("/", 1)[-1].split(":")[0] or "map"))
-        assert popups > 0, "no map popup could be opened"
-        page.goto(hostile_app + "/data")
-        page.get_by_role("tab", name="What the store holds").click()
-        page.get_by_text("Rejected and duplicate rows").wait_for(timeout=60000)
-        _probe(page, "the Data page's rejected rows", dialogs)
-        # the profile's HTML export, opened as a page
-        page.goto(hostile_app + "/profile")
-        button = page.get_by_role("button", name="Download").filter(has_text="HTML").first
-        if not button.count():
-            button = page.locator('[data-testid="stDownloadButton"] button').first
-        with page.expect_download(timeout=90000) as dl:
-            button.click()
-        export = tmp_path / dl.value.suggested_filename
-        dl.value.save_as(export)
-        text = export.read_text()
-        assert not any(p in text for p in PAYLOADS if "<" in p), "a payload reached the export unescaped"
-        viewer = browser.new_page()
-        viewer.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        viewer.goto(export.as_uri())
-        viewer.wait_for_timeout(1000)
-        assert not dialogs and not viewer.evaluate(PROBE), "the profile's HTML export ran a payload"
-        shot(viewer, "xss_profile_export")
-        browser.close()
+    page = new_page(browser)
+    page.set_default_navigation_timeout(180000)  # the app warms its caches before answering
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(hostile_app)
+    page.locator('[data-testid="stSidebarNav"]').wait_for(timeout=90000)
+    wait_idle(page, 90)
+    hrefs = page.eval_on_selector_all('[data-testid="stSidebarNav"] a', "els => els.map(e => e.href)")
+    assert len(hrefs) >= 5, hrefs
+    popups = 0
+    for href in hrefs:  # localities as the area level: their names reach tables and popups
+        page.goto(href + "?level=locality")
+        page.locator('[data-testid="stMain"]').wait_for(timeout=90000)
+        _probe(page, href, dialogs)
+        assert not page.locator('[data-testid="stException"]').count(), f"{href} failed to draw"
+        try:  # pages with a map: the map draws a moment after the page
+            page.locator(FOLIUM).first.wait_for(timeout=20000)
+            popups += _open_popups(page, dialogs, href)
+        except PlaywrightTimeout:
+            pass
+        shot(page, "xss_" + (href.rstrip("/").rsplit("/", 1)[-1].split(":")[0] or "map"))
+    assert popups > 0, "no map popup could be opened"
+    page.goto(hostile_app + "/data")
+    page.get_by_role("tab", name="What the store holds").click()
+    page.get_by_text("Rejected and duplicate rows").wait_for(timeout=60000)
+    _probe(page, "the Data page's rejected rows", dialogs)
+    # the profile's HTML export, opened as a page
+    page.goto(hostile_app + "/profile")
+    button = page.get_by_role("button", name="Download").filter(has_text="HTML").first
+    if not button.count():
+        button = page.locator('[data-testid="stDownloadButton"] button').first
+    with page.expect_download(timeout=90000) as dl:
+        button.click()
+    export = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(export)
+    text = export.read_text()
+    assert not any(p in text for p in PAYLOADS if "<" in p), "a payload reached the export unescaped"
+    viewer = browser.new_page()
+    viewer.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    viewer.goto(export.as_uri())
+    viewer.wait_for_timeout(1000)
+    assert not dialogs and not viewer.evaluate(PROBE), "the profile's HTML export ran a payload"
+    shot(viewer, "xss_profile_export")
