@@ -342,7 +342,11 @@ def evaluation(place: reg.Place) -> None:
     c[0].metric("In the place", f"{ev.treated_before:,} → {ev.treated_after:,}")
     c[1].metric("Buffer ring", f"{ev.buffer_before:,} → {ev.buffer_after:,}")
     c[2].metric("Control", f"{ev.control_before:,} → {ev.control_after:,}")
-    c[3].metric("WDQ", "n/a" if pd.isna(ev.wdq) else f"{ev.wdq:.2f}")
+    c[3].metric(
+        "WDQ",
+        f"{ev.wdq:.2f}" if ev.wdq_read else "not read",
+        help=None if ev.wdq_read else "Not read: " + ev.displacement,
+    )
     st.caption(
         f"{ev.displacement} Before {ev.before_from} to {ev.before_to}; after {ev.after_from} to {ev.after_to}."
     )

@@ -13,6 +13,7 @@ from shapely.geometry import box
 from streamlit.testing.v1 import AppTest
 
 from hotspots import register as reg
+from hotspots.place_eval import evaluate_place
 from hotspots.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,6 +139,10 @@ def test_places_page_shows_the_evaluation_and_the_pack(places_store, real_incide
     assert before == _hand_count(real_incidents, HANLEY, b_lo, b_hi)
     assert after == _hand_count(real_incidents, HANLEY, a_lo, a_hi)
     assert a_lo == "2025-09"
+    # the WDQ is shown only when the evaluation says it may be read
+    with Store(places_store) as s:
+        ev = evaluate_place(s.incidents(), reg.get_place(s, 1), geography=s.geography())
+    assert metrics["WDQ"] == (f"{ev.wdq:.2f}" if ev.wdq_read else "not read")
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Meeting pack for Stoke GIG (PDF)", "Download the register (Excel)"]
 
