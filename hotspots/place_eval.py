@@ -8,8 +8,8 @@ words. :func:`wdq` is the quotient on its own, for counts from elsewhere.
 
 Rules (each stated again where it applies):
 
-- **Windows.** After: the start month and the months after it that are loaded, up to 12 (or
-  ``months``). Before: as many months; with 12 or more loaded months before the start, the same
+- **Windows.** After: the start month and the months after it that are loaded, up to 12 and,
+  for a registered place with an end, no further than its end month (or ``months``). Before: as many months; with 12 or more loaded months before the start, the same
   months of the year one year earlier (so that season does not pass for an effect), otherwise
   the months just before the start. A start that is not the first of a month leaves its own,
   part-treated month out of both windows.
@@ -414,7 +414,11 @@ def _inside(x: np.ndarray, y: np.ndarray, geom: shapely.Geometry) -> np.ndarray:
 
 
 def _windows(
-    loaded: list[pd.Timestamp], first_after: pd.Timestamp, months: int | None, start_text: str
+    loaded: list[pd.Timestamp],
+    first_after: pd.Timestamp,
+    months: int | None,
+    start_text: str,
+    end: pd.Timestamp | None = None,
 ) -> tuple[list[pd.Period], list[pd.Period], str]:
     periods = sorted({m.to_period("M") for m in loaded})
     first, last = periods[0], periods[-1]
@@ -428,6 +432,8 @@ def _windows(
     n_after = (last - fa).n + 1
     n_before = (fa - first).n
     available = min(n_after, n_before, MAX_MONTHS)
+    if end is not None and end.to_period("M") >= fa:
+        available = min(available, (end.to_period("M") - fa).n + 1)  # the intervention's own months
     if months is None:
         n = available
     else:
@@ -477,7 +483,9 @@ def evaluate_place(
         Intervention start, "YYYY-MM" or a date. None: a registered place's own start.
     months
         Months in each window. None: as many as are loaded from the start on, up to 12, and no
-        more than are loaded before it (equal windows).
+        more than are loaded before it (equal windows); for a registered place with an end,
+        no further than the month of its end (the intervention's own months). Pass ``months``
+        to look past the end.
     buffer_m
         Width of the buffer ring round the place, metres (default 250).
     control
@@ -555,7 +563,9 @@ def evaluate_place(
     loaded = list(pd.DatetimeIndex(incidents["month"].dropna().unique()))
     if not loaded:
         raise InputError("`incidents` is empty: load some months first")
-    before, after, rule = _windows(loaded, first_after, months, start_text)
+    end = getattr(place, "end", None) if registered else None
+    end = None if end is None or pd.isna(end) else pd.Timestamp(end)
+    before, after, rule = _windows(loaded, first_after, months, start_text, end)
     have = {m.to_period("M") for m in loaded}
     gaps = [p.strftime("%Y-%m") for p in [*before, *after] if p not in have]
     if gaps:

@@ -205,6 +205,12 @@ def test_a_registered_place_brings_its_name_and_start(loaded, hanley):
     ev = evaluate_place(incidents, place, geography=geo)
     assert ev.place_name == "Hanley bus station" and ev.start == "2025-09" and ev.after_to == "2025-12"
     assert ev.months == 4 and ev.before_from == "2025-05"
+    # an intervention that ended in October is judged on its own months, unless asked otherwise
+    ended = Place(7, "Hanley bus station", "Stoke central", "closed", pd.Timestamp("2025-09-01"),
+                  pd.Timestamp("2025-10-20"), hanley, "test", now, "me", now, "me")  # fmt: skip
+    ev = evaluate_place(incidents, ended, geography=geo)
+    assert (ev.months, ev.after_from, ev.after_to, ev.before_from) == (2, "2025-09", "2025-10", "2025-07")
+    assert evaluate_place(incidents, ended, geography=geo, months=4).after_to == "2025-12"
 
 
 # ---------------------------------------------------------------------------- the WDQ
