@@ -167,7 +167,11 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--start", metavar="YYYY-MM", help="intervention start (default: the registered place's start)"
     )
-    p.add_argument("--months", type=int, help="months in each window (default: all loaded after, up to 12, and no further than the place's end)")
+    p.add_argument(
+        "--months",
+        type=int,
+        help="months in each window (default: all loaded after, up to 12, and no further than the place's end)",
+    )
     p.add_argument("--buffer-m", type=float, default=BUFFER_M, help="buffer ring width, metres (default 250)")
     p.add_argument(
         "--control",
