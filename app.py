@@ -27,49 +27,60 @@ def main() -> None:
         layout="wide",
         initial_sidebar_state="expanded",
     )
+    _user, role = access.gate()  # signed out: only the sign-in page; refused: only the refusal
+
+    def page(script: str, **kw: str | bool) -> st.Page:  # a page the role lacks is kept out of the
+        allowed = access.may_open(str(kw["url_path"]), role)  # menu but routable, so it can refuse
+        return st.Page(script, visibility="visible" if allowed else "hidden", **kw)
+
     pages = [
-        st.Page("pages/map_page.py", title="Map", icon=":material/map:", url_path="map", default=True),
-        st.Page(
+        page("pages/map_page.py", title="Map", icon=":material/map:", url_path="map", default=True),
+        page(
             "pages/hotspots_page.py",
             title="Hotspots",
             icon=":material/local_fire_department:",
             url_path="hotspots",
         ),
-        st.Page(
+        page(
             "pages/trends_page.py",
             title="Trends & seasonality",
             icon=":material/show_chart:",
             url_path="trends",
         ),
-        st.Page(
+        page(
             "pages/profile_page.py",
             title="Ward profile",
             icon=":material/person_pin_circle:",
             url_path="profile",
         ),
-        st.Page("pages/places_page.py", title="Places", icon=":material/pin_drop:", url_path="places"),
-        st.Page("pages/meeting_page.py", title="Meeting", icon=":material/groups:", url_path="meeting"),
-        st.Page(
+        page("pages/places_page.py", title="Places", icon=":material/pin_drop:", url_path="places"),
+        page("pages/meeting_page.py", title="Meeting", icon=":material/groups:", url_path="meeting"),
+        page(
             "pages/demand_page.py",
             title="Demand & harm",
             icon=":material/stacked_bar_chart:",
             url_path="demand",
         ),
-        st.Page("pages/data_page.py", title="Data", icon=":material/upload_file:", url_path="data"),
+        page("pages/data_page.py", title="Data", icon=":material/upload_file:", url_path="data"),
+        page("pages/audit_page.py", title="Audit log", icon=":material/policy:", url_path="audit"),
+        page("pages/users_page.py", title="Users and roles", icon=":material/group:", url_path="users"),
     ]
-    page = st.navigation(pages)
-    if data.store().is_empty() and page.url_path != "data":
+    chosen = st.navigation(pages)
+    if not access.may_open(chosen.url_path, role):
+        access.require_page(chosen.url_path)  # records the refusal, says so, stops: nothing else is drawn
+    if data.store().is_empty() and chosen.url_path not in ("data", "audit", "users"):
         st.info("The store holds no data yet: load police.uk files on the **Data** page (or run `make run`).")
-        st.page_link(pages[-1], label="Go to the Data page", icon=":material/upload_file:")
+        if access.may_open("data", role):
+            st.page_link(pages[7], label="Go to the Data page", icon=":material/upload_file:")
         st.stop()
     data.notice_new_data()
-    if page.url_path != "data":
+    if chosen.url_path != "data":
         from dashboard import data_ui
 
         data_ui.coverage_prompt(on_data_page=False)
     st.session_state["filter"] = state.sidebar_filters()
     access.sidebar_note()
-    page.run()
+    chosen.run()
 
 
 def _warm_up() -> None:

@@ -39,7 +39,13 @@ def load_upload(
 
     ``progress`` hears each stage of the load (reading, checking each CSV, then the write's
     stages) from :func:`hotspots.ingest.load_input`.
+
+    Raises
+    ------
+    access.Refused
+        If the user's role lacks loading data (recorded in the audit log; nothing is read).
     """
+    access.require("loading data", store=store)
 
     def step(done: int, total: int, text: str) -> None:
         if progress is not None:
@@ -117,6 +123,7 @@ def set_boundaries(store: Store, name: str, data: bytes) -> str:
     InputError
         If the file cannot be read or does not hold 2021 LSOAs (the store is unchanged).
     """
+    access.require("changing boundaries, the study area or localities", store=store)
     check_upload(name, data)
     geo = boundaries.geography_from_lsoas(_temp(name, data))
     n = set_geography(store, geo)
@@ -135,6 +142,7 @@ def choose_study_area(store: Store, *, csp=(), force=(), district=()) -> str:
     InputError
         If nothing is chosen or a name does not match one area (the store is unchanged).
     """
+    access.require("changing boundaries, the study area or localities", store=store)
     geo = boundaries.study_area(csp=list(csp), force=list(force), district=list(district))
     n = set_geography(store, geo)
     lsoas = geo.boundary_lsoas
@@ -147,6 +155,7 @@ def choose_study_area(store: Store, *, csp=(), force=(), district=()) -> str:
 
 def reset_boundaries(store: Store) -> str:
     """Go back to the shipped Staffordshire and Stoke-on-Trent geography."""
+    access.require("changing boundaries, the study area or localities", store=store)
     n = set_geography(store, None)
     return f"Shipped Staffordshire and Stoke-on-Trent geography restored; {n:,} locations re-assigned."
 
@@ -159,6 +168,7 @@ def set_localities(store: Store, name: str, data: bytes) -> str:
     InputError
         If the CSV is malformed or names wards that are not in the study area.
     """
+    access.require("changing boundaries, the study area or localities", store=store)
     check_upload(name, data)
     loc = boundaries.read_localities_csv(_temp(name, data))
     return store.set_localities(loc, file=name) + "."

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import data, maps, ui
+from dashboard import access, data, maps, ui
 from hotspots import register as reg
 from hotspots._errors import InputError
 
@@ -369,10 +369,11 @@ def pack_download(place: reg.Place) -> None:
         from hotspots.pack import meeting_pack
     except ImportError:
         return
-    st.download_button(
+    access.download_button(
         f"Meeting pack for {place.group} (PDF)",
-        data=lambda: meeting_pack(data.store(), group=place.group),
-        file_name=f"meeting_pack_{_slug(place.group)}.pdf",
+        lambda: meeting_pack(data.store(), group=place.group),
+        f"meeting_pack_{_slug(place.group)}.pdf",
+        what=f"meeting pack of {place.group}",
         mime="application/pdf",
         on_click="ignore",
         icon=":material/picture_as_pdf:",

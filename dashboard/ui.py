@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import data
+from dashboard import access, data
 from hotspots import ATTRIBUTION
 from hotspots.export import export_table
 from hotspots.filters import Filter
@@ -86,10 +86,13 @@ def downloads(
     """One download button per format; each file is written only when its button is clicked."""
     cols = st.columns(len(formats))
     for col, ext in zip(cols, formats, strict=True):
-        col.download_button(
+        access.download_button(
             f"Download {LABEL[ext]}",
-            data=_deferred(table, ext, filt=filt, params=params, title=title, layer=stem),
-            file_name=f"{stem}{ext}",
+            _deferred(table, ext, filt=filt, params=params, title=title, layer=stem),
+            f"{stem}{ext}",
+            what=f"{title or stem}, {len(table):,} rows"
+            + (f"; {filt.describe()}" if filt is not None else ""),
+            where=col,
             mime=MIME[ext],
             key=f"{key}{ext}",
             on_click="ignore",

@@ -1,8 +1,10 @@
 import streamlit as st
 
-from dashboard import data, data_ui, loading, ui
+from dashboard import access, data, data_ui, loading, ui
 from hotspots._errors import InputError
 
+access.require_page("data")  # analysts and admins; refused and recorded here, not only hidden
+_user, role = access.current_user()
 store = data.store()
 ui.header("Data")
 st.markdown(
@@ -53,34 +55,39 @@ with tab_partner:
     data_ui.show_reports(st.session_state.get("partner_reports", []))
 
 with tab_geo:
-    st.subheader("Study area")
-    st.caption(
-        f"Now: {data.options(*data.key())['geography']}. Any partnership, force area or district of England "
-        "and Wales: exact ONS outlines ship with the product; wards, districts and residents come from ONS "
-        "lookups and Census 2021."
-    )
-    data_ui.coverage_prompt(on_data_page=True)
-    data_ui.study_area_form()
-    data_ui.show_message("geo")
-    st.markdown("**…or upload your own 2021 LSOA boundaries** (GeoJSON, GeoPackage or zipped Shapefile)")
-    with st.form("boundaries", clear_on_submit=True):
-        bf = st.file_uploader("LSOA boundary file", type=["geojson", "json", "gpkg", "zip"])
-        if st.form_submit_button("Use these boundaries") and bf is not None:
-            with st.spinner("Assigning every location to the new areas…"):
-                data_ui.run_then_rerun(
-                    "geo", loading.set_boundaries, store, bf.name, bf.getvalue(), file=bf.name
-                )
-    if st.button("Restore the shipped Staffordshire boundaries"):
-        with st.spinner("Assigning every location to the shipped areas…"):
-            data_ui.run_then_rerun("geo", loading.reset_boundaries, store)
-    st.subheader("Localities")
-    with st.form("localities", clear_on_submit=True):
-        lf = st.file_uploader("Localities CSV: ward code, locality name (with a header row)", type=["csv"])
-        if st.form_submit_button("Use these localities") and lf is not None:
-            data_ui.run_then_rerun(
-                "localities", loading.set_localities, store, lf.name, lf.getvalue(), file=lf.name
+    if not access.may(role, "admin"):  # the forms below are also refused where they run
+        st.info("Boundaries, the study area and localities are changed by an administrator.")
+    else:
+        st.subheader("Study area")
+        st.caption(
+            f"Now: {data.options(*data.key())['geography']}. Any partnership, force area or district of England "
+            "and Wales: exact ONS outlines ship with the product; wards, districts and residents come from ONS "
+            "lookups and Census 2021."
+        )
+        data_ui.coverage_prompt(on_data_page=True)
+        data_ui.study_area_form()
+        data_ui.show_message("geo")
+        st.markdown("**…or upload your own 2021 LSOA boundaries** (GeoJSON, GeoPackage or zipped Shapefile)")
+        with st.form("boundaries", clear_on_submit=True):
+            bf = st.file_uploader("LSOA boundary file", type=["geojson", "json", "gpkg", "zip"])
+            if st.form_submit_button("Use these boundaries") and bf is not None:
+                with st.spinner("Assigning every location to the new areas…"):
+                    data_ui.run_then_rerun(
+                        "geo", loading.set_boundaries, store, bf.name, bf.getvalue(), file=bf.name
+                    )
+        if st.button("Restore the shipped Staffordshire boundaries"):
+            with st.spinner("Assigning every location to the shipped areas…"):
+                data_ui.run_then_rerun("geo", loading.reset_boundaries, store)
+        st.subheader("Localities")
+        with st.form("localities", clear_on_submit=True):
+            lf = st.file_uploader(
+                "Localities CSV: ward code, locality name (with a header row)", type=["csv"]
             )
-    data_ui.show_message("localities")
+            if st.form_submit_button("Use these localities") and lf is not None:
+                data_ui.run_then_rerun(
+                    "localities", loading.set_localities, store, lf.name, lf.getvalue(), file=lf.name
+                )
+        data_ui.show_message("localities")
 
 with tab_store:
     c = store.counts()
@@ -97,10 +104,11 @@ with tab_store:
     rejected = store.rejected()
     st.subheader(f"Rejected and duplicate rows ({len(rejected):,})")
     st.dataframe(rejected.head(500), hide_index=True, width="stretch")
-    st.download_button(
+    access.download_button(
         "Download rejected rows (CSV)",
-        rejected.to_csv(index=False).encode(),
+        lambda: rejected.to_csv(index=False).encode(),
         "rejected_rows.csv",
+        what=f"rejected and duplicate rows ({len(rejected):,})",
         mime="text/csv",
         on_click="ignore",
         icon=":material/download:",

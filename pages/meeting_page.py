@@ -1,6 +1,6 @@
 import streamlit as st
 
-from dashboard import data, meeting_ui, register_ui, ui
+from dashboard import access, data, meeting_ui, register_ui, ui
 from hotspots._errors import InputError
 from hotspots.agenda import record_meeting
 
@@ -51,12 +51,14 @@ else:
 
 slug = "".join(ch if ch.isalnum() else "_" for ch in group.lower()).strip("_")
 d1, d2, d3 = st.columns(3)
-d1.download_button("Agenda (CSV)", data=a.to_csv(), file_name=f"agenda_{slug}_{a.date}.csv", mime=ui.MIME[".csv"],
-                   icon=":material/download:", key="mt_csv", on_click="ignore")  # fmt: skip
-d2.download_button("Agenda (Excel)", data=lambda: meeting_ui.excel_bytes(a), file_name=f"agenda_{slug}_{a.date}.xlsx",
-                   mime=ui.MIME[".xlsx"], icon=":material/download:", key="mt_xlsx", on_click="ignore")  # fmt: skip
-d3.download_button("Meeting pack (PDF)", data=lambda: meeting_ui.pack_bytes(a), file_name=f"meeting_pack_{slug}_{a.date}.pdf",
-                   mime="application/pdf", icon=":material/picture_as_pdf:", key="mt_pdf", on_click="ignore")  # fmt: skip
+what = f"meeting agenda of {group}, {a.date}"
+access.download_button("Agenda (CSV)", a.to_csv(), f"agenda_{slug}_{a.date}.csv", what=what, where=d1,
+                       mime=ui.MIME[".csv"], icon=":material/download:", key="mt_csv", on_click="ignore")  # fmt: skip
+access.download_button("Agenda (Excel)", lambda: meeting_ui.excel_bytes(a), f"agenda_{slug}_{a.date}.xlsx", what=what,
+                       where=d2, mime=ui.MIME[".xlsx"], icon=":material/download:", key="mt_xlsx", on_click="ignore")  # fmt: skip
+access.download_button("Meeting pack (PDF)", lambda: meeting_ui.pack_bytes(a), f"meeting_pack_{slug}_{a.date}.pdf",
+                       what=f"meeting pack of {group}, {a.date}", where=d3, mime="application/pdf",
+                       icon=":material/picture_as_pdf:", key="mt_pdf", on_click="ignore")  # fmt: skip
 
 with st.expander("Record this meeting (the next agenda starts from it)"):
     past = meeting_ui.past_meetings(group)

@@ -1,6 +1,6 @@
 import streamlit as st
 
-from dashboard import data, register_ui, ui
+from dashboard import access, data, register_ui, ui
 from hotspots import register as reg
 
 ui.header("Places")
@@ -44,10 +44,11 @@ else:
 
 st.subheader("Register a new place")
 register_ui.new_place_forms()
-st.download_button(
+access.download_button(
     "Download the register (Excel)",
-    data=lambda: register_ui.export_bytes(".xlsx"),
-    file_name="place_register.xlsx",
+    lambda: register_ui.export_bytes(".xlsx"),
+    "place_register.xlsx",
+    what="the place register",
     mime=ui.MIME[".xlsx"],
     on_click="ignore",
     icon=":material/download:",

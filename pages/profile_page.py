@@ -1,7 +1,7 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import analysis, charts, data, maps, profile, state, ui
+from dashboard import access, analysis, charts, data, maps, profile, state, ui
 
 filt = st.session_state["filter"]
 path, version = data.key()
@@ -83,10 +83,11 @@ report = profile.html_report(
     },
     [rising_text],
 )
-st.download_button(
+access.download_button(
     "Download a printable profile (HTML)",
     report,
     f"profile_{code}.html",
+    what=f"ward profile of {code}",
     mime="text/html",
     on_click="ignore",
     icon=":material/print:",

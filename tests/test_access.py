@@ -31,3 +31,108 @@ def test_local_role_comes_from_the_environment(monkeypatch):
         InputError, match="HOTSPOTS_LOCAL_ROLE must be one of viewer, analyst, admin; got 'mayor'"
     ):
         access.current_user()
+
+
+def _refusals(path, since):
+    from hotspots import audit
+    from hotspots.store import Store
+
+    with Store(path, read_only=True) as store:
+        log = audit.entries(store, action="refused")
+    return log[log["time"] >= since]
+
+
+def _now():
+    import pandas as pd
+
+    return pd.Timestamp.now(tz="UTC").tz_localize(None)
+
+
+def test_viewer_asking_for_the_data_page_by_address_is_refused_and_audited(app_store, monkeypatch):  # noqa: F811
+    monkeypatch.setenv(access.ROLE_ENV, "viewer")
+    since = _now()
+    at = open_page("pages/map_page.py")
+    assert not at.error
+    at.switch_page("pages/data_page.py").run()  # what opening /data does: the page is routable, not shown
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "The data page needs the analyst role; local is a viewer. This was recorded in the audit log."
+    ]
+    assert not at.tabs and not at.get("file_uploader") and not at.sidebar.multiselect  # nothing of the page
+    log = _refusals(app_store, since)
+    assert list(log["detail"]) == ["the data page (needs analyst; role viewer)"]
+    assert (
+        list(log["user"]) == ["local"]
+        and list(log["role"]) == ["viewer"]
+        and list(log["via"]) == ["dashboard"]
+    )
+
+
+def test_the_load_code_path_refuses_a_viewer_and_the_boundaries_path_an_analyst(app_store, monkeypatch):  # noqa: F811
+    from dashboard import loading
+    from hotspots.store import Store
+
+    since = _now()
+    monkeypatch.setenv(access.ROLE_ENV, "viewer")
+    with Store(app_store) as store:
+        before = store.counts()
+        with pytest.raises(
+            access.RefusedError, match="Loading data needs the analyst role; local is a viewer"
+        ):
+            loading.load_upload(store, "x.csv", b"Crime ID,Month\n")
+        monkeypatch.setenv(access.ROLE_ENV, "analyst")
+        with pytest.raises(
+            access.RefusedError,
+            match="Changing boundaries, the study area or localities needs the admin role; local is a analyst",
+        ):
+            loading.reset_boundaries(store)
+        assert store.counts() == before
+    log = _refusals(app_store, since)
+    assert sorted(log["detail"]) == [
+        "changing boundaries, the study area or localities (needs admin; role analyst)",
+        "loading data (needs analyst; role viewer)",
+    ]
+
+
+def test_admin_pages_refuse_an_analyst_and_show_an_admin_the_log(app_store, monkeypatch):  # noqa: F811
+    monkeypatch.setenv(access.ROLE_ENV, "analyst")
+    at = open_page("pages/audit_page.py")
+    assert [e.value for e in at.error][0].startswith("The audit page needs the admin role")
+    assert not at.dataframe
+    monkeypatch.setenv(access.ROLE_ENV, "admin")
+    at = open_page("pages/audit_page.py")
+    assert [t.value for t in at.title] == ["Audit log"]
+    log = at.dataframe[0].value
+    assert {"refused"} <= set(log["action"])  # the analyst's refusal just above
+    assert log["time"].is_monotonic_decreasing
+    assert any(b.label == "Download the audit log (CSV)" for b in at.get("download_button"))
+    at = open_page("pages/users_page.py")
+    assert [t.value for t in at.title] == ["Users and roles"]
+    assert not at.exception
+
+
+def test_download_button_records_the_export_when_the_file_is_made(app_store, monkeypatch):  # noqa: F811
+    from hotspots import audit
+    from hotspots.store import Store
+
+    monkeypatch.setenv(access.ROLE_ENV, "viewer")
+    made = {}
+
+    class Column:  # stands in for a column: keeps what st.download_button would be given
+        def download_button(self, label, *, data, file_name, **kw):
+            made.update(label=label, data=data, file_name=file_name, **kw)
+
+    since = _now()
+    access.download_button(
+        "CSV", lambda: "a,b\n1,2\n", "t.csv", what="a test table", where=Column(), mime="text/csv"
+    )
+    assert made["file_name"] == "t.csv" and made["mime"] == "text/csv"
+    with Store(app_store, read_only=True) as store:
+        assert (
+            audit.entries(store, action="export").pipe(lambda d: d[d["time"] >= since]).empty
+        )  # drawn, not yet made
+    assert made["data"]() == b"a,b\n1,2\n"
+    with Store(app_store, read_only=True) as store:
+        log = audit.entries(store, action="export").pipe(lambda d: d[d["time"] >= since])
+    assert list(log["detail"]) == ['{"bytes": 8, "file": "t.csv", "what": "a test table"}']
+    assert list(log["user"]) == ["local"] and list(log["role"]) == ["viewer"]
