@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -202,3 +203,16 @@ def new_store_location(request, tmp_path):
         return lambda: tmp_path / f"store{next(n)}.duckdb"
     server = request.getfixturevalue("pg_server")
     return lambda: pg_cluster.new_database(server)
+
+
+@pytest.fixture(scope="module")
+def oidc_provider() -> Iterator[str]:
+    """A real OpenID Connect provider (oidc-provider-mock) on a free local port; yields its issuer URL.
+
+    Start the app against it with ``oidc_util.signed_in_app`` and sign in with ``oidc_util.sign_in``
+    (the people and their roles: ``oidc_util.USERS`` and ``oidc_util.ROLES``).
+    """
+    from oidc_util import provider
+
+    with provider() as issuer:
+        yield issuer

@@ -3,22 +3,19 @@
 ``oidc-provider-mock`` (a Flask app on Authlib) runs in a thread of the test process on a free
 local port. It issues real signed ID tokens through the authorization-code flow; its authorize
 page lists the predefined users as buttons, so the browser chooses who signs in. The app is
-started as ``make run`` starts it, with ``STREAMLIT_SECRETS_FILES`` pointing at a secrets file
-written here (an ``[auth]`` section for the provider and a ``[hotspots]`` section naming the
+started as ``make run`` starts it (:func:`signed_in_app`), with ``STREAMLIT_SECRETS_FILES``
+pointing at a secrets file written here (an ``[auth]`` section for the provider and a ``[hotspots]`` section naming the
 roles file), so the repository's own ``.streamlit/`` is never touched.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from test_browser import ROOT, stop_app, wait_idle
+from browser_util import wait_idle
 
 #: The people the provider offers (sub -> claims). Groups go in the ``groups`` claim, as Entra ID sends them.
 USERS = {
@@ -84,35 +81,21 @@ roles_file = "{roles_file}"
     return path
 
 
-def start_app(port: int, store: Path, log: Path, *, secrets_file: Path) -> subprocess.Popen:
-    """``make run`` with a port, a store and a secrets file; returns once the port answers."""
-    import socket
+@contextmanager
+def signed_in_app(store: Path, folder: Path, *, issuer: str, roles: str = ROLES) -> Iterator[str]:
+    """The app serving ``store`` with sign-in at ``issuer`` (:func:`provider`); yields its URL.
 
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("HOTSPOTS_STORE", "HOTSPOTS_LOCAL_ROLE", "HOTSPOTS_ROLES")
-    }
-    env["STREAMLIT_SECRETS_FILES"] = str(secrets_file)
-    proc = subprocess.Popen(
-        ["make", "run", f"PORT={port}", f"STORE={store}"],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"make run exited with {proc.returncode}: {log.read_text()[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return proc
-        except OSError:
-            time.sleep(0.5)
-    stop_app(proc)
-    raise RuntimeError(f"the app did not listen on port {port}: {log.read_text()[-2000:]}")
+    The port is chosen before the app starts because the secrets' ``redirect_uri`` names it.
+    """
+    from browser_util import free_port, start_app, stop_app
+
+    port = free_port()
+    secrets_file = write_secrets(folder, issuer=issuer, port=port, roles=roles)
+    proc = start_app(port, store, folder / "app.log", {"STREAMLIT_SECRETS_FILES": str(secrets_file)})
+    try:
+        yield f"http://localhost:{port}"
+    finally:
+        stop_app(proc)
 
 
 def sign_in(page, url: str, who: str) -> None:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from oidc_util import provider, sign_in, start_app, write_secrets
-from test_browser import FOLIUM, ROOT, free_port, launch, new_page, shot, stop_app, wait_idle
+from browser_util import FOLIUM, ROOT, new_page, shot, wait_idle
+from oidc_util import sign_in, signed_in_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 DATA = Path(__file__).parent / "data"
@@ -25,7 +25,7 @@ NAV = '[data-testid="stSidebarNav"] a'
 
 
 @pytest.fixture(scope="module")
-def auth_app(sample_store_path, tmp_path_factory) -> Iterator[tuple[str, Path]]:
+def auth_app(sample_store_path, oidc_provider, tmp_path_factory) -> Iterator[tuple[str, Path]]:
     """The app with sign-in configured, on the 2025 sample plus a restricted partner source."""
     tmp = tmp_path_factory.mktemp("auth_app")
     store = tmp / "store.duckdb"
@@ -37,24 +37,8 @@ def auth_app(sample_store_path, tmp_path_factory) -> Iterator[tuple[str, Path]]:
          str(DATA / "stats19_constructed.csv")], **run
     )  # fmt: skip
     subprocess.run([*cli, "restrict", "--store", str(store), "collisions"], **run)
-    with provider() as issuer:
-        port = free_port()
-        secrets_file = write_secrets(tmp, issuer=issuer, port=port)
-        proc = start_app(port, store, tmp / "app.log", secrets_file=secrets_file)
-        try:
-            yield f"http://localhost:{port}", store
-        finally:
-            stop_app(proc)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
+    with signed_in_app(store, tmp, issuer=oidc_provider) as url:
+        yield url, store
 
 
 def nav(page) -> list[str]:
