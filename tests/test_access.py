@@ -136,3 +136,30 @@ def test_download_button_records_the_export_when_the_file_is_made(app_store, mon
         log = audit.entries(store, action="export").pipe(lambda d: d[d["time"] >= since])
     assert list(log["detail"]) == ['{"bytes": 8, "file": "t.csv", "what": "a test table"}']
     assert list(log["user"]) == ["local"] and list(log["role"]) == ["viewer"]
+
+
+def test_admin_gives_one_person_a_role_on_the_users_page(app_store, monkeypatch, tmp_path):  # noqa: F811
+    from hotspots import audit, roles
+    from hotspots.store import Store
+
+    roles_file = tmp_path / "roles.toml"
+    roles_file.write_text('# our roles\ndefault = "refuse"\n\n[groups]\n"hotspots-admins" = "admin"\n')
+    monkeypatch.setenv(access.ROLES_ENV, str(roles_file))
+    since = _now()
+    at = open_page("pages/users_page.py")
+    assert at.dataframe[1].value.to_dict("records") == [{"group": "hotspots-admins", "role": "admin"}]
+    at.text_input[0].input("New.Analyst@Stoke.gov.uk")
+    next(s for s in at.selectbox if s.label == "Role").set_value("analyst")
+    next(b for b in at.button if b.label == "Save").click().run()
+    assert not at.exception and not at.error
+    assert [s.value for s in at.success] == ["new.analyst@stoke.gov.uk is now: analyst."]
+    table = roles.read_roles(roles_file)
+    assert table.users == {"new.analyst@stoke.gov.uk": "analyst"} and table.default == "refuse"
+    assert roles_file.read_text().startswith("# our roles\n")
+    with Store(app_store, read_only=True) as store:
+        log = audit.entries(store, action="role")
+    log = log[log["time"] >= since]
+    assert list(log["detail"]) == [
+        f'{{"email": "new.analyst@stoke.gov.uk", "file": "{roles_file}", "role": "analyst"}}'
+    ]
+    assert list(log["user"]) == ["local"] and list(log["role"]) == ["admin"]
