@@ -21,6 +21,7 @@ from hotspots.demand import (
     DEFAULT_TOP_SHARE,
     DemandCube,
     dual_kde,
+    place_demand,
 )
 from hotspots.filters import Filter
 from hotspots.harm import HarmWeights, default_weights
@@ -180,21 +181,85 @@ def dual_layer(
     return g, d.attrs["params"]
 
 
-def hotspots_option(path: str, version: int, filt: Filter, table: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The Hotspots page's demand option: mark (and optionally keep only) the places of persistent demand.
+@st.cache_data(show_spinner="Demand per source for the places…", max_entries=32, hash_funcs=HASH)
+def place_table(
+    path: str,
+    version: int,
+    filt: Filter,
+    sources: tuple[str, ...],
+    method: str,
+    items: tuple,
+    harm: HarmWeights | None = None,
+    months: int = DEFAULT_MONTHS,
+    min_months: int = DEFAULT_MIN_MONTHS,
+    top_share: float = DEFAULT_TOP_SHARE,
+) -> gpd.GeoDataFrame:
+    """Demand per source for the places of the Hotspots list (:func:`hotspots.demand.place_demand`).
 
-    A place is of persistent multi-agency high demand when it holds a persistent 150 m cell (the
-    default rule of the Demand & harm page, every source). Adds the column ``multi_agency``.
+    The list is the Hotspots page's for these settings (the same cache); persistence follows the
+    rule of the Demand & harm page (its 150 m cells; the defaults unless given).
+    """
+    from dashboard import analysis
+
+    spots, _ = analysis.hotspots(path, version, filt, method, items, harm)
+    cells, _, _ = demand_cells(path, version, filt, sources, months, min_months, top_share, DEFAULT_CELL_SIZE)
+    return place_demand(data.incidents(), spots, filt=filt.replace(sources=()), cells=cells)
+
+
+def place_columns(table: pd.DataFrame, sources: tuple[str, ...]) -> tuple[list[str], dict]:
+    """The columns of a place demand table shown on the pages, and how they are headed."""
+    cols = ["composite_rank", "rank", "name"]
+    config: dict = {
+        "composite_rank": "Rank by composite",
+        "rank": "Rank in the list",
+        "name": st.column_config.TextColumn("Place", width="large"),
+    }
+    for s in sources:
+        cols += [f"count_{s}", f"share_{s}"]
+        config[f"count_{s}"] = s
+        config[f"share_{s}"] = st.column_config.NumberColumn(f"{s} share", format="%.3f%%")
+    cols += ["composite", "persistent"]
+    config["composite"] = st.column_config.NumberColumn("Composite", format="%.3f%%")
+    config["persistent"] = "Persistent multi-agency"
+    return cols, config
+
+
+def show_places(table: pd.DataFrame, sources: tuple[str, ...], *, key: str, limit: int = 200) -> None:
+    """The place demand table, highest composite first, shares in percent."""
+    cols, config = place_columns(table, sources)
+    shown = table.sort_values(["composite_rank", "rank"])[cols].head(limit).copy()
+    for c in cols:
+        if c.startswith("share_") or c == "composite":
+            shown[c] = shown[c] * 100
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key)
+
+
+def hotspots_option(
+    path: str,
+    version: int,
+    filt: Filter,
+    table: gpd.GeoDataFrame,
+    method: str,
+    items: tuple,
+    harm: HarmWeights | None = None,
+) -> gpd.GeoDataFrame:
+    """The Hotspots page's demand option: demand per source for each place, and the persistent ones.
+
+    A place is of persistent multi-agency high demand when it holds a persistent 150 m cell (a cell
+    belongs to the place holding most of its incidents; the default rule of the Demand & harm page,
+    every source). Adds ``multi_agency``, each source's ``share_<source>`` and ``composite``.
     """
     sources = tuple(data.options(path, version)["sources"])
     if len(sources) < 2 or table.empty:
         return table
-    cells, _, sentence = demand_cells(
-        path, version, filt, sources, DEFAULT_MONTHS, DEFAULT_MIN_MONTHS, DEFAULT_TOP_SHARE, DEFAULT_CELL_SIZE
-    )
-    hits = table.sjoin(cells.loc[cells["persistent"], ["geometry"]], predicate="intersects").index.unique()
-    out = table.assign(multi_agency=table.index.isin(hits))
+    pd_ = place_table(path, version, filt, sources, method, items, harm).set_index("rank")
+    extra = {"multi_agency": table["rank"].map(pd_["persistent"]).fillna(False).astype(bool)}
+    for s in sources:
+        extra[f"share_{s}"] = table["rank"].map(pd_[f"share_{s}"])
+    extra["composite"] = table["rank"].map(pd_["composite"])
+    out = table.assign(**extra)
     n = int(out["multi_agency"].sum())
+    sentence = pd_.attrs.get("describe", "")
     only = st.toggle(
         f"Only places of persistent multi-agency high demand ({n})",
         key="hs_multi_agency",
@@ -205,6 +270,14 @@ def hotspots_option(path: str, version: int, filt: Filter, table: gpd.GeoDataFra
         st.caption(
             "Persistent multi-agency high demand: "
             + ", ".join(f"#{r} {nm}" for r, nm in list(zip(marked["rank"], marked["name"], strict=True))[:8])
+        )
+    with st.expander(f"Demand per source for these places ({', '.join(sources)})"):
+        show_places(pd_.reset_index(), sources, key="hs_place_demand")
+        st.caption(
+            "Each source's incidents in the place as a share of that source's incidents in the filter "
+            "(so every source weighs the same whatever its volume); composite: the mean of the shares. "
+            + pd_.attrs["params"]["place_rule"].capitalize()
+            + "."
         )
     return out[out["multi_agency"]] if only and n else out
 

@@ -74,7 +74,13 @@ def cmd_demand(args: argparse.Namespace) -> int:
     from hotspots.demand import DemandCube
     from hotspots.export import export_table
 
+    if args.method is not None and args.unit != "place":
+        raise InputError(
+            f"--method applies with --unit place (the places of a hotspot list), not --unit {args.unit}"
+        )
     incidents, geo = load(args)
+    if args.unit == "place":
+        return _place_demand(args, incidents, geo)
     filt = filter_from_args(args).replace(sources=())
     cube = DemandCube(incidents, unit=args.unit, cell_size=args.cell_size, geography=geo)
     table = cube.table(
@@ -91,6 +97,38 @@ def cmd_demand(args: argparse.Namespace) -> int:
     export_table(table, args.out, params=attrs["params"], filt=filt, title=attrs["describe"], layer="demand")
     n = int(table["persistent"].sum())
     print(f"{attrs['describe']}: {n:,} of {len(table):,} {args.unit}s are persistent; wrote {args.out}")
+    return 0
+
+
+def _place_demand(args: argparse.Namespace, incidents, geo) -> int:
+    """``hotspots demand --unit place``: demand per source for each place of a hotspot list."""
+    from hotspots.cli import filter_from_args
+    from hotspots.demand import place_demand
+    from hotspots.export import export_table
+    from hotspots.hotspot_list import DEFAULT_METHOD, find_hotspots
+
+    filt = filter_from_args(args)
+    method = args.method or DEFAULT_METHOD
+    places = find_hotspots(incidents, method=method, geography=geo, filt=filt)
+    table = place_demand(
+        incidents,
+        places,
+        sources=tuple(args.demand_sources),
+        filt=filt.replace(sources=()),
+        cell_size=args.cell_size,
+        months=args.months,
+        min_months=args.min_months,
+        top_share=args.top_share,
+        min_sources=args.min_sources,
+    )
+    params = {**table.attrs["params"], "places": f"hotspot list ({method}): {places.params['filter_text']}"}
+    out = table if args.out.suffix.lower() in (".geojson", ".gpkg") else table.drop(columns="geometry")
+    export_table(out, args.out, params=params, filt=filt, title=table.attrs["describe"], layer="demand")
+    n = int(table["persistent"].sum())
+    print(
+        f"{table.attrs['describe']}: {n:,} of the {len(table):,} places of the {method} list hold a "
+        f"persistent cell; wrote {args.out}"
+    )
     return 0
 
 
@@ -124,6 +162,7 @@ def register(subparsers) -> None:
         DEFAULT_TOP_SHARE,
         UNITS,
     )
+    from hotspots.methods import DEFAULT_METHOD, REGISTRY
 
     p = subparsers.add_parser(
         "demand", help="demand per source, composite and persistent multi-agency high demand"
@@ -158,7 +197,16 @@ def register(subparsers) -> None:
         help=f"high for at least this many sources in a month (default {DEFAULT_MIN_SOURCES})",
     )
     p.add_argument(
-        "--unit", choices=UNITS, default="cell", help="micro grid cells (default) or an area level"
+        "--unit",
+        choices=(*UNITS, "place"),
+        default="cell",
+        help="micro grid cells (default), an area level, or place: the named places of the hotspot list",
+    )
+    p.add_argument(
+        "--method",
+        choices=tuple(REGISTRY),
+        default=None,
+        help=f"with --unit place: the method making the list (default {DEFAULT_METHOD})",
     )
     p.add_argument(
         "--cell-size", type=float, default=None, help=f"cell side in metres (default {DEFAULT_CELL_SIZE:g})"

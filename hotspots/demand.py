@@ -411,6 +411,207 @@ def demand(
     return table
 
 
+# ---------------------------------------------------------------------------- places
+#: Columns of :func:`place_demand` before the per-source ones (``count_<s>``, ``share_<s>``).
+PLACE_COLUMNS = ["rank", "hotspot_id", "name"]
+#: Its columns after them.
+PLACE_COMPOSITE_COLUMNS = [
+    "composite",
+    "composite_rank",
+    "persistent_cells",
+    "multi_high_months",
+    "persistent",
+]
+#: A point place (a ``repeat`` map point) holds the incidents within this many metres of it.
+POINT_TOLERANCE_M = 0.5
+
+
+def place_members(places: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Position (0-based) in ``places`` of the place holding each point, -1 for none.
+
+    A point inside (or on the edge of) several places goes to the first of them (the best
+    ranked, in a ranked list); a point place holds the points within
+    :data:`POINT_TOLERANCE_M` metres.
+    """
+    out = np.full(len(x), -1, dtype=np.int64)
+    geoms = places.geometry.to_numpy()
+    ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    if not len(geoms) or not len(ok):
+        return out
+    pts = shapely.points(x[ok], y[ok])
+    tree = shapely.STRtree(geoms)
+    is_point = np.isin(shapely.get_type_id(geoms), (0, 4))  # Point, MultiPoint
+    pi, gi = tree.query(pts, predicate="intersects")
+    if is_point.any():
+        qi, hi = tree.query(pts, predicate="dwithin", distance=POINT_TOLERANCE_M)
+        keep = is_point[hi]
+        pi, gi = np.r_[pi[~is_point[gi]], qi[keep]], np.r_[gi[~is_point[gi]], hi[keep]]
+    best = np.full(len(ok), np.iinfo(np.int64).max)
+    np.minimum.at(best, pi, gi)
+    found = best < np.iinfo(np.int64).max
+    out[ok[found]] = best[found]
+    return out
+
+
+def cell_owner(
+    cells: pd.DataFrame, x: np.ndarray, y: np.ndarray, member: np.ndarray, *, cell_size: float
+) -> np.ndarray:
+    """For each cell of a demand table, the place holding most of its incidents (-1: none).
+
+    Parameters
+    ----------
+    cells
+        A cell demand table (``unit_id`` = ``iy * 10_000_000 + ix`` of ``cell_size`` cells).
+    x, y, member
+        The incidents' coordinates and place (:func:`place_members`, -1 for none).
+    cell_size
+        The cells' side in metres.
+
+    Returns
+    -------
+    numpy.ndarray
+        Position in the places of each cell's owner; ties go to the first place (the best ranked).
+    """
+    out = np.full(len(cells), -1, dtype=np.int64)
+    ok = (member >= 0) & np.isfinite(x) & np.isfinite(y)
+    if not ok.any() or not len(cells):
+        return out
+    key = np.floor(y[ok] / cell_size).astype(np.int64) * 10_000_000 + np.floor(x[ok] / cell_size).astype(
+        np.int64
+    )
+    pairs = pd.DataFrame({"cell": key, "place": member[ok]}).value_counts().reset_index(name="n")
+    pairs = pairs.sort_values(["cell", "n", "place"], ascending=[True, False, True]).drop_duplicates("cell")
+    pos = pd.Index(cells["unit_id"].to_numpy()).get_indexer(pairs["cell"].to_numpy())
+    out[pos[pos >= 0]] = pairs["place"].to_numpy()[pos >= 0]
+    return out
+
+
+def place_demand(
+    incidents: pd.DataFrame,
+    places: gpd.GeoDataFrame,
+    *,
+    sources: tuple[str, ...] | list[str] | None = None,
+    filt: Filter | None = None,
+    cells: pd.DataFrame | None = None,
+    cell_size: float | None = None,
+    months: int = DEFAULT_MONTHS,
+    min_months: int = DEFAULT_MIN_MONTHS,
+    top_share: float = DEFAULT_TOP_SHARE,
+    min_sources: int = DEFAULT_MIN_SOURCES,
+) -> gpd.GeoDataFrame:
+    """Demand per source, composite and persistence for each named place of a hotspot list.
+
+    Parameters
+    ----------
+    incidents
+        The incident frame, all sources.
+    places
+        The places: a hotspot list (:func:`hotspots.hotspot_list.find_hotspots`; columns
+        ``rank``, ``hotspot_id``, ``name``, geometry in EPSG:27700), or any polygons or points
+        with those columns.
+    sources
+        Sources to compare (None: every source in the data, or ``filt.sources`` if set).
+    filt
+        Which incidents (month range, categories, areas …); ``filt.sources`` gives the sources
+        when ``sources`` is None.
+    cells
+        The 150 m cell table (:func:`demand` with ``with_geometry=True``) for the same filter,
+        sources and rule, if already computed (the dashboard's cached one); None computes it.
+    cell_size, months, min_months, top_share, min_sources
+        The cell rule (see :meth:`DemandCube.table`; defaults 150 m, 12, 6, 0.05, 2).
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per place, in the places' order: :data:`PLACE_COLUMNS`, per source
+        ``count_<s>`` (its incidents in the place) and ``share_<s>`` (of the source's incidents
+        with a location in the filter: the comparable scale of the module notes), then
+        :data:`PLACE_COMPOSITE_COLUMNS` and the geometry. ``attrs['params']`` as the cell table's
+        plus ``place_rule``.
+
+    Raises
+    ------
+    InputError
+        As :meth:`DemandCube.table`, or if ``places`` lacks its columns or is not in EPSG:27700.
+
+    Notes
+    -----
+    **Composite**: the mean of the sources' shares, as for cells and areas. **Persistent**: the
+    place holds at least one persistent multi-agency 150 m cell, a cell belonging to the place
+    that holds most of its incidents (:func:`cell_owner`), so that one persistent cell marks the
+    one place where its demand is, not each place its corner overlaps (``persistent_cells`` counts them; ``multi_high_months`` is the most
+    months any of its cells was high for ``min_sources`` sources). The rule stays on cells so
+    that a place's flag does not depend on which other places the method listed. Incidents are in a place when their map point
+    is inside its outline (a point place: within 0.5 m of it); a point inside two overlapping
+    places counts for the better ranked one only.
+    """
+    missing = [c for c in PLACE_COLUMNS if c not in places.columns]
+    if missing or not isinstance(places, gpd.GeoDataFrame):
+        raise InputError(
+            f"`places` must be a hotspot list (GeoDataFrame with {', '.join(PLACE_COLUMNS)}); "
+            f"missing: {', '.join(missing) or 'geometry'}"
+        )
+    if places.crs is None or places.crs.to_epsg() != 27700:
+        raise InputError(f"`places` must be in EPSG:27700 (British National Grid); got {places.crs}")
+    filt = filt or Filter()
+    if cells is None:
+        cells = demand(
+            incidents,
+            sources=sources or filt.sources or None,
+            filt=filt.replace(sources=()),
+            cell_size=cell_size,
+            months=months,
+            min_months=min_months,
+            top_share=top_share,
+            min_sources=min_sources,
+            with_geometry=True,
+        )
+    params = dict(cells.attrs["params"])
+    sources = tuple(params["sources"])
+    sel = filt.replace(sources=sources).apply(incidents)
+    x = sel["x"].to_numpy(dtype=float)
+    y = sel["y"].to_numpy(dtype=float)
+    member = place_members(places, x, y)
+    src = pd.Categorical(sel["source"].astype(str), categories=list(sources)).codes.astype(np.int64)
+    n = len(places)
+    ok = (member >= 0) & (src >= 0)
+    counts = np.bincount(src[ok] * n + member[ok], minlength=len(sources) * n).reshape(len(sources), n)
+    located = (src >= 0) & np.isfinite(x) & np.isfinite(y)  # the total of the cells' shares too
+    totals = np.bincount(src[located], minlength=len(sources)).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(totals[:, None] > 0, counts / totals[:, None], 0.0)
+    composite = share.mean(axis=0)
+    # each cell belongs to the place holding most of its incidents: a persistent cell marks one
+    # place only, the one where its demand is
+    owner = cell_owner(
+        cells, x[src >= 0], y[src >= 0], member[src >= 0], cell_size=float(params["cell_size"])
+    )
+    held = owner >= 0
+    n_cells = np.bincount(owner[held & cells["persistent"].to_numpy()], minlength=n)
+    multi = np.zeros(n, dtype=np.int64)
+    np.maximum.at(multi, owner[held], cells["multi_high_months"].to_numpy()[held])
+    rank = pd.Series(composite).rank(method="min", ascending=False).to_numpy(dtype=np.int64)
+    cols: dict[str, object] = {c: places[c].to_numpy() for c in PLACE_COLUMNS}
+    for j, s in enumerate(sources):
+        cols[f"count_{s}"] = counts[j]
+        cols[f"share_{s}"] = share[j]
+    cols["composite"] = composite
+    cols["composite_rank"] = rank
+    cols["persistent_cells"] = n_cells
+    cols["multi_high_months"] = multi
+    cols["persistent"] = n_cells > 0
+    out = gpd.GeoDataFrame(cols, geometry=places.geometry.to_numpy(), crs=27700)
+    params["unit"] = "place"
+    params["place_rule"] = (
+        "incidents at map points inside the place (a point place: within 0.5 m); shares of each "
+        "source's total in the filter; persistent = holds a persistent multi-agency "
+        f"{params.get('cell_size') or DEFAULT_CELL_SIZE:g} m cell (a cell belongs to the place holding most of its incidents)"
+    )
+    out.attrs["params"] = params
+    out.attrs["describe"] = cells.attrs.get("describe", "")
+    return out
+
+
 # ---------------------------------------------------------------------------- dual KDE
 DUAL_MODES = ("difference", "ratio")
 
@@ -507,4 +708,17 @@ def dual_kde(
     return out
 
 
-__all__ = ["DemandCube", "DemandParams", "demand", "dual_kde", "UNITS", "DEMAND_COLUMNS", "COMPOSITE_COLUMNS"]
+__all__ = [
+    "DemandCube",
+    "DemandParams",
+    "demand",
+    "dual_kde",
+    "cell_owner",
+    "place_demand",
+    "place_members",
+    "UNITS",
+    "DEMAND_COLUMNS",
+    "COMPOSITE_COLUMNS",
+    "PLACE_COLUMNS",
+    "PLACE_COMPOSITE_COLUMNS",
+]

@@ -1,7 +1,7 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import data, demand_ui, maps, ui
+from dashboard import analysis, data, demand_ui, maps, ui
 from hotspots.demand import DEFAULT_CELL_SIZE, DEFAULT_MIN_MONTHS, DEFAULT_MONTHS, DEFAULT_TOP_SHARE
 
 filt = st.session_state["filter"]
@@ -68,6 +68,35 @@ with tab_demand:
             show = cells.drop(columns="geometry").head(200)
             st.dataframe(show, hide_index=True, width="stretch")
             ui.downloads(cells, stem="demand", filt=filt, params=params, title=sentence, key="dl_demand")
+            st.subheader("Named places: demand per source")
+            method = analysis.DEFAULT_METHOD
+            places = demand_ui.place_table(
+                path,
+                version,
+                filt,
+                tuple(chosen),
+                method,
+                analysis.default_items(method),
+                None,
+                int(n),
+                int(k),
+                top,
+            )
+            demand_ui.show_places(places, tuple(chosen), key="demand_places")
+            st.caption(
+                f"The places of the Hotspots list ({analysis.METHOD_LABELS[method]}), highest composite first; "
+                f"{int(places['persistent'].sum())} hold a persistent cell. "
+                + places.attrs["params"]["place_rule"].capitalize()
+                + "."
+            )
+            ui.downloads(
+                places,
+                stem="demand_places",
+                filt=filt,
+                params=places.attrs["params"],
+                title="Demand per source for the named places",
+                key="dl_demand_places",
+            )
             ui.methods(
                 "**Comparable scale**: each source's incidents in a cell as a share of that source's "
                 "total in the period, so every source weighs the same whatever its volume. "

@@ -41,7 +41,9 @@ table, params = analysis.hotspots(path, version, filt, method, items, harm)
 if table.empty:
     st.warning(f"No hotspots for these settings. {params.get('note', '')}")
     st.stop()
-table = demand_ui.hotspots_option(path, version, filt, table)  # multi-agency demand (issue 11)
+table = demand_ui.hotspots_option(
+    path, version, filt, table, method, items, harm
+)  # multi-agency demand (issue 11)
 st.caption(
     f"{len(table)} hotspots hold {params.get('share_in_hotspots', 0):.0%} of {params['n_incidents']:,.0f} incidents "
     f"with a location. Compared with {params.get('previous_period', 'the previous period')}."

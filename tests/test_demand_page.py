@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
 import pytest
 from app_util import store_env
 from streamlit.testing.v1 import AppTest
@@ -37,9 +39,12 @@ def partner_store(sample_store_path, tmp_path_factory):
         from hotspots.hotspot_list import find_hotspots
 
         spots = find_hotspots(inc, geography=geo, filt=filt)
-        cells = demand(inc, sources=("collisions", "police.uk"), filt=filt, with_geometry=True)
-        hit = spots.sjoin(cells.loc[cells["persistent"], ["geometry"]], predicate="intersects")
+        # the known answer: the places holding the constructed file's four persistent map points
+        known = pd.read_csv(DATA / "stats19_constructed_persistent.csv")
+        pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(known["Longitude"], known["Latitude"]), crs=4326)
+        hit = spots.sjoin(pts.to_crs(27700), predicate="contains")
         expected["multi_agency_ranks"] = sorted(set(hit["rank"]))
+        expected["multi_agency_names"] = spots.set_index("rank").loc[expected["multi_agency_ranks"], "name"]
         expected["harm_list"] = find_hotspots(inc, geography=geo, filt=filt, measure="harm")
     with store_env(path):
         yield expected
@@ -61,6 +66,14 @@ def test_demand_page_shows_persistent_cells_and_harm(partner_store):
     assert harm_shown["area_name"].iloc[0] == harm["area_name"].iloc[0]
     assert harm_shown["harm"].iloc[0] == pytest.approx(harm["harm"].iloc[0])
     assert any("harm weights: ONS Crime Severity Score" in c.value for c in at.caption)
+    # the named places of the Hotspots list, per source: the four known places first
+    places = next(f for f in frames if "composite" in f.columns and "name" in f.columns)
+    assert set(places.head(4)["name"]) == set(partner_store["multi_agency_names"])
+    assert places.head(4)["persistent"].all() and places["count_collisions"].head(4).ge(20).all()
+    assert any(
+        c.value.startswith("The places of the Hotspots list") and "4 hold a persistent cell" in c.value
+        for c in at.caption
+    )
     # fewer months: the page follows
     at.number_input(key="demand_months").set_value(6).run()
     at.number_input(key="demand_k").set_value(6).run()
@@ -94,8 +107,6 @@ def test_ward_profile_states_harm(partner_store):
 
 
 def test_sidebar_filters_partner_columns(partner_store):
-    import pandas as pd
-
     raw = pd.read_csv(DATA / "stats19_constructed.csv", dtype=str, keep_default_na=False)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.query_params["sources"] = "collisions"
@@ -117,7 +128,11 @@ def test_hotspots_page_marks_places_of_persistent_demand(partner_store):
     ranks = partner_store["multi_agency_ranks"]
     toggle = at.toggle(key="hs_multi_agency")
     assert toggle.label == f"Only places of persistent multi-agency high demand ({len(ranks)})"
-    assert len(ranks) >= 1
+    assert len(ranks) == 4
+    # demand per source for each place: the four hold most of the collisions' share
+    per_place = next(df.value for df in at.dataframe if "composite" in df.value.columns)
+    assert set(per_place.head(4)["name"]) == set(partner_store["multi_agency_names"])
+    assert per_place.head(4)["persistent"].all() and not per_place["persistent"].iloc[4:].any()
     toggle.set_value(True).run()
     assert not at.exception, at.exception
     caption = next(
@@ -149,8 +164,6 @@ def test_hotspots_page_ranks_by_harm_and_states_the_weights(partner_store):
 
 
 def test_trends_page_shows_the_hour_of_day_profile_of_the_collisions(partner_store):
-    import pandas as pd
-
     raw = pd.read_csv(DATA / "stats19_constructed.csv", dtype=str, keep_default_na=False)
     timed = raw[raw["Time"] != ""]
     when = pd.to_datetime(timed["Date"] + " " + timed["Time"], format="%d/%m/%Y %H:%M")
