@@ -19,7 +19,7 @@ import streamlit as st
 
 def main() -> None:
     """Page config, navigation, the shared sidebar filters, then the chosen page."""
-    from dashboard import access, data, state
+    from dashboard import access, data, disclosure_ui, state
 
     st.set_page_config(
         page_title="Crime and ASB hotspots",
@@ -78,7 +78,8 @@ def main() -> None:
         from dashboard import data_ui
 
         data_ui.coverage_prompt(on_data_page=False)
-    st.session_state["filter"] = state.sidebar_filters()
+    # a viewer's pages never count restricted partner sources with others (docs/access.md)
+    st.session_state["filter"] = disclosure_ui.page_filter(state.sidebar_filters())
     access.sidebar_note()
     chosen.run()
 

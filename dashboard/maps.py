@@ -216,9 +216,10 @@ def add_areas(
     cls = classify(areas[value], breaks)
     chosen = set(highlight)
     feats = []
-    for i, (row, c) in enumerate(zip(areas.itertuples(index=False), cls, strict=True)):
+    values = areas[[col for col, _ in fields]].to_dict("records")  # labels need not be identifiers
+    for i, (row, vals, c) in enumerate(zip(areas.itertuples(index=False), values, cls, strict=True)):
         rows = "".join(
-            f"<tr><th style='text-align:left;padding-right:8px'>{esc(label)}</th><td>{esc(_fmt(getattr(row, col)))}</td></tr>"
+            f"<tr><th style='text-align:left;padding-right:8px'>{esc(label)}</th><td>{esc(_fmt(vals[col]))}</td></tr>"
             for col, label in fields
         )
         props = {

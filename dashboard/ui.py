@@ -82,8 +82,15 @@ def downloads(
     title: str = "",
     formats: Sequence[str] = (".csv", ".xlsx", ".geojson", ".gpkg"),
     key: str = "dl",
+    own_columns: bool = False,
 ) -> None:
-    """One download button per format; each file is written only when its button is clicked."""
+    """One download button per format; each file is written only when its button is clicked.
+
+    The disclosure statement (:func:`dashboard.disclosure_ui.export_params`) is added to ``params``.
+    """
+    from dashboard import disclosure_ui
+
+    params = {**(params or {}), **disclosure_ui.export_params(own_columns=own_columns)}
     cols = st.columns(len(formats))
     for col, ext in zip(cols, formats, strict=True):
         access.download_button(

@@ -201,9 +201,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             raise InputError("partner data needs --source NAME (e.g. --source fly-tipping)")
     elif args.source and args.source != "police.uk":
         raise InputError("--source for partner data needs --mapping FILE describing its columns")
+    if args.restricted and mapping is None:
+        raise InputError(
+            "--restricted marks a partner source (with --source and --mapping); police.uk data is public"
+        )
     reports = ingest(args.paths, store=store, source=args.source, mapping=mapping)
     for r in reports:  # the command line acts as the local analyst
         audit.record(store, "load", detail=f"{r.file}: {r.line()}", via="cli")
+    if args.restricted:
+        from hotspots import disclosure
+
+        disclosure.set_restricted(store, args.source)
     if args.json:
         print(json.dumps([r.to_dict() for r in reports], indent=2, default=str))
     else:
@@ -359,6 +367,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mapping", type=Path, help="TOML or JSON column mapping for partner data")
     p.add_argument("--if-empty", action="store_true", help="load only if the store holds nothing")
     p.add_argument("--json", action="store_true", help="print the load reports as JSON")
+    p.add_argument(
+        "--restricted",
+        action="store_true",
+        help="mark the partner source restricted: viewers see it only aggregated, small counts suppressed",
+    )
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("areas", help="counts, rates per 1,000 and shares by area")

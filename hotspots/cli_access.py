@@ -1,4 +1,4 @@
-"""Command line for who sees what: ``hotspots restrict`` and ``hotspots audit``.
+"""Command line for who sees what: ``hotspots restrict``, ``hotspots disclosure`` and ``hotspots audit``.
 
 The command line acts as the local analyst (the OS user): what it changes is recorded in the
 audit log under that name.
@@ -33,6 +33,22 @@ def cmd_restrict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_disclosure(args: argparse.Namespace) -> int:
+    """Print the disclosure rule in force; with any option, store a new one (audited)."""
+    from hotspots.cli import open_from_args
+
+    store = open_from_args(args, read_only=False)
+    rule = disclosure.stored_rule(store)
+    wanted = {k: getattr(args, k) for k in ("low", "high", "method", "base") if getattr(args, k) is not None}
+    if wanted:
+        new = disclosure.Rule(**{**rule.__dict__, **wanted})
+        if new != rule:
+            disclosure.set_rule(store, new)
+        rule = new
+    print(f"disclosure rule: {rule.describe()}")
+    return 0
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     """Print the audit log, or write it to --out (CSV or Excel)."""
     from hotspots.cli import open_from_args
@@ -62,6 +78,17 @@ def register(subparsers) -> None:
     p.add_argument("--lift", action="store_true", help="lift the restriction instead")
     add_store_arg(p)
     p.set_defaults(func=cmd_restrict)
+
+    p = subparsers.add_parser(
+        "disclosure",
+        help="show or set how viewers see counts from restricted sources (suppress 1-4, or round)",
+    )
+    p.add_argument("--low", type=int, default=None, help="smallest count withheld (default 1)")
+    p.add_argument("--high", type=int, default=None, help="largest count withheld (default 4)")
+    p.add_argument("--method", choices=disclosure.METHODS, default=None, help="suppress (default) or round")
+    p.add_argument("--base", type=int, default=None, help="rounding base for --method round (default 5)")
+    add_store_arg(p)
+    p.set_defaults(func=cmd_disclosure)
 
     p = subparsers.add_parser(
         "audit", help="the audit log: sign-ins, loads, exports, setting and role changes"

@@ -18,20 +18,38 @@ sources go through :func:`protect` before they are shown or exported:
 
 police.uk data is public already and is never passed through this module. Point layers from
 restricted sources are never shown to viewers (:func:`public_points`).
+
+The rule in force is stored in the store (:func:`stored_rule`, :func:`set_rule`, audited as
+``disclosure``); a withheld cell is shown as :data:`SUPPRESSED` (``[c]``, the Government
+Statistical Service's mark for a confidential value) on screen and in exports.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from hotspots._errors import InputError
+from hotspots.filters import Filter
 from hotspots.store import Store
 
 METHODS = ("suppress", "round")
 POLICE_SOURCE = "police.uk"
+#: How a withheld count is written on screen and in exports (GSS guidance: "[c]", confidential).
+SUPPRESSED = "[c]"
+RULE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS disclosure_settings (
+    low INTEGER NOT NULL,
+    high INTEGER NOT NULL,
+    method VARCHAR NOT NULL,
+    base INTEGER NOT NULL,
+    changed_at TIMESTAMP NOT NULL,
+    changed_by VARCHAR NOT NULL
+)
+"""
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS source_settings (
     source VARCHAR NOT NULL,
@@ -80,7 +98,7 @@ class Rule:
             )
         return (
             f"counts of {self.low} to {self.high} from restricted partner sources are suppressed (shown "
-            "as blank), with further cells suppressed so that they cannot be worked out from the totals"
+            f"as {SUPPRESSED}), with further cells suppressed so that they cannot be worked out from the totals"
         )
 
 
@@ -104,6 +122,15 @@ class Protected:
     primary: pd.DataFrame
     secondary: pd.DataFrame
     note: str
+
+    def text(self) -> pd.DataFrame:
+        """The table as text: counts as digits, withheld cells as :data:`SUPPRESSED`."""
+        return as_text(self.table)
+
+
+def as_text(table: pd.DataFrame) -> pd.DataFrame:
+    """Counts as text (``"12"``), withheld (missing) counts as :data:`SUPPRESSED` (``"[c]"``)."""
+    return table.apply(lambda col: col.map(lambda v: SUPPRESSED if pd.isna(v) else str(int(v))))
 
 
 def _round(values: np.ndarray, rule: Rule) -> np.ndarray:
@@ -216,6 +243,41 @@ def public_points(incidents: pd.DataFrame, restricted: set[str] | frozenset[str]
     return incidents[~incidents["source"].astype(str).isin(set(restricted) - {POLICE_SOURCE})]
 
 
+#: The source a filter keeps when every source it names is restricted (no incident has it).
+NO_PUBLIC_SOURCE = "(restricted sources only)"
+
+
+def public_filter(filt: Filter, restricted: Iterable[str], sources: Iterable[str]) -> Filter:
+    """``filt`` without the restricted sources: what a viewer's counts, maps and hotspots use.
+
+    Parameters
+    ----------
+    filt
+        The filter asked for (no sources named = every source).
+    restricted
+        The restricted sources (:func:`restricted_sources`; police.uk is never one).
+    sources
+        Every source the store holds (to spell out "every source but the restricted ones").
+
+    Returns
+    -------
+    Filter
+        ``filt`` keeping only unrestricted sources; when it named restricted sources only,
+        a filter keeping :data:`NO_PUBLIC_SOURCE`, which no incident has (nothing to show).
+
+    Notes
+    -----
+    A count that mixes restricted with public incidents is never shown to a viewer: with the
+    police.uk part public, the restricted part would be its difference. The restricted sources
+    are shown in their own columns instead, through :func:`protect`.
+    """
+    hidden = set(restricted) - {POLICE_SOURCE}
+    if not hidden:
+        return filt
+    keep = tuple(s for s in (filt.sources or tuple(sources)) if s not in hidden)
+    return filt.replace(sources=keep or (NO_PUBLIC_SOURCE,))
+
+
 # ---------------------------------------------------------------------------- marking sources
 def restricted_sources(store: Store) -> frozenset[str]:
     """The sources marked restricted now (the latest setting of each source wins)."""
@@ -271,3 +333,68 @@ def set_restricted(
         detail=f"{source}: {'restricted' if restricted else 'no longer restricted'}",
         via="cli" if user is None else "dashboard",
     )
+
+
+# ---------------------------------------------------------------------------- the stored rule
+def stored_rule(store: Store) -> Rule:
+    """The rule in force: the latest :func:`set_rule`, or the default (suppress 1 to 4)."""
+    have = store.sql(
+        "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'disclosure_settings'"
+    )
+    if not int(have["n"].iloc[0]):
+        return Rule()
+    df = store.sql("SELECT low, high, method, base FROM disclosure_settings ORDER BY changed_at DESC LIMIT 1")
+    if df.empty:
+        return Rule()
+    r = df.iloc[0]
+    return Rule(low=int(r["low"]), high=int(r["high"]), method=str(r["method"]), base=int(r["base"]))
+
+
+def set_rule(store: Store, rule: Rule, *, user: str | None = None, role: str | None = None) -> None:
+    """Store the disclosure rule the dashboard applies for viewers, and record it in the audit log.
+
+    Parameters
+    ----------
+    store
+        The store.
+    rule
+        The new :class:`Rule` (checked when it was made).
+    user, role
+        Who made the change (``None``: the local analyst, as on the command line).
+
+    Notes
+    -----
+    Earlier settings are kept (the latest wins), so the log of changes is the table itself as
+    well as the audit entries.
+    """
+    from hotspots import audit
+
+    before = stored_rule(store)
+    who = user or audit.local_user()
+    with store.transaction() as con:
+        con.execute(RULE_SCHEMA)
+        con.execute(
+            "INSERT INTO disclosure_settings VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                rule.low,
+                rule.high,
+                rule.method,
+                rule.base,
+                pd.Timestamp.now(tz="UTC").tz_localize(None).to_pydatetime(),
+                who,
+            ],
+        )
+    audit.record(
+        store,
+        "disclosure",
+        user=user,
+        role=role,
+        detail=f"{_words(before)} -> {_words(rule)}",
+        via="cli" if user is None else "dashboard",
+    )
+
+
+def _words(rule: Rule) -> str:
+    if rule.method == "round":
+        return f"round to base {rule.base}, {rule.low}-{rule.high} shown as {rule.base}"
+    return f"suppress {rule.low}-{rule.high}"

@@ -1,11 +1,12 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import analysis, data, demand_ui, layers, place_view, register_ui, state, ui
+from dashboard import analysis, data, demand_ui, disclosure_ui, layers, place_view, register_ui, state, ui
 
 filt = st.session_state["filter"]
 path, version = data.key()
 ui.header("Hotspots", filt)
+disclosure_ui.note(own_columns=False)
 
 state.url_value("method", analysis.DEFAULT_METHOD, options=list(analysis.METHOD_LABELS))
 state.url_value("hs_measure", "count", options=list(demand_ui.MEASURE_LABELS))

@@ -1,11 +1,12 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import analysis, data, layers, maps, register_ui, state, ui
+from dashboard import analysis, data, disclosure_ui, layers, maps, register_ui, state, ui
 
 filt = st.session_state["filter"]
 path, version = data.key()
 ui.header("Map", filt)
+disclosure_ui.note()
 
 LAYERS = {
     "areas": "Areas: count or rate",
@@ -36,6 +37,7 @@ state.write_url(
 chosen = st.session_state.layers
 
 table = data.area_table(path, version, filt)
+table, secret = disclosure_ui.area_columns(table, filt, filt.level)  # restricted sources, own columns
 total = data.filtered_count(path, version, filt)
 placed = int(table["count"].sum())
 pop = int(table["population"].sum())
@@ -50,7 +52,7 @@ m4.metric("Residents", ui.number(pop))
 
 shapes = data.area_shapes(path, version, filt.level)
 shown = shapes[shapes["area_code"].isin(table["area_code"])]
-shown = shown.merge(table[["area_code", "count", "rate_per_1000", "rank"]], on="area_code")
+shown = shown.merge(table[["area_code", "count", "rate_per_1000", "rank", *secret]], on="area_code")
 m = maps.base_map(shown.total_bounds, tiles=st.session_state.tiles)
 maps.add_outline(m, data.study_area_shape(path, version))
 if note := layers.outline_note(filt):
@@ -72,6 +74,7 @@ if "areas" in chosen:
             ("rank", "Rank"),
             ("population", "Residents"),
             ("district_name", "District"),
+            *((c, c) for c in secret),
         ],
     )
 if "kde" in chosen:
@@ -120,7 +123,7 @@ left, right = st.columns([3, 2])
 with left:
     st.subheader(f"{data.LEVEL_LABELS[filt.level]} areas, highest first")
     st.dataframe(
-        table[["rank", "area_name", "district_name", "count", "rate_per_1000", "population"]].head(25),
+        table[["rank", "area_name", "district_name", "count", "rate_per_1000", "population", *secret]][:25],
         hide_index=True,
         width="stretch",
         column_config={
@@ -132,6 +135,12 @@ with left:
             "population": st.column_config.NumberColumn("Residents", format="%d"),
         },
     )
+    if secret:
+        st.caption(disclosure_ui.area_totals())
+    ui.downloads(
+        table.drop(columns="unplaced"), stem=f"areas_{filt.level}", filt=filt, title="Counts by area",
+        formats=(".csv", ".xlsx"), key="map_dl", own_columns=True,
+    )  # fmt: skip
 with right:
     ui.methods(
         "**Areas** are coloured in five classes (quantiles of the areas with incidents). Rates are per "

@@ -1,7 +1,7 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import access, analysis, charts, data, maps, profile, state, ui
+from dashboard import access, analysis, charts, data, disclosure_ui, maps, profile, state, ui
 
 filt = st.session_state["filter"]
 path, version = data.key()
@@ -27,6 +27,7 @@ pf = filt.replace(level=level, areas=(code,))
 p = profile.build(path, version, filt, level, code)
 st.header(p.name)
 st.caption(f"Showing: {filt.replace(areas=()).describe()}")
+disclosure_ui.note()
 k1, k2, k3, k4 = st.columns(4)
 k1.metric("Residents", ui.number(p.residents))
 k2.metric("Incidents", ui.number(p.count))
@@ -45,6 +46,10 @@ with left:
 with right:
     mix = analysis.category_mix(path, version, pf)
     st.altair_chart(charts.categories(mix.head(10), title="Mix of categories"), width="stretch")
+secret = None
+if disclosure_ui.in_play():
+    st.subheader("Restricted partner sources")
+    secret = disclosure_ui.category_table(pf)
 
 st.subheader("Top places")
 method = analysis.DEFAULT_METHOD
@@ -80,8 +85,9 @@ report = profile.html_report(
         "Last 3 months against the 3 before": rise[
             ["category", "count_a", "count_b", "pct_change", "direction"]
         ],
-    },
-    [rising_text],
+    }
+    | ({"Restricted partner sources": secret} if secret is not None else {}),
+    [rising_text, *disclosure_ui.export_params().values()],
 )
 access.download_button(
     "Download a printable profile (HTML)",

@@ -2,12 +2,13 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import analysis, charts, data, demand_ui, layers, maps, ui
+from dashboard import analysis, charts, data, demand_ui, disclosure_ui, layers, maps, ui
 from hotspots._errors import InputError
 
 filt = st.session_state["filter"]
 path, version = data.key()
 ui.header("Trends & seasonality", filt)
+disclosure_ui.note()
 
 exp = analysis.expected_series(path, version, filt)
 if exp["count"].fillna(0).sum() == 0:
@@ -40,6 +41,7 @@ c3.caption(
 st.altair_chart(charts.monthly(exp, events), width="stretch")
 if exp["note"].astype(str).str.len().gt(0).any():
     st.caption(f"Expected range: {exp['note'].iloc[-1]}")
+disclosure_ui.monthly_chart(filt)  # restricted partner sources, on their own
 
 left, right = st.columns(2)
 with left:
