@@ -30,6 +30,7 @@ import streamlit as st
 
 from dashboard import access, data
 from hotspots import disclosure
+from hotspots._errors import InputError
 from hotspots.filters import Filter
 
 #: The sidebar's own filter (restricted sources included), kept beside the page's filter.
@@ -115,7 +116,7 @@ def _protected(counts: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     if protects():
         shown = disclosure.protect(counts, rule=rule()).text()
         shown = shown.drop(columns="Total", errors="ignore")
-        return shown.drop(index="Total"), shown.loc["Total"]
+        return shown.drop(index="Total").rename_axis(counts.index.name), shown.loc["Total"]
     return counts.astype("Int64"), counts.sum().astype("Int64")
 
 
@@ -210,3 +211,64 @@ def category_table(filt: Filter) -> pd.DataFrame | None:
     out.columns = ["category", *(column(s) for s in counts.columns)]
     st.dataframe(out, hide_index=True, width="stretch")
     return out
+
+
+# ---------------------------------------------------------------------------- Data page controls
+def _may_change() -> bool:
+    """Analysts and admins change restrictions and the rule; a viewer is refused (and it is recorded)."""
+    user, role = access.current_user()
+    if role in ("analyst", "admin"):
+        return True
+    st.error(f"Only an analyst or an admin may change disclosure settings; you are signed in as {role}.")
+    access.record(data.store(), "refused", "disclosure settings")
+    return False
+
+
+def restricted_checkbox() -> bool:
+    """The partner form's "restricted" box (drawn above the mapping form)."""
+    return st.checkbox(
+        "Restricted source (under a data-sharing agreement)",
+        key="partner_restricted",
+        help="Viewers then see its counts only in their own columns, with small counts suppressed, and "
+        "never its points. Change it later under **What the store holds**.",
+    )
+
+
+def after_load(report, source: str, restrict: bool) -> None:
+    """Mark a partner source restricted once its file is in the store (the box was ticked)."""
+    if restrict and report.status in ("loaded", "already loaded") and _may_change():
+        user, role = access.current_user()
+        disclosure.set_restricted(data.store(), source, True, user=user, role=role)
+
+
+def settings() -> None:
+    """Which partner sources are restricted, and the rule viewers get (analysts and admins)."""
+    st.subheader("Disclosure control")
+    st.caption(f"Now: {rule().describe()}. Restricted: {', '.join(restricted()) or 'none'}.")
+    partner = [s for s in data.options(*data.key())["sources"] if s != disclosure.POLICE_SOURCE]
+    now = set(restricted())
+    with st.form("disclosure"):
+        chosen = st.multiselect(
+            "Restricted partner sources", partner, default=[s for s in partner if s in now], key="dc_sources"
+        )
+        r = rule()
+        c1, c2, c3, c4 = st.columns(4)
+        method = c1.selectbox("Method", disclosure.METHODS, index=disclosure.METHODS.index(r.method))
+        low = c2.number_input("Smallest count withheld", min_value=1, value=r.low, step=1)
+        high = c3.number_input("Largest count withheld", min_value=1, value=r.high, step=1)
+        base = c4.number_input("Rounding base", min_value=2, value=r.base, step=1)
+        if not st.form_submit_button("Save disclosure settings") or not _may_change():
+            return
+    user, role = access.current_user()
+    store = data.store()
+    try:
+        new = disclosure.Rule(low=int(low), high=int(high), method=method, base=int(base))
+    except InputError as exc:
+        st.error(str(exc))
+        return
+    for s in partner:
+        if (s in chosen) != (s in now):
+            disclosure.set_restricted(store, s, s in chosen, user=user, role=role)
+    if new != r:
+        disclosure.set_rule(store, new, user=user, role=role)
+    st.success(f"Saved: {new.describe()}. Restricted: {', '.join(sorted(chosen)) or 'none'}.")

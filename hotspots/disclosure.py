@@ -164,7 +164,9 @@ def protect(counts: pd.DataFrame | pd.Series, *, rule: Rule | None = None) -> Pr
     -----
     Secondary suppression withholds, in each row or column with exactly one withheld cell,
     the smallest other non-zero cell (the cheapest to lose, the usual heuristic); it repeats
-    until every row and column has none or at least two withheld cells. A line whose only
+    until every row and column has none or at least two withheld cells. Zeros are shown, so a
+    withheld cell is known to be at least 1: a line whose withheld cells are all 1s (their
+    sum, read from the total, equals their number) is treated as exposed too. A line whose only
     non-zero cells are withheld already cannot be protected further except by withholding its
     total; its total is withheld then.
     """
@@ -195,7 +197,11 @@ def protect(counts: pd.DataFrame | pd.Series, *, rule: Rule | None = None) -> Pr
         for axis in (1, 0):  # rows, then columns
             lines = hidden if axis == 1 else hidden.T
             vals = values if axis == 1 else values.T
-            for i in np.flatnonzero(lines.sum(axis=1) == 1):
+            n_hidden = lines.sum(axis=1)
+            # exposed: one withheld cell (total minus the rest gives it), or withheld cells that sum
+            # to their number (zeros are shown, so each withheld cell is at least 1: all are 1)
+            exposed = (n_hidden == 1) | ((n_hidden >= 2) & ((vals * lines).sum(axis=1) == n_hidden))
+            for i in np.flatnonzero(exposed):
                 candidates = np.flatnonzero(~lines[i] & (vals[i] > 0))
                 if len(candidates) == 0:
                     (hide_row_total if axis == 1 else hide_col_total)[i] = True

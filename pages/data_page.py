@@ -1,6 +1,6 @@
 import streamlit as st
 
-from dashboard import access, data, data_ui, loading, ui
+from dashboard import access, data, data_ui, disclosure_ui, loading, ui
 from hotspots._errors import InputError
 
 access.require_page("data")  # analysts and admins; refused and recorded here, not only hidden
@@ -39,6 +39,7 @@ with tab_partner:
             cols = []
         if cols:
             st.caption("Columns found: " + ", ".join(cols))
+            restrict = disclosure_ui.restricted_checkbox()
             submitted = data_ui.mapping_form(up.name, cols)
             if submitted is not None:
                 source, mapping = submitted
@@ -50,6 +51,7 @@ with tab_partner:
                     mapping=mapping,
                     progress=data_ui.progress_bar(),
                 )
+                disclosure_ui.after_load(report, source, restrict)
                 st.session_state["partner_reports"] = [report]
                 st.rerun()
     data_ui.show_reports(st.session_state.get("partner_reports", []))
@@ -113,3 +115,4 @@ with tab_store:
         on_click="ignore",
         icon=":material/download:",
     )
+    disclosure_ui.settings()

@@ -116,3 +116,44 @@ def test_restrict_and_audit_commands(tmp_path, capsys):
     assert "council-asb: restricted" in log["detail"].tolist()
     assert main(["audit", "--out", str(tmp_path / "a.txt"), "--store", str(path)]) == 1
     assert "--out must end in .csv or .xlsx; got 'a.txt'" in capsys.readouterr().err
+
+
+def test_ingest_restricted_and_the_disclosure_command(tmp_path, capsys):
+    from hotspots.disclosure import Rule, restricted_sources, stored_rule
+
+    path = tmp_path / "d.duckdb"
+    partner = tmp_path / "asb.csv"
+    partner.write_text("Ref,Month,Lon,Lat\nA1,2025-01,-2.18,53.0\nA2,2025-01,-2.17,53.01\n")
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('id = "Ref"\nmonth = "Month"\ncategory_value = "ASB case"\nlon = "Lon"\nlat = "Lat"\n')
+    args = [
+        "ingest",
+        str(partner),
+        "--source",
+        "council-asb",
+        "--mapping",
+        str(mapping),
+        "--store",
+        str(path),
+    ]
+    assert main([*args, "--restricted"]) == 0
+    assert main(["ingest", str(SAMPLE_ZIP), "--restricted", "--store", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "--restricted marks a partner source (with --source and --mapping); police.uk data is public" in err
+    )
+
+    assert main(["disclosure", "--store", str(path)]) == 0
+    assert "disclosure rule: counts of 1 to 4 from restricted partner sources are suppressed" in (
+        capsys.readouterr().out
+    )
+    assert main(["disclosure", "--method", "round", "--base", "10", "--store", str(path)]) == 0
+    assert "rounded to the nearest 10" in capsys.readouterr().out
+    assert main(["disclosure", "--low", "5", "--high", "2", "--store", str(path)]) == 1
+    assert "threshold must satisfy 1 <= low <= high; got low=5, high=2" in capsys.readouterr().err
+    with Store(path, read_only=True) as store:
+        assert restricted_sources(store) == frozenset({"council-asb"})
+        assert stored_rule(store) == Rule(method="round", base=10)
+        log = audit.entries(store)
+    assert log["action"].tolist() == ["disclosure", "restrict", "load"]
+    assert log["detail"].iloc[0] == "suppress 1-4 -> round to base 10, 1-4 shown as 10"

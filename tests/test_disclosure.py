@@ -7,7 +7,19 @@ import pytest
 
 from hotspots import audit
 from hotspots._errors import InputError
-from hotspots.disclosure import Rule, protect, public_points, restricted_sources, set_restricted
+from hotspots.disclosure import (
+    NO_PUBLIC_SOURCE,
+    SUPPRESSED,
+    Rule,
+    protect,
+    public_filter,
+    public_points,
+    restricted_sources,
+    set_restricted,
+    set_rule,
+    stored_rule,
+)
+from hotspots.filters import Filter
 from hotspots.store import Store
 
 NA = pd.NA
@@ -126,3 +138,42 @@ def test_points_of_restricted_sources_are_left_out(real_incidents):
     inc.loc[inc.index[:300], "source"] = "council-asb"
     pts = public_points(inc, frozenset({"council-asb", "police.uk"}))
     assert len(pts) == 700 and set(pts["source"]) == {"police.uk"}  # police.uk is never restricted
+
+
+def test_withheld_cells_that_are_all_ones_are_protected_further():
+    # 1 and 1 are withheld; with the total (52) and 20, 30 shown, 52 - 50 = 2 = two cells of at
+    # least 1 each (zeros are shown): both are 1. So the next smallest (20) is withheld as well.
+    p = protect(pd.Series([1, 1, 20, 30], index=list("ABCD")))
+    assert p.table.iloc[:, 0].tolist() == [NA, NA, NA, 30, 52]
+    assert p.secondary.iloc[:, 0].tolist() == [False, False, True, False]
+
+
+def test_protected_table_as_text_marks_withheld_cells():
+    p = protect(pd.Series([3, 10, 20], index=list("ABC"), name="n"))
+    assert p.text()["n"].tolist() == ["[c]", "[c]", "20", "33"]
+    assert SUPPRESSED == "[c]"
+
+
+def test_public_filter_leaves_restricted_sources_out():
+    sources = ["collisions", "council-asb", "police.uk"]
+    r = {"council-asb", "police.uk"}  # police.uk is never left out, even if named
+    assert public_filter(Filter(), r, sources).sources == ("collisions", "police.uk")
+    assert public_filter(Filter(sources=("council-asb",)), r, sources).sources == (NO_PUBLIC_SOURCE,)
+    f = Filter(sources=("police.uk",), categories=("Burglary",))
+    assert public_filter(f, r, sources) == f
+    assert public_filter(Filter(), set(), sources) == Filter()
+
+
+def test_the_rule_is_stored_and_its_changes_audited(tmp_path):
+    store = Store(tmp_path / "r.duckdb")
+    assert stored_rule(store) == Rule()
+    set_rule(store, Rule(method="round", base=10))
+    set_rule(store, Rule(low=1, high=9), user="ig@council.gov.uk", role="admin")
+    assert stored_rule(store) == Rule(low=1, high=9)
+    log = audit.entries(store, action="disclosure")
+    assert log["detail"].tolist() == [
+        "round to base 10, 1-4 shown as 10 -> suppress 1-9",
+        "suppress 1-4 -> round to base 10, 1-4 shown as 10",
+    ]
+    assert log["user"].iloc[0] == "ig@council.gov.uk" and log["via"].iloc[1] == "cli"
+    store.close()

@@ -1,0 +1,249 @@
+"""Disclosure control on the pages: a viewer against an analyst, on the real 2025 sample plus a
+restricted partner source (the constructed STATS19-layout file loaded as ``collisions``).
+
+Every suppressed cell is checked against a hand count made here, independently of the app: the
+partner CSV's points joined to the shipped ward and district polygons with GeoPandas.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyarrow as pa
+import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.testing.v1 import AppTest
+
+from hotspots import audit, disclosure
+from hotspots.areas import area_table
+from hotspots.filters import Filter
+from hotspots.ingest import PartnerMapping, ingest
+from hotspots.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+DATA = ROOT / "tests" / "data"
+SOURCE = "collisions"
+COLUMN = f"{SOURCE} (restricted)"
+C = disclosure.SUPPRESSED
+
+
+@pytest.fixture(scope="module")
+def restricted_store(sample_store_path, tmp_path_factory):
+    """The sample store plus ``collisions`` (246 rows), marked restricted; police-only ward counts."""
+    path = tmp_path_factory.mktemp("disclose_app") / "store.duckdb"
+    shutil.copy(sample_store_path, path)
+    with Store(path) as store:
+        mapping = PartnerMapping.from_file(DATA / "stats19.toml")
+        ingest([DATA / "stats19_constructed.csv"], store=store, source=SOURCE, mapping=mapping)
+        disclosure.set_restricted(store, SOURCE)
+        police = area_table(
+            store.incidents(), geography=store.geography(), filt=Filter(sources=("police.uk",))
+        )
+    old = os.environ.get("HOTSPOTS_STORE")
+    os.environ["HOTSPOTS_STORE"] = str(path)
+    yield {"path": path, "police": police.set_index("area_code")["count"]}
+    if old is None:
+        os.environ.pop("HOTSPOTS_STORE", None)
+    else:
+        os.environ["HOTSPOTS_STORE"] = old
+
+
+@pytest.fixture(scope="module")
+def hand(geography):
+    """Collisions by ward, by district and month: the raw CSV's points joined to the polygons."""
+    raw = pd.read_csv(DATA / "stats19_constructed.csv", dtype=str)
+    pts = gpd.GeoDataFrame(
+        {"month": pd.to_datetime(raw["Date"], format="%d/%m/%Y").dt.strftime("%Y-%m")},
+        geometry=gpd.points_from_xy(raw["Longitude"].astype(float), raw["Latitude"].astype(float)),
+        crs=4326,
+    ).to_crs(27700)
+    j = gpd.sjoin(pts, geography.lsoas[["ward_code", "district_code", "geometry"]], predicate="within")
+    return {
+        "ward": j.groupby("ward_code").size(),
+        "district_month": j.groupby(["district_code", "month"]).size(),
+    }
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """The files behind the page's download buttons, by file name (made as a click would make them)."""
+    made = {}
+    original = MediaFileManager.add_deferred
+
+    def spy(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+        made[file_name] = data_callable
+        return original(self, data_callable, mimetype, coordinates, file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
+    return made
+
+
+def open_as(role: str, monkeypatch, page: str | None = None) -> AppTest:
+    monkeypatch.setenv("HOTSPOTS_LOCAL_ROLE", role)
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    assert not at.exception, at.exception
+    if page:
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+    return at
+
+
+def statement(at: AppTest) -> str:
+    found = [c.value for c in at.caption if "Disclosure control:" in c.value]
+    assert len(found) == 1, [c.value for c in at.caption]
+    return found[0]
+
+
+def popups(at: AppTest) -> dict[tuple[str, str], str]:
+    """(area name, district) -> the restricted cell, read from the area layer's popup HTML."""
+    script = json.loads(at.get("component_instance")[0].proto.json_args)["script"]
+    out = {}
+    for m in re.finditer(r'"tip": ("(?:[^"\\]|\\.)*")', script):
+        tip = json.loads(m.group(1))
+        cell = re.search(re.escape(COLUMN) + r"</th><td>(.*?)</td>", tip)
+        if cell:
+            name = html.unescape(re.search(r"<b>(.*?)</b>", tip).group(1))
+            district = html.unescape(re.search(r"District</th><td>(.*?)</td>", tip).group(1))
+            out[(name, district)] = html.unescape(cell.group(1))
+    return out
+
+
+def check_against_hand_count(cells: pd.Series, hand: pd.Series) -> None:
+    """Small counts withheld; every count shown is the hand count; withheld cells cannot be recovered."""
+    counts = hand.reindex(cells.index).fillna(0).astype(int)
+    small = counts.between(1, 4)
+    assert small.sum() > 20  # the test means something: many wards have 1-4 collisions
+    assert (cells[small] == C).all()
+    shown = cells != C
+    assert (cells[shown].astype(int) == counts[shown]).all()
+    secondary = ~small & ~shown
+    assert (counts[secondary] >= 5).all()  # a cell withheld to protect another is not small
+
+
+def try_to_recover(cells: pd.Series, total: int) -> list[int]:
+    """What a reader can work out from the total and the cells shown: each withheld cell is at
+    least 1 (zeros are shown), so the total pins one down only if a single cell is withheld or all
+    are 1s. Returns the cells' possible values if one is pinned, else []."""
+    withheld = int((cells == C).sum())
+    left = total - int(cells[cells != C].astype(int).sum())
+    if withheld == 1 or left == withheld:
+        return [left] if withheld == 1 else [1] * withheld
+    return []
+
+
+def test_viewer_sees_restricted_counts_suppressed_in_table_popup_and_csv(
+    restricted_store, hand, monkeypatch, downloads
+):
+    at = open_as("viewer", monkeypatch)
+    text = statement(at)
+    assert "collisions (restricted partner data) is left out of every count" in text
+    assert "counts of 1 to 4 from restricted partner sources are suppressed (shown as [c])" in text
+    # the page works on police.uk only; its own filter still names every source
+    assert at.session_state["filter"].sources == ("police.uk",)
+
+    # the download: every ward, as a click would write it
+    csv = pd.read_csv(io.BytesIO(downloads["areas_ward.csv"]()), dtype={COLUMN: str})
+    cells = csv.set_index("area_code")[COLUMN]
+    check_against_hand_count(cells, hand["ward"])
+    assert "Disclosure control: collisions" in csv["parameters"].iloc[0]
+    # police.uk counts are the police.uk counts, untouched
+    assert (csv.set_index("area_code")["count"] == restricted_store["police"].reindex(cells.index)).all()
+
+    # secondary suppression: the total shown under the table cannot give a withheld cell away
+    total = re.search(re.escape(COLUMN) + r": (\d+) in these areas", " ".join(c.value for c in at.caption))
+    assert int(total.group(1)) == int(hand["ward"].reindex(cells.index).fillna(0).sum())
+    assert try_to_recover(cells, int(total.group(1))) == []
+
+    # the table on screen shows the same cells
+    table = at.dataframe[0].value
+    assert COLUMN in table.columns
+    by_name = csv.set_index(["area_name", "district_name"])[COLUMN]
+    for name, district, cell in table[["area_name", "district_name", COLUMN]].to_numpy():
+        assert cell == by_name[(name, district)]
+
+    # the popup of every ward on the map
+    tips = popups(at)
+    assert len(tips) == len(csv)
+    assert all(tips[k] == v for k, v in by_name.items())
+    assert sum(v == C for v in tips.values()) == int((cells == C).sum())
+
+
+def test_analyst_sees_exact_restricted_counts(restricted_store, hand, monkeypatch, downloads):
+    at = open_as("analyst", monkeypatch)
+    assert "you see exact counts (role analyst)" in statement(at)
+    assert at.session_state["filter"].sources == ()
+    csv = pd.read_csv(io.BytesIO(downloads["areas_ward.csv"]()))
+    cells = csv.set_index("area_code")[COLUMN]
+    assert (cells == hand["ward"].reindex(cells.index).fillna(0).astype(int)).all()
+    # an analyst's incident counts include the partner source
+    police = restricted_store["police"].reindex(cells.index)
+    assert (csv.set_index("area_code")["count"] == police + cells).all()
+    tips = popups(at)
+    assert C not in tips.values()
+
+
+def chart_data(at: AppTest, title: str) -> pd.DataFrame:
+    for chart in at.get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        if title in str(spec.get("title")):
+            return pa.ipc.open_stream(chart.proto.datasets[0].data.data).read_pandas()
+    raise AssertionError(f"no chart titled {title!r}")
+
+
+@pytest.mark.parametrize("role", ["viewer", "analyst"])
+def test_trends_chart_of_a_district_suppresses_for_viewers_only(restricted_store, hand, monkeypatch, role):
+    by_month = hand["district_month"]
+    small = by_month[by_month.between(1, 4)]
+    district = small.groupby(level=0).size().idxmax()  # the district with the most small months
+    at = open_as(role, monkeypatch, "pages/trends_page.py")
+    at.sidebar.selectbox(key="f_level").set_value("district").run()
+    at.sidebar.multiselect(key="f_areas").set_value([district]).run()
+    assert not at.exception, at.exception
+    data = chart_data(at, "Restricted partner sources by month").set_index("month")
+    counts = by_month[district].reindex(data.index).fillna(0).astype(int)
+    if role == "analyst":
+        assert (data["count"] == counts).all() and (data["shown"] != C).all()
+        return
+    withheld = data["shown"] == C
+    assert withheld[counts.between(1, 4)].all() and counts.between(1, 4).sum() >= 3
+    assert data.loc[withheld, "count"].isna().all()  # no bar carries the withheld value
+    assert (data.loc[~withheld, "count"] == counts[~withheld]).all()
+    assert try_to_recover(data["shown"], int(counts.sum())) == []
+
+
+def test_viewer_ward_profile_and_hotspots_state_it(restricted_store, monkeypatch, downloads):
+    at = open_as("viewer", monkeypatch, "pages/profile_page.py")
+    assert "except its own columns" in statement(at)
+    table = next(d.value for d in at.dataframe if COLUMN in d.value.columns)
+    assert table["category"].iloc[-1] == "Total" and set(table[COLUMN]) <= {C, *map(str, range(10_000))}
+    at.switch_page("pages/hotspots_page.py").run()
+    assert not at.exception, at.exception
+    assert "is left out of every count, map layer, hotspot and chart on this page." in statement(at)
+    name = next(n for n in downloads if n.startswith("hotspots_") and n.endswith(".csv"))
+    hotspots = pd.read_csv(io.BytesIO(downloads[name]()))
+    assert "Disclosure control: collisions" in hotspots["parameters"].iloc[0]
+
+
+def test_viewer_may_not_change_disclosure_settings(restricted_store, monkeypatch):
+    def page():
+        from dashboard import disclosure_ui
+
+        disclosure_ui._may_change()
+
+    monkeypatch.setenv("HOTSPOTS_LOCAL_ROLE", "viewer")
+    at = AppTest.from_function(page).run()
+    assert at.error[0].value == (
+        "Only an analyst or an admin may change disclosure settings; you are signed in as viewer."
+    )
+    with Store(restricted_store["path"], read_only=True) as store:
+        assert audit.entries(store, action="refused")["detail"].iloc[0] == "disclosure settings"
