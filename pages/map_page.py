@@ -123,7 +123,7 @@ left, right = st.columns([3, 2])
 with left:
     st.subheader(f"{data.LEVEL_LABELS[filt.level]} areas, highest first")
     st.dataframe(
-        table[["rank", "area_name", "district_name", "count", "rate_per_1000", "population", *secret]][:25],
+        table[["rank", "area_name", "district_name", "count", *secret, "rate_per_1000", "population"]][:25],
         hide_index=True,
         width="stretch",
         column_config={
