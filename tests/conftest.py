@@ -216,3 +216,27 @@ def oidc_provider() -> Iterator[str]:
 
     with provider() as issuer:
         yield issuer
+
+
+@pytest.fixture(scope="session")
+def restricted_store_path(tmp_path_factory, sample_store_path) -> Path:
+    """A copy of the sample store plus a restricted partner source (issue 14, disclosure control).
+
+    The constructed STATS19-layout file ``tests/data/stats19_constructed.csv`` (246 collisions)
+    loaded as source ``collisions`` and marked restricted: viewers see it only in its own
+    columns, ``collisions (restricted)``, with counts of 1 to 4 as ``[c]`` (docs/access.md).
+    """
+    import shutil
+
+    from hotspots import disclosure
+    from hotspots.ingest import PartnerMapping, ingest
+    from hotspots.store import Store
+
+    path = tmp_path_factory.mktemp("restricted_store") / "restricted.duckdb"
+    shutil.copy(sample_store_path, path)
+    data = ROOT / "tests" / "data"
+    with Store(path) as store:
+        mapping = PartnerMapping.from_file(data / "stats19.toml")
+        ingest([data / "stats19_constructed.csv"], store=store, source="collisions", mapping=mapping)
+        disclosure.set_restricted(store, "collisions")
+    return path

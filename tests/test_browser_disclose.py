@@ -8,7 +8,6 @@ to tests/artifacts/ (disclose_viewer_map.png, disclose_viewer_table.png).
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -17,11 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
-from test_browser import FOLIUM, free_port, launch, new_page, shot, start_app, stop_app, wait_idle
-
-from hotspots import disclosure
-from hotspots.ingest import PartnerMapping, ingest
-from hotspots.store import Store
+from browser_util import FOLIUM, new_page, serving, shot, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 DATA = Path(__file__).parent / "data"
@@ -46,28 +41,13 @@ OPEN_POPUP = """(name) => {
 
 
 @pytest.fixture(scope="module")
-def viewer_app(sample_store_path, tmp_path_factory) -> Iterator[str]:
+def viewer_app(restricted_store_path, tmp_path_factory) -> Iterator[str]:
+    """The app as a viewer sees it (``HOTSPOTS_LOCAL_ROLE=viewer``), on a copy of the restricted store."""
     tmp = tmp_path_factory.mktemp("disclose_app")
     store = tmp / "store.duckdb"
-    shutil.copy(sample_store_path, store)
-    with Store(store) as s:
-        mapping = PartnerMapping.from_file(DATA / "stats19.toml")
-        ingest([DATA / "stats19_constructed.csv"], store=s, source="collisions", mapping=mapping)
-        disclosure.set_restricted(s, "collisions")
-    old = os.environ.get("HOTSPOTS_LOCAL_ROLE")
-    os.environ["HOTSPOTS_LOCAL_ROLE"] = "viewer"  # the app inherits it
-    port = free_port()
-    try:
-        proc = start_app(port, store, tmp / "app.log")
-    finally:
-        if old is None:
-            os.environ.pop("HOTSPOTS_LOCAL_ROLE", None)
-        else:
-            os.environ["HOTSPOTS_LOCAL_ROLE"] = old
-    try:
-        yield f"http://localhost:{port}"
-    finally:
-        stop_app(proc)
+    shutil.copy(restricted_store_path, store)
+    with serving(store, tmp / "app.log", env={"HOTSPOTS_LOCAL_ROLE": "viewer"}) as url:
+        yield url
 
 
 def small_ward(geography) -> tuple[str, str]:
@@ -83,35 +63,30 @@ def small_ward(geography) -> tuple[str, str]:
     return code, str(names[code])
 
 
-def test_viewer_sees_small_restricted_counts_suppressed(viewer_app, geography, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_viewer_sees_small_restricted_counts_suppressed(viewer_app, browser, geography, tmp_path):
     code, name = small_ward(geography)
-    with sync_playwright() as p:
-        browser = launch(p)
-        page = new_page(browser)
-        page.set_default_navigation_timeout(240000)  # the server answers once its caches are warm
-        page.set_default_timeout(60000)
-        page.goto(viewer_app)
-        page.get_by_text("Disclosure control: collisions (restricted partner data)").wait_for(timeout=120000)
-        wait_idle(page, 90)
-        page.frame_locator(FOLIUM).first.locator(".leaflet-container").wait_for(timeout=90000)
-        page.locator(FOLIUM).first.scroll_into_view_if_needed()
-        texts = [
-            f.evaluate(OPEN_POPUP, name) for f in page.frames if f.evaluate("() => typeof L !== 'undefined'")
-        ]
-        popup = next(t for t in texts if t != "no such ward")
-        assert re.search(re.escape(COLUMN) + r"\s+\[c\]", popup), popup
-        page.wait_for_timeout(800)  # the popup fades in
-        shot(page, "disclose_viewer_map")
+    page = new_page(browser, navigation_timeout=240)  # the server answers once its caches are warm
+    page.set_default_timeout(60000)
+    page.goto(viewer_app)
+    page.get_by_text("Disclosure control: collisions (restricted partner data)").wait_for(timeout=120000)
+    wait_idle(page, 90)
+    page.frame_locator(FOLIUM).first.locator(".leaflet-container").wait_for(timeout=90000)
+    page.locator(FOLIUM).first.scroll_into_view_if_needed()
+    texts = [
+        f.evaluate(OPEN_POPUP, name) for f in page.frames if f.evaluate("() => typeof L !== 'undefined'")
+    ]
+    popup = next(t for t in texts if t != "no such ward")
+    assert re.search(re.escape(COLUMN) + r"\s+\[c\]", popup), popup
+    page.wait_for_timeout(800)  # the popup fades in
+    shot(page, "disclose_viewer_map")
 
-        with page.expect_download() as dl:
-            page.get_by_role("button", name="Download CSV").click()
-        path = tmp_path / "areas.csv"
-        dl.value.save_as(path)
-        csv = pd.read_csv(path, dtype={COLUMN: str}).set_index("area_code")
-        assert csv.loc[code, COLUMN] == "[c]"
-        assert "Disclosure control: collisions" in csv["parameters"].iloc[0]
-        page.get_by_text(f"{COLUMN}:").scroll_into_view_if_needed()
-        shot(page, "disclose_viewer_table")
-        browser.close()
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download CSV").click()
+    path = tmp_path / "areas.csv"
+    dl.value.save_as(path)
+    csv = pd.read_csv(path, dtype={COLUMN: str}).set_index("area_code")
+    assert csv.loc[code, COLUMN] == "[c]"
+    assert "Disclosure control: collisions" in csv["parameters"].iloc[0]
+    page.get_by_text(f"{COLUMN}:").scroll_into_view_if_needed()
+    shot(page, "disclose_viewer_table")
+    page.close()

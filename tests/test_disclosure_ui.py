@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import io
 import json
-import os
 import re
 import shutil
 from pathlib import Path
@@ -19,17 +18,16 @@ import geopandas as gpd
 import pandas as pd
 import pyarrow as pa
 import pytest
+from app_util import app_page, store_env
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from hotspots import audit, disclosure
 from hotspots.areas import area_table
 from hotspots.filters import Filter
-from hotspots.ingest import PartnerMapping, ingest
 from hotspots.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 DATA = ROOT / "tests" / "data"
 SOURCE = "collisions"
 COLUMN = f"{SOURCE} (restricted)"
@@ -37,24 +35,16 @@ C = disclosure.SUPPRESSED
 
 
 @pytest.fixture(scope="module")
-def restricted_store(sample_store_path, tmp_path_factory):
-    """The sample store plus ``collisions`` (246 rows), marked restricted; police-only ward counts."""
+def restricted_store(restricted_store_path, tmp_path_factory):
+    """A copy of the store with ``collisions`` restricted (conftest); police-only ward counts."""
     path = tmp_path_factory.mktemp("disclose_app") / "store.duckdb"
-    shutil.copy(sample_store_path, path)
-    with Store(path) as store:
-        mapping = PartnerMapping.from_file(DATA / "stats19.toml")
-        ingest([DATA / "stats19_constructed.csv"], store=store, source=SOURCE, mapping=mapping)
-        disclosure.set_restricted(store, SOURCE)
+    shutil.copy(restricted_store_path, path)  # this module's refusals are recorded in its own copy
+    with Store(path, read_only=True) as store:
         police = area_table(
             store.incidents(), geography=store.geography(), filt=Filter(sources=("police.uk",))
         )
-    old = os.environ.get("HOTSPOTS_STORE")
-    os.environ["HOTSPOTS_STORE"] = str(path)
-    yield {"path": path, "police": police.set_index("area_code")["count"]}
-    if old is None:
-        os.environ.pop("HOTSPOTS_STORE", None)
-    else:
-        os.environ["HOTSPOTS_STORE"] = old
+    with store_env(path):
+        yield {"path": path, "police": police.set_index("area_code")["count"]}
 
 
 @pytest.fixture(scope="module")
@@ -89,13 +79,7 @@ def downloads(monkeypatch):
 
 def open_as(role: str, monkeypatch, page: str | None = None) -> AppTest:
     monkeypatch.setenv("HOTSPOTS_LOCAL_ROLE", role)
-    at = AppTest.from_file(APP, default_timeout=300)
-    at.run()
-    assert not at.exception, at.exception
-    if page:
-        at.switch_page(page).run()
-        assert not at.exception, at.exception
-    return at
+    return app_page(page, timeout=300)
 
 
 def statement(at: AppTest) -> str:
