@@ -260,6 +260,19 @@ def _has_batch(con) -> bool:
     return n == 4
 
 
+def _has_temp_table(con, name: str) -> bool:
+    """True when the transaction's connection has a table ``name`` outside the store's own schema.
+
+    Only a server load's DuckDB mirror (:func:`hotspots.store_server.mirror`) has
+    ``stored_coverage``; on PostgreSQL itself the check reads ``duckdb_columns()``, which the
+    server store defines.
+    """
+    n = con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE table_name = ? AND column_name = 'n'", [name]
+    ).fetchall()[0][0]
+    return n > 0
+
+
 def assign_from_reported(con, geography, *, min_coverage: float | None = None) -> int:
     """Place every location no polygon holds from its incidents' reported LSOA codes.
 
@@ -280,19 +293,24 @@ def assign_from_reported(con, geography, *, min_coverage: float | None = None) -
     batch = _has_batch(con)
     nonpoly = "(SELECT location_id, lon, lat FROM locations WHERE assigned_by IS DISTINCT FROM 'polygon')"
     codes_sql = f"SELECT i.location_id, i.lsoa_code_reported AS code FROM incidents i JOIN {nonpoly} l USING (location_id)"
-    months_sql = "SELECT lsoa_code_reported AS code, CAST(month AS DATE) AS month FROM incidents"
+    # every stored incident by reported code and month: the server store's loads hold only some
+    # incidents in their DuckDB mirror, with these counts (kept by the server) in stored_coverage
+    if _has_temp_table(con, "stored_coverage"):
+        months_sql = "SELECT code, month, n FROM stored_coverage"
+    else:
+        months_sql = "SELECT lsoa_code_reported AS code, CAST(month AS DATE) AS month, 1 AS n FROM incidents"
     if batch:
         codes_sql += (
             f" UNION ALL SELECT l.location_id, b.lsoa_code_reported FROM b JOIN {nonpoly} l "
             "ON l.lon = round(b.lon, 6) AND l.lat = round(b.lat, 6)"
         )
-        months_sql += " UNION ALL SELECT lsoa_code_reported, CAST(month AS DATE) FROM b"
+        months_sql += " UNION ALL SELECT lsoa_code_reported, CAST(month AS DATE), 1 FROM b"
     location_codes = con.execute(
         f"SELECT location_id, code, count(*) AS n FROM ({codes_sql}) WHERE code IS NOT NULL GROUP BY ALL"
     ).df()
     coverage = con.execute(
-        f"SELECT code, month, count(*) AS n FROM ({months_sql}) WHERE code IS NOT NULL AND code <> '' "
-        "GROUP BY ALL"
+        f"SELECT code, month, CAST(sum(n) AS BIGINT) AS n FROM ({months_sql}) WHERE code IS NOT NULL "
+        "AND code <> '' GROUP BY ALL"
     ).df()
     new = reported_areas(
         location_codes,

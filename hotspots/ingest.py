@@ -1692,15 +1692,25 @@ def _write_server(
 ) -> None:
     """The server store's writer: :func:`_write` on a mirror, the difference sent with ``COPY``.
 
-    One PostgreSQL transaction holds the store's write lock from reading the tables a load
-    needs (incidents, locations, the load log) to committing what it changed, so racing loads
-    take turns and the rows and counts are those the embedded store would have.
+    One PostgreSQL transaction holds the store's write lock from reading what a load needs
+    (the stored incidents with this load's ids, locations, the load log: see
+    :func:`hotspots.store_server.mirror`) to committing what it changed, so racing loads take
+    turns and the rows and counts are those the embedded store would have.
     """
     from hotspots.store_server import mirror, push
 
     geo = store.geography()
+    ids = [
+        it.batch.incidents.column("incident_id").combine_chunks() for it in items if len(it.batch.incidents)
+    ]
+    ids += [
+        pa.array(it.batch.outcomes["incident_id"].astype(str), pa.string())
+        for it in items
+        if it.batch.outcomes is not None and len(it.batch.outcomes)
+    ]
     with store.transaction() as con:
-        duck = mirror(con)
+        # only the stored incidents this load could meet: a month's load costs a month, not the store
+        duck = mirror(con, incident_ids=pa.concat_arrays(ids) if ids else pa.array([], pa.string()))
         try:
             first_id = duck.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests").fetchall()[0][0]
             _write(_Mirror(duck, geo), items, started=started, fail_after=fail_after, progress=progress)

@@ -38,6 +38,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from hotspots._errors import InputError
@@ -345,6 +346,65 @@ def read_arrow(con: Connection, query: str) -> pa.Table:
     )
 
 
+_FIELD_SEP, _NULL_MARK = "\x1e", "\x1f"
+
+
+def read_packed(con: Connection, query: str) -> pa.Table:
+    """A query's rows as an Arrow table, each column sent as one value (for reads in a write).
+
+    Parameters
+    ----------
+    con
+        A psycopg connection of the store (a load's transaction: what it reads must be read
+        there, under the write lock).
+    query
+        SQL in the store's dialect.
+
+    Returns
+    -------
+    The rows with the types :func:`read_arrow` gives.
+
+    Notes
+    -----
+    psycopg hands ``COPY`` data to Python one row at a time (about 10 µs a row, the cost of
+    reading 100k rows in a load). Here the server joins each column's text into one value
+    (``string_agg``, separated by U+001E, NULL as U+001F) and Arrow splits it. A value holding
+    either control character would shift the columns: the split is counted, and a mismatch falls
+    back to :func:`read_arrow`, as does a type Arrow cannot parse from PostgreSQL's text.
+    """
+    sql = to_postgres(query)
+    with con.raw.cursor() as cur:
+        cur.execute(f"SELECT * FROM ({sql}) AS q LIMIT 0")
+        desc = cur.description
+    names = [d.name for d in desc]
+    types = [_OID_ARROW.get(d.type_code, pa.string()) for d in desc]
+    if any(pa.types.is_boolean(t) for t in types) or len(set(names)) != len(names):
+        return read_arrow(con, query)
+    parts = ", ".join(
+        f"convert_to(string_agg(coalesce(q.\"{n}\"::text, E'\\x1f'), E'\\x1e'), 'UTF8')" for n in names
+    )
+    with con.raw.cursor(binary=True) as cur:
+        cur.execute(f"SELECT count(*), {parts} FROM ({sql}) AS q")
+        row = cur.fetchone()
+    count = int(row[0])
+    if count == 0:
+        return pa.table({n: pa.array([], t) for n, t in zip(names, types, strict=True)})
+    sep = _FIELD_SEP.encode()
+    null = pa.scalar(_NULL_MARK.encode(), pa.binary())
+    cols = []
+    for value, typ in zip(row[1:], types, strict=True):
+        col = pc.split_pattern(pa.array([bytes(value)], pa.binary()), pattern=sep).values
+        if len(col) != count:
+            return read_arrow(con, query)
+        col = pc.if_else(pc.equal(col, null), pa.scalar(None, pa.binary()), col)
+        try:
+            col = col.cast(pa.string()).cast(typ)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return read_arrow(con, query)
+        cols.append(col)
+    return pa.table(cols, names=names)
+
+
 class ServerBackend:
     """The PostgreSQL side of :class:`hotspots.store.Store`."""
 
@@ -370,6 +430,9 @@ class ServerBackend:
         # nothing there, and the incident frame's sort fits in memory with a larger work_mem
         raw.execute("SET jit = off")
         raw.execute("SET work_mem = '128MB'")
+        # the store's tables are read from memory or SSD: PostgreSQL's default random_page_cost (4,
+        # for spinning disks) makes it scan 1M incidents rather than look up a month's ids by index
+        raw.execute("SET random_page_cost = 1.1")
         return Connection(raw)
 
     def exists(self) -> bool:
@@ -453,6 +516,7 @@ class ServerBackend:
         con.execute(INDEXES)
         con.execute(POSTGIS_VIEWS)
         con.execute(DUCKDB_COLUMNS)
+        ensure_coverage(con)
 
     def close(self) -> None:
         """Close the reading connection."""
@@ -464,14 +528,90 @@ class ServerBackend:
 # ---------------------------------------------------------------------- loads
 STORE_TABLES = ("incidents", "locations", "ingests")
 
+#: Incidents by reported LSOA code and month, kept by triggers on ``incidents`` (server store only):
+#: the coverage rule of :func:`hotspots.assign.assign_from_reported` reads it instead of every incident.
+COVERAGE_DDL = """
+CREATE TABLE IF NOT EXISTS reported_coverage (
+    code VARCHAR NOT NULL, month DATE NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (code, month)
+);
+CREATE OR REPLACE FUNCTION reported_coverage_change() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        DELETE FROM reported_coverage;
+        RETURN NULL;
+    END IF;
+    CREATE TEMP TABLE IF NOT EXISTS reported_coverage_delta (code VARCHAR, month DATE, n BIGINT);
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO reported_coverage_delta SELECT lsoa_code_reported, month, count(*) FROM new_rows
+        WHERE lsoa_code_reported IS NOT NULL AND lsoa_code_reported <> '' GROUP BY 1, 2;
+    END IF;
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        INSERT INTO reported_coverage_delta SELECT lsoa_code_reported, month, -count(*) FROM old_rows
+        WHERE lsoa_code_reported IS NOT NULL AND lsoa_code_reported <> '' GROUP BY 1, 2;
+    END IF;
+    INSERT INTO reported_coverage AS c (code, month, n)
+    SELECT code, month, sum(n) FROM reported_coverage_delta GROUP BY 1, 2 HAVING sum(n) <> 0
+    ON CONFLICT (code, month) DO UPDATE SET n = c.n + excluded.n;
+    DELETE FROM reported_coverage WHERE n <= 0;
+    DELETE FROM reported_coverage_delta;
+    RETURN NULL;
+END $f$;
+DROP TRIGGER IF EXISTS reported_coverage_insert ON incidents;
+CREATE TRIGGER reported_coverage_insert AFTER INSERT ON incidents
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION reported_coverage_change();
+DROP TRIGGER IF EXISTS reported_coverage_update ON incidents;
+CREATE TRIGGER reported_coverage_update AFTER UPDATE ON incidents
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION reported_coverage_change();
+DROP TRIGGER IF EXISTS reported_coverage_delete ON incidents;
+CREATE TRIGGER reported_coverage_delete AFTER DELETE ON incidents
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION reported_coverage_change();
+DROP TRIGGER IF EXISTS reported_coverage_truncate ON incidents;
+CREATE TRIGGER reported_coverage_truncate AFTER TRUNCATE ON incidents
+    FOR EACH STATEMENT EXECUTE FUNCTION reported_coverage_change();
+"""
 
-def mirror(con: Connection):
-    """An in-memory DuckDB holding the tables a load reads (incidents, locations, ingests).
+
+def ensure_coverage(con: Connection) -> None:
+    """Create ``reported_coverage`` and its triggers if missing, filled from the stored incidents.
+
+    Runs in the caller's write transaction (a store from before the table gets it on its next
+    load, in one full count; every later change to ``incidents`` keeps it up to date).
+    """
+    row = con.raw.execute("SELECT to_regclass('reported_coverage') IS NOT NULL").fetchone()
+    if row[0]:
+        return
+    con.raw.execute(COVERAGE_DDL)
+    con.raw.execute(
+        "INSERT INTO reported_coverage SELECT lsoa_code_reported, month, count(*) FROM incidents "
+        "WHERE lsoa_code_reported IS NOT NULL AND lsoa_code_reported <> '' GROUP BY 1, 2"
+    )
+
+
+def mirror(con: Connection, *, incident_ids: pa.Array | None = None):
+    """An in-memory DuckDB holding what a load reads of the store.
+
+    Parameters
+    ----------
+    con
+        The load's write transaction.
+    incident_ids
+        The incident ids the load brings (street rows and outcomes). None: every stored incident
+        is copied (the behaviour before incremental loads).
 
     Returns
     -------
-    The DuckDB connection, with the embedded schema (empty ``rejected``, ``localities`` and
-    ``geography``: a load only appends to ``rejected`` and reads the geography it is given).
+    The DuckDB connection, with the embedded schema: every location and load-log row; of the
+    incidents, those with one of ``incident_ids`` (to dedupe against and update) and those at
+    locations no polygon holds (which :func:`hotspots.assign.assign_from_reported` counts and
+    re-flags); and ``stored_coverage``, every stored incident by reported code and month (the
+    same function's coverage rule). ``rejected``, ``localities`` and ``geography`` stay empty:
+    a load only appends to ``rejected`` and reads the geography it is given.
+
+    Notes
+    -----
+    So a monthly load costs in proportion to the month, not to the store: the ids go to a
+    temporary table, and the server picks the matching incidents by index.
     """
     import duckdb
 
@@ -479,12 +619,29 @@ def mirror(con: Connection):
 
     duck = duckdb.connect(":memory:")
     duck.execute(SCHEMA)
+    ensure_coverage(con)
     for table in STORE_TABLES:
         cols = [r[0] for r in duck.execute(f"DESCRIBE {table}").fetchall()]
-        data = read_arrow(con, f"SELECT {', '.join(cols)} FROM {table}")
+        query = f"SELECT {', '.join(cols)} FROM {table}"
+        if table == "incidents" and incident_ids is not None:
+            if not con.raw.execute("SELECT EXISTS (SELECT 1 FROM incidents)").fetchone()[0]:
+                continue  # a first load: nothing to meet
+            con.register("load_ids", pa.table({"incident_id": pc.unique(incident_ids.cast(pa.string()))}))
+            con.raw.execute("ANALYZE load_ids")
+            query = (
+                f"{query} WHERE incident_id IN (SELECT incident_id FROM load_ids) UNION {query} "
+                "WHERE location_id IN (SELECT location_id FROM locations "
+                "WHERE assigned_by IS DISTINCT FROM 'polygon')"
+            )
+        data = read_packed(con, query)
         duck.register("pulled", data)
         duck.execute(f"INSERT INTO {table} SELECT * FROM pulled")
         duck.unregister("pulled")
+    con.unregister("load_ids")
+    coverage = read_packed(con, "SELECT code, month, n FROM reported_coverage")
+    duck.register("pulled", coverage)
+    duck.execute("CREATE TABLE stored_coverage AS SELECT code, CAST(month AS DATE) AS month, n FROM pulled")
+    duck.unregister("pulled")
     duck.execute(
         "CREATE TABLE incidents_before AS SELECT incident_id, outcome, outcome_month, flags FROM incidents"
     )
@@ -527,5 +684,13 @@ def push(duck, con: Connection, *, first_ingest_id: int) -> None:
         copy_in(con, table, rows)
     # partner columns kept by a mapping (the mirror starts with none: every row is this load's)
     copy_in(con, "incident_extras", duck.sql("SELECT * FROM incident_extras").to_arrow_table())
-    # fresh planner statistics: without them PostgreSQL misjudges the size of every later read
-    con.execute("ANALYZE incidents, locations, incident_extras, rejected, ingests")
+    # fresh planner statistics: without them PostgreSQL misjudges the size of every later read.
+    # The small tables always; incidents when this load added a tenth or more (autovacuum's own
+    # threshold: a monthly load leaves it to autovacuum rather than sample 1M rows each time)
+    con.execute("ANALYZE locations, incident_extras, rejected, ingests")
+    added = duck.execute(
+        f"SELECT count(*) FROM incidents WHERE ingest_id >= {int(first_ingest_id)}"
+    ).fetchall()
+    stored = con.raw.execute("SELECT reltuples FROM pg_class WHERE oid = 'incidents'::regclass").fetchone()
+    if float(stored[0]) < 0 or added[0][0] * 10 >= float(stored[0]):
+        con.execute("ANALYZE incidents")
