@@ -19,8 +19,11 @@ import numpy as np
 import pandas as pd
 from branca.element import Element, MacroElement, Template
 
+from dashboard import folium_render
 from dashboard.offline import make_offline
 from hotspots import ATTRIBUTION
+
+folium_render.install()  # map text is never compiled again as a template (see the module)
 
 #: ColorBrewer YlOrRd (colour-blind safe, prints in grey): counts and rates by area.
 SEQUENTIAL = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")

@@ -36,7 +36,12 @@ PAYLOADS = [
     "[open](javascript:window.__xss=4;alert(4))",
     '"><svg onload="window.__xss=5;alert(5)">',
     '\'><iframe src="javascript:window.top.__xss=6;alert(6)">',
+    "{{ 6007*7 }}{{ 'tmpl' }}",  # template syntax: must stay text, never run (dashboard/folium_render.py)
 ]
+EVALUATED = "42049"  # what the template payload becomes if the server evaluates it
+TEXTS = """() => [document, ...[...document.querySelectorAll('iframe')].map(f => {
+  try { return f.contentDocument; } catch (e) { return null; }
+})].filter(d => d && d.body).map(d => d.body.innerText)"""
 PROBE = """() => {
   const found = [];
   const docs = [document];
@@ -119,6 +124,9 @@ def _probe(page, where: str, dialogs: list[str]) -> None:
     page.wait_for_timeout(800)
     found = page.evaluate(PROBE)
     assert not dialogs, f"{where}: a dialog opened: {dialogs}"
+    assert not page.locator('[data-testid="stException"]').count(), f"{where}: the page failed"
+    texts = page.evaluate(TEXTS)
+    assert not any(EVALUATED in t for t in texts), f"{where}: template syntax in the data was evaluated"
     assert not found, f"{where}: injected: {found}"
 
 
