@@ -172,6 +172,10 @@ class DemandCube:
             located, self.coded.month_idx.astype(np.int64) * self.n_units + self.unit_index, -1
         )
         self._src = self.coded.codes["source"][0].astype(np.int64)
+        self._months = pd.period_range(
+            pd.Period(ordinal=self.coded.month0, freq="M"), periods=self.coded.n_months, freq="M"
+        ).to_timestamp()
+        self._by_area: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # level column -> (order, bounds)
         # counts by (source, category, month, unit), once, when small enough: a filter of months,
         # month-of-year, categories and sources is then a slice and a sum (no pass over incidents)
         cat_codes, cat_cats = self.coded.codes["category"]
@@ -189,13 +193,12 @@ class DemandCube:
         """Counts ``(source, month, unit)`` of the filtered incidents, and the months.
 
         Filters of months, months of the year, categories and sources are answered from the
-        (source × category × month × unit) table built once; filters of areas, days, hours or
-        partner columns from one pass over the incidents.
+        (source × category × month × unit) table built once; a filter of areas from the
+        incidents of those areas only (incidents sorted by area once per level, on first use);
+        filters of days, hours or partner columns from one pass over the incidents.
         """
         n_m = self.coded.n_months
-        months = pd.period_range(
-            pd.Period(ordinal=self.coded.month0, freq="M"), periods=n_m, freq="M"
-        ).to_timestamp()
+        months = self._months
         src_cats = self.coded.codes["source"][1]
         if self._full is not None and not (filt.areas or filt.days_of_week or filt.hours or filt.extra):
             cat_cats = self.coded.codes["category"][1]
@@ -217,17 +220,57 @@ class DemandCube:
                 in_range &= np.isin(months.month, filt.months_of_year)
             cube[:, ~in_range, :] = 0
             return cube, months
-        keep = self.coded.mask(filt.replace(sources=sources))  # only the chosen sources
         # each chosen source's block of the cube starts at k * months * units
         offset = np.full(len(src_cats) + 1, -1, dtype=np.int64)
         for k, s in enumerate(sources):
             offset[src_cats.get_loc(s)] = k * n_m * self.n_units
-        idx = np.flatnonzero(keep)
+        if filt.areas and not (filt.days_of_week or filt.hours or filt.extra):
+            idx = self._area_rows(filt)
+            idx = idx[self._keep_rows(idx, filt.replace(sources=sources, areas=()))]
+        else:
+            keep = self.coded.mask(filt.replace(sources=sources))  # only the chosen sources
+            idx = np.flatnonzero(keep)
         slot = self._slot[idx]
         flat = offset[self._src[idx]] + slot
         flat = flat[slot >= 0]
         cube = np.bincount(flat, minlength=len(sources) * n_m * self.n_units)
         return cube.reshape(len(sources), n_m, self.n_units), months
+
+    def _area_rows(self, filt: Filter) -> np.ndarray:
+        """Rows of the incidents in the filter's areas (sorted by area once per level)."""
+        col = LEVEL_COLUMN[filt.level]
+        codes, cats = self.coded.codes[col]
+        if col not in self._by_area:
+            order = np.argsort(codes, kind="stable")
+            bounds = np.searchsorted(codes[order], np.arange(-1, len(cats) + 1))
+            self._by_area[col] = (order, bounds)
+        order, bounds = self._by_area[col]
+        pos = cats.get_indexer(list(filt.areas))
+        pos = pos[pos >= 0]
+        # bounds[c + 1] .. bounds[c + 2] are the rows of code c (bounds[0] is code -1: no area)
+        parts = [order[bounds[c + 1] : bounds[c + 2]] for c in pos]
+        return np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+
+    def _keep_rows(self, idx: np.ndarray, filt: Filter) -> np.ndarray:
+        """:meth:`CodedIncidents.mask` for the rows ``idx`` only (months, categories, sources)."""
+        c = self.coded
+        keep = np.ones(len(idx), dtype=bool)
+        m = c.month_ordinal[idx]
+        if filt.month_from:
+            keep &= m >= pd.Period(filt.month_from, "M").ordinal
+        if filt.month_to:
+            keep &= m <= pd.Period(filt.month_to, "M").ordinal
+        if filt.months_of_year:
+            keep &= np.isin(c.moy[idx], filt.months_of_year)
+        for field, col in (("categories", "category"), ("sources", "source")):
+            values = getattr(filt, field)
+            if values:
+                codes, cats = c.codes[col]
+                wanted = np.zeros(len(cats) + 1, dtype=bool)
+                pos = cats.get_indexer(list(values))
+                wanted[pos[pos >= 0]] = True
+                keep &= wanted[codes[idx]]
+        return keep
 
     def table(
         self,
@@ -432,24 +475,43 @@ def place_members(places: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray) -> np.
     A point inside (or on the edge of) several places goes to the first of them (the best
     ranked, in a ranked list); a point place holds the points within
     :data:`POINT_TOLERANCE_M` metres.
+
+    Notes
+    -----
+    Each distinct map point is tested once (police.uk snaps incidents to a fixed set of points),
+    and only against the places whose bounding box holds it (points sorted by x once; a slab
+    per place), with ``shapely.intersects_xy``: no point geometries are built.
     """
     out = np.full(len(x), -1, dtype=np.int64)
     geoms = places.geometry.to_numpy()
-    ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
-    if not len(geoms) or not len(ok):
+    fin = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    if not len(geoms) or not len(fin):
         return out
-    pts = shapely.points(x[ok], y[ok])
-    tree = shapely.STRtree(geoms)
+    key = np.round(x[fin] * 1000).astype(np.int64) * 10_000_000_000 + np.round(y[fin] * 1000).astype(np.int64)
+    codes, uniq = pd.factorize(key)
+    first = np.full(len(uniq), len(fin), dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(len(fin)))
+    ux, uy = x[fin[first]], y[fin[first]]
+    order = np.argsort(ux, kind="stable")
+    sx = ux[order]
+    best = np.full(len(uniq), -1, dtype=np.int64)
+    bounds = shapely.bounds(geoms)
     is_point = np.isin(shapely.get_type_id(geoms), (0, 4))  # Point, MultiPoint
-    pi, gi = tree.query(pts, predicate="intersects")
-    if is_point.any():
-        qi, hi = tree.query(pts, predicate="dwithin", distance=POINT_TOLERANCE_M)
-        keep = is_point[hi]
-        pi, gi = np.r_[pi[~is_point[gi]], qi[keep]], np.r_[gi[~is_point[gi]], hi[keep]]
-    best = np.full(len(ok), np.iinfo(np.int64).max)
-    np.minimum.at(best, pi, gi)
-    found = best < np.iinfo(np.int64).max
-    out[ok[found]] = best[found]
+    tol = POINT_TOLERANCE_M
+    for i, g in enumerate(geoms):  # best ranked first: a point keeps the first place holding it
+        pad = tol if is_point[i] else 0.0
+        x0, y0, x1, y1 = bounds[i] + np.array([-pad, -pad, pad, pad])
+        lo, hi = np.searchsorted(sx, x0, side="left"), np.searchsorted(sx, x1, side="right")
+        cand = order[lo:hi]
+        cand = cand[(uy[cand] >= y0) & (uy[cand] <= y1) & (best[cand] < 0)]
+        if not len(cand):
+            continue
+        if is_point[i]:
+            inside = shapely.distance(g, shapely.points(ux[cand], uy[cand])) <= tol
+        else:
+            inside = shapely.intersects_xy(g, ux[cand], uy[cand])
+        best[cand[inside]] = i
+    out[fin] = best[codes]
     return out
 
 
