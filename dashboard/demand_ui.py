@@ -203,7 +203,7 @@ def place_table(
 
     spots, _ = analysis.hotspots(path, version, filt, method, items, harm)
     cells, _, _ = demand_cells(path, version, filt, sources, months, min_months, top_share, DEFAULT_CELL_SIZE)
-    return place_demand(data.incidents(), spots, filt=filt.replace(sources=()), cells=cells)
+    return place_demand(data.incidents(), spots, filt=filt.replace(sources=sources), cells=cells)
 
 
 def place_columns(table: pd.DataFrame, sources: tuple[str, ...]) -> tuple[list[str], dict]:
@@ -249,7 +249,9 @@ def hotspots_option(
     belongs to the place holding most of its incidents; the default rule of the Demand & harm page,
     every source). Adds ``multi_agency``, each source's ``share_<source>`` and ``composite``.
     """
-    sources = tuple(data.options(path, version)["sources"])
+    from dashboard import disclosure_ui
+
+    sources = disclosure_ui.visible_sources(data.options(path, version)["sources"])  # viewers: public only
     if len(sources) < 2 or table.empty:
         return table
     pd_ = place_table(path, version, filt, sources, method, items, harm).set_index("rank")

@@ -67,6 +67,12 @@ def page_filter(filt: Filter) -> Filter:
     return disclosure.public_filter(filt, r, data.options(*data.key())["sources"])
 
 
+def visible_sources(sources: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """``sources`` a page may count per source for this user: a viewer's lose the restricted ones."""
+    hidden = set(restricted()) if protects() else set()
+    return tuple(s for s in sources if s not in hidden)
+
+
 def in_play() -> tuple[str, ...]:
     """The restricted sources the sidebar's filter includes (all of them when it names no source)."""
     full = st.session_state.get(FULL_KEY)

@@ -216,6 +216,9 @@ def test_viewer_ward_profile_and_hotspots_state_it(restricted_store, monkeypatch
     name = next(n for n in downloads if n.startswith("hotspots_") and n.endswith(".csv"))
     hotspots = pd.read_csv(io.BytesIO(downloads[name]()))
     assert "Disclosure control: collisions" in hotspots["parameters"].iloc[0]
+    # no per-source demand of the restricted source either (the demand option compares sources)
+    assert not [c for c in hotspots.columns if SOURCE in c]
+    assert not [e for e in at.expander if SOURCE in e.label]
 
 
 def test_viewer_may_not_change_disclosure_settings(restricted_store, monkeypatch):
@@ -231,3 +234,42 @@ def test_viewer_may_not_change_disclosure_settings(restricted_store, monkeypatch
     )
     with Store(restricted_store["path"], read_only=True) as store:
         assert audit.entries(store, action="refused")["detail"].iloc[0] == "disclosure settings"
+
+
+def test_data_page_settings_are_stored_audited_and_used(restricted_store, hand, monkeypatch, downloads):
+    def save(at: AppTest, **widgets) -> AppTest:
+        for label, value in widgets.items():
+            found = [w for w in [*at.selectbox, *at.number_input, *at.multiselect] if w.label == label]
+            found[0].set_value(value)
+        next(b for b in at.button if b.label == "Save disclosure settings").click().run()
+        assert not at.exception, at.exception
+        return at
+
+    at = open_as("admin", monkeypatch, "pages/data_page.py")
+    at = save(at, Method="round")
+    assert at.success[0].value.startswith(
+        "Saved: counts from restricted partner sources are rounded to the nearest 5"
+    )
+    with Store(restricted_store["path"], read_only=True) as store:
+        assert disclosure.stored_rule(store) == disclosure.Rule(method="round")
+        entry = audit.entries(store, action="disclosure").iloc[0]
+    assert (entry["user"], entry["role"], entry["via"]) == ("local", "admin", "dashboard")
+    assert entry["detail"] == "suppress 1-4 -> round to base 5, 1-4 shown as 5"
+
+    # a viewer now gets rounded counts: 1-4 shown as 5, every count a multiple of 5
+    view = open_as("viewer", monkeypatch)
+    assert "rounded to the nearest 5 (counts of 1 to 4 shown as 5)" in statement(view)
+    cells = pd.read_csv(io.BytesIO(downloads["areas_ward.csv"]())).set_index("area_code")[COLUMN]
+    counts = hand["ward"].reindex(cells.index).fillna(0).astype(int)
+    assert (cells[counts.between(1, 4)] == 5).all() and (cells % 5 == 0).all()
+    assert (cells[counts >= 5] - counts[counts >= 5]).abs().max() <= 2
+
+    # lifting the restriction on the Data page: the viewer sees no restricted column any more
+    at = save(open_as("admin", monkeypatch, "pages/data_page.py"), **{"Restricted partner sources": []})
+    view = open_as("viewer", monkeypatch)
+    assert not [c.value for c in view.caption if "Disclosure control:" in c.value]
+    assert view.session_state["filter"].sources == ()
+    with Store(restricted_store["path"]) as store:  # as the other tests expect it
+        assert audit.entries(store, action="restrict")["detail"].iloc[0] == "collisions: no longer restricted"
+        disclosure.set_restricted(store, SOURCE)
+        disclosure.set_rule(store, disclosure.Rule())
