@@ -164,7 +164,9 @@ def categories(table: pd.DataFrame, *, title: str = "Mix of categories") -> alt.
     return _style(chart.properties(height=160 + 30 * len(table)), title, "Incidents in the filter")
 
 
-def hour_profile(profile: pd.DataFrame, *, title: str = "Time of day and day of week") -> alt.Chart:
+def hour_profile(
+    profile: pd.DataFrame, *, title: str = "Incidents by hour of day and day of week"
+) -> alt.Chart:
     """Incidents by hour of day (bars) over a day-of-week x hour grid (shaded by count).
 
     ``profile`` is :func:`hotspots.timeofday.hour_profile` output (168 rows, ``count``).
@@ -204,3 +206,28 @@ def hour_profile(profile: pd.DataFrame, *, title: str = "Time of day and day of 
     )
     chart = alt.vconcat(bars, grid, spacing=6).resolve_scale(x="shared")
     return _style(chart, title, "Incidents with an exact time, by hour (top) and by day and hour")
+
+
+def monthly_harm(series: pd.DataFrame, *, title: str = "Harm by month") -> alt.Chart:
+    """Harm by month (the sum of the incidents' harm weights) as a line with dots.
+
+    ``series`` is :func:`hotspots.trends.monthly_series` output with ``measure="harm"`` (one series).
+    """
+    df = series[series["loaded"]].copy()
+    df["harm"] = df["harm"].astype(float)
+    df["month_label"] = df["month"].dt.strftime("%b %Y")
+    base = alt.Chart(df).encode(x=_month_axis(df["month"]))
+    line = base.mark_line(color=OKABE_ITO[3], strokeWidth=3).encode(y=alt.Y("harm:Q", title="Harm"))
+    dots = base.mark_circle(size=110, color=OKABE_ITO[3], opacity=1).encode(
+        y="harm:Q",
+        tooltip=[
+            alt.Tooltip("month:T", format="%B %Y", title="Month"),
+            alt.Tooltip("harm:Q", title="Harm", format=",.0f"),
+            alt.Tooltip("count:Q", title="Incidents", format=","),
+        ],
+    )
+    return _style(
+        (line + dots).properties(height=360),
+        title,
+        "Sum of the incidents' harm weights per month (days of custody equivalent, ONS CSS)",
+    )

@@ -37,16 +37,19 @@ DIVERGING = ["#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b"]
 MEASURE_LABELS = {"count": "Incidents", "harm": "Harm (weighted by category)"}
 
 
-def harm_caption(w: HarmWeights | None, params: dict) -> None:
-    """Say that a list is ranked by harm, with which weights and where to change them (nothing for counts)."""
+def harm_caption(
+    w: HarmWeights | None, params: dict, *, lead: str = "Ranked by **harm**", tail: str = ""
+) -> None:
+    """Say that a result measures harm, with which weights and where to change them (nothing for counts)."""
     if w is None:
         return
     share = params.get("share_of_harm_in_hotspots")
     st.caption(
-        "Ranked by **harm**: each incident weighs its category's harm weight; "
+        f"{lead}: each incident weighs its category's harm weight; "
         + (f"these places hold {share:.0%} of the harm. " if share is not None else "")
         + w.describe()
         + ". Edit the weights on the **Demand & harm** page; downloads carry them."
+        + (f" {tail}" if tail else "")
     )
 
 
@@ -330,3 +333,22 @@ def hour_section(path: str, version: int, filt: Filter) -> pd.DataFrame:
             table.rename_axis("Hour").reset_index(), hide_index=True, width="stretch", key="hour_table"
         )
     return prof
+
+
+# ---------------------------------------------------------------------------- harm over time
+@st.cache_data(show_spinner=False, max_entries=32, hash_funcs=HASH)
+def harm_series(path: str, version: int, filt: Filter, w: HarmWeights) -> pd.DataFrame:
+    """Harm by month for the filter (:func:`hotspots.trends.monthly_series` with ``measure="harm"``)."""
+    from hotspots.trends import monthly_series
+
+    return monthly_series(data.incidents(), filt=filt, measure="harm", weights=w)
+
+
+def measure_choice(key: str) -> HarmWeights | None:
+    """A "Measure" radio (incidents or harm, mirrored in the URL); the harm weights when harm is chosen."""
+    from dashboard import state
+
+    state.url_value(key, "count", options=list(MEASURE_LABELS))
+    st.radio("Measure", list(MEASURE_LABELS), key=key, format_func=MEASURE_LABELS.get, horizontal=True)
+    state.sync_page_params([key])
+    return weights() if st.session_state[key] == "harm" else None

@@ -134,10 +134,10 @@ def left_out_sentence(profile: pd.DataFrame) -> str:
     parts = []
     for s, n in sorted(profile.attrs.get("left_out", {}).items()):
         why = {
-            "month": "publishes the month only, not the day or time",
-            "date": "has dates without times",
-        }.get(kinds.get(s, "month"), "has no time for these")
-        parts.append(f"{s} ({n:,} incidents) {why}")
+            "month": "the source publishes the month only, not the day or time",
+            "date": "the source has dates without times",
+        }.get(kinds.get(s, "month"), "no time recorded")
+        parts.append(f"{s}: {n:,} incidents ({why})")
     return ("Not in this profile: " + "; ".join(parts) + ".") if parts else ""
 
 

@@ -38,9 +38,16 @@ c3.caption(
     "; ".join(f"{m:%b %Y}: {f}" for m, f in zip(flagged["month"], flagged["flag"], strict=True)) or "none"
 )
 
-st.altair_chart(charts.monthly(exp, events), width="stretch")
-if exp["note"].astype(str).str.len().gt(0).any():
-    st.caption(f"Expected range: {exp['note'].iloc[-1]}")
+harm = demand_ui.measure_choice("trend_measure")
+if harm is None:
+    st.altair_chart(charts.monthly(exp, events), width="stretch")
+    if exp["note"].astype(str).str.len().gt(0).any():
+        st.caption(f"Expected range: {exp['note'].iloc[-1]}")
+else:  # harm by month; the expected range and the tests above stay on counts (Poisson)
+    st.altair_chart(charts.monthly_harm(demand_ui.harm_series(path, version, filt, harm)), width="stretch")
+    demand_ui.harm_caption(
+        harm, {}, lead="Measured by **harm**", tail="The counts above and their tests stay on incidents."
+    )
 disclosure_ui.monthly_chart(filt)  # restricted partner sources, on their own
 
 left, right = st.columns(2)

@@ -46,6 +46,12 @@ def partner_store(sample_store_path, tmp_path_factory):
         expected["multi_agency_ranks"] = sorted(set(hit["rank"]))
         expected["multi_agency_names"] = spots.set_index("rank").loc[expected["multi_agency_ranks"], "name"]
         expected["harm_list"] = find_hotspots(inc, geography=geo, filt=filt, measure="harm")
+        from hotspots.harm import default_weights
+
+        w = default_weights()
+        by = inc.groupby([inc["month"], inc["category"].astype(str)], observed=True).size()
+        hand = pd.Series([n * w.weight(c) for (_, c), n in by.items()], index=by.index)
+        expected["harm_by_month"] = hand.groupby(level=0).sum().sort_index()
     with store_env(path):
         yield expected
 
@@ -182,7 +188,7 @@ def test_trends_page_shows_the_hour_of_day_profile_of_the_collisions(partner_sto
     caption = next(c.value for c in at.caption if "with an exact time" in c.value)
     assert caption.startswith(f"{len(timed):,} incidents with an exact time (collisions).")
     assert f"Busiest hour {busiest:02d}:00–{busiest:02d}:59 ({int(hand.sum(axis=1)[busiest]):,}" in caption
-    assert "police.uk (102,451 incidents) publishes the month only" in caption
+    assert "police.uk: 102,451 incidents (the source publishes the month only" in caption
     # police.uk alone: the page says why there is no profile instead of an empty chart
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
     at.query_params["sources"] = "police.uk"
@@ -192,3 +198,24 @@ def test_trends_page_shows_the_hour_of_day_profile_of_the_collisions(partner_sto
     info = " ".join(i.value for i in at.info)
     assert "police.uk publishes the month of each incident only" in info
     assert all("All days" not in df.value.columns for df in at.dataframe)
+
+
+def chart_data(element) -> pd.DataFrame:
+    """The data of an Altair chart drawn by the page (its one dataset, read from Arrow)."""
+    import pyarrow as pa
+
+    return pa.ipc.open_stream(element.proto.datasets[0].data.data).read_all().to_pandas()
+
+
+def test_trends_page_measures_harm_by_month(partner_store):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    at.query_params["trend_measure"] = "harm"
+    at.run()
+    at.switch_page("pages/trends_page.py").run()
+    assert not at.exception, at.exception
+    shown = next(chart_data(c) for c in at.get("vega_lite_chart") if "harm" in chart_data(c).columns)
+    # hand: count by month x category times the shipped weight (the harm area table's weights)
+    want = partner_store["harm_by_month"]
+    assert shown["harm"].to_numpy() == pytest.approx(want.to_numpy())
+    caption = next(c.value for c in at.caption if c.value.startswith("Measured by **harm**"))
+    assert "ONS Crime Severity Score" in caption and "stay on incidents" in caption

@@ -75,8 +75,9 @@ def test_profile_counts_the_collisions_by_hand_and_says_what_is_left_out(mixed, 
         "collisions": len(raw) - n_timed,  # rows with an empty Time
     }
     text = left_out_sentence(prof)
-    assert "police.uk (102,451 incidents) publishes the month only" in text
-    assert f"dated ({len(raw):,} incidents) has dates without times" in text
+    assert "police.uk: 102,451 incidents (the source publishes the month only" in text
+    assert f"dated: {len(raw):,} incidents (the source has dates without times)" in text
+    assert f"collisions: {len(raw) - n_timed} incidents (no time recorded)" in text
 
 
 def test_profile_follows_the_filter_and_weighs_harm(mixed, raw):
@@ -98,7 +99,7 @@ def test_profile_follows_the_filter_and_weighs_harm(mixed, raw):
 def test_police_only_gives_an_empty_profile_that_says_why(real_incidents):
     prof = hour_profile(real_incidents)
     assert len(prof) == 168 and prof["count"].sum() == 0 and prof.attrs["n_timed"] == 0
-    assert left_out_sentence(prof).startswith("Not in this profile: police.uk (")
+    assert left_out_sentence(prof).startswith("Not in this profile: police.uk: 102,451 incidents (")
 
 
 # ---------------------------------------------------------------------------- checks inputs
