@@ -168,11 +168,12 @@ INCIDENT_COLUMNS = [
 ]
 
 
-def incidents_query(*, extras: bool = True) -> str:
+def incidents_query(*, extras: bool = True, where: str = "") -> str:
     """The incident frame's query: every incident with its location's coordinates and areas.
 
     ``extras``: join the partner columns kept in ``incident_extras`` (False for stores from
-    before that table; the column is then all missing).
+    before that table; the column is then all missing). ``where``: a condition on the
+    incidents (alias ``i``), as :func:`filter_sql` writes it; empty: every incident.
     """
     return f"""
     SELECT i.incident_id, i.source, i.month, i.occurred_at, i.category, i.outcome,
@@ -182,8 +183,66 @@ def incidents_query(*, extras: bool = True) -> str:
            {"e.extra" if extras else "CAST(NULL AS VARCHAR) AS extra"}
     FROM incidents i LEFT JOIN locations l USING (location_id)
     {"LEFT JOIN incident_extras e ON e.incident_id = i.incident_id" if extras else ""}
+    {f"WHERE {where}" if where else ""}
     ORDER BY i.month, i.ingest_id, i.line
     """
+
+
+def _literals(values) -> str:
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+
+
+def filter_sql(filt, geography: boundaries.Geography) -> str:
+    """The part of a :class:`hotspots.filters.Filter` the store can apply: a SQL condition.
+
+    Parameters
+    ----------
+    filt
+        The filter.
+    geography
+        The store's geography (a locality is the wards the geography gives it).
+
+    Returns
+    -------
+    A condition on the incidents (alias ``i``) for both backends: month range, months of the
+    year, categories, sources, areas (through the locations' codes), days and hours; empty
+    when the filter keeps everything. Partner ``extra`` values are not translated: the caller
+    applies :meth:`Filter.mask` to what comes back, which also makes the result exactly the
+    rows :meth:`Filter.apply` keeps.
+    """
+    from hotspots.filters import LEVEL_COLUMN, parse_month
+
+    conds = []
+    if filt.month_from:
+        conds.append(f"i.month >= DATE '{parse_month(filt.month_from):%Y-%m-%d}'")
+    if filt.month_to:
+        conds.append(f"i.month <= DATE '{parse_month(filt.month_to):%Y-%m-%d}'")
+    if filt.months_of_year:
+        conds.append(
+            f"extract(month FROM i.month) IN ({', '.join(str(int(m)) for m in filt.months_of_year)})"
+        )
+    if filt.categories:
+        conds.append(f"i.category IN ({_literals(filt.categories)})")
+    if filt.sources:
+        conds.append(f"i.source IN ({_literals(filt.sources)})")
+    if filt.areas:
+        column, codes = LEVEL_COLUMN[filt.level], list(filt.areas)
+        if filt.level == "locality":
+            localities = geography.ward_localities()
+            column, codes = "ward_code", sorted(localities.index[localities.isin(codes)])
+        conds.append(
+            f"i.location_id IN (SELECT location_id FROM locations WHERE {column} IN ({_literals(codes)}))"
+            if codes
+            else "FALSE"
+        )
+    if filt.days_of_week or filt.hours:
+        conds.append("i.occurred_at IS NOT NULL")
+    if filt.days_of_week:
+        days = ", ".join(str(int(d) + 1) for d in filt.days_of_week)
+        conds.append(f"extract(isodow FROM i.occurred_at) IN ({days})")
+    if filt.hours:
+        conds.append(f"extract(hour FROM i.occurred_at) IN ({', '.join(str(int(h)) for h in filt.hours)})")
+    return " AND ".join(conds)
 
 
 CATEGORICAL = [
@@ -379,8 +438,8 @@ class _Embedded:
     def arrow(self, con: duckdb.DuckDBPyConnection, query: str):
         return con.sql(query).to_arrow_table()
 
-    def incident_table(self, con: duckdb.DuckDBPyConnection, *, extras: bool):
-        return self.arrow(con, incidents_query(extras=extras))
+    def incident_table(self, con: duckdb.DuckDBPyConnection, *, extras: bool, where: str = ""):
+        return self.arrow(con, incidents_query(extras=extras, where=where))
 
     def has_column(self, con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
         n = con.execute(
@@ -692,10 +751,44 @@ class Store:
             version = self._version(con)
             if self._frame is not None and self._frame[0] == version:
                 return self._frame[1]
-            # through Arrow: text with few values is dictionary-encoded there, then handed to pandas
-            # as categoricals (about 6x faster than .df() and astype at 1M rows)
             has_extras = self._has_column("incident_extras", "extra")
             table = self._db.incident_table(con, extras=has_extras)
+        df = self._frame_from(table)
+        self._frame = (version, df)
+        return df
+
+    def incidents_where(self, filt) -> pd.DataFrame:
+        """The incidents a filter keeps, read from the store rather than from the whole frame.
+
+        Parameters
+        ----------
+        filt
+            A :class:`hotspots.filters.Filter`.
+
+        Returns
+        -------
+        The rows ``filt.apply(store.incidents())`` gives, in the same order, with the same
+        columns and dtypes (categoricals hold the values present), and a fresh index. Not
+        cached.
+
+        Notes
+        -----
+        The month range, months of the year, categories, sources, areas, days and hours go to
+        the database as a condition (:func:`filter_sql`), so only matching rows are read; then
+        :meth:`Filter.mask` runs on them (partner ``extra`` values, and as a check).
+        """
+        geo = self.geography()
+        where = filter_sql(filt, geo)
+        with self._reading() as con:
+            has_extras = self._has_column("incident_extras", "extra")
+            table = self._db.incident_table(con, extras=has_extras, where=where)
+        df = self._frame_from(table)
+        return df.loc[filt.mask(df)].reset_index(drop=True)
+
+    def _frame_from(self, table) -> pd.DataFrame:
+        """The incident frame from the backend's Arrow table (:data:`INCIDENT_COLUMNS` but locality)."""
+        # through Arrow: text with few values is dictionary-encoded there, then handed to pandas
+        # as categoricals (about 6x faster than .df() and astype at 1M rows)
         for col in CATEGORICAL:
             if col in table.column_names:
                 k = table.column_names.index(col)
@@ -709,9 +802,7 @@ class Store:
         df["month"] = df["month"].astype("datetime64[us]")
         df["occurred_at"] = df["occurred_at"].astype("datetime64[us]")
         df["location_id"] = df["location_id"].astype("int64")
-        df = df[INCIDENT_COLUMNS]
-        self._frame = (version, df)
-        return df
+        return df[INCIDENT_COLUMNS]
 
     def assignment_summary(self) -> pd.DataFrame:
         """How locations were assigned to areas, with their incidents.

@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -80,12 +81,16 @@ SELECT CASE WHEN c.table_schema LIKE 'pg_temp%' THEN 'temp' ELSE c.table_catalog
 FROM information_schema.columns c
 $$
 """
+#: Lookups by id (loads) and location; a few categories over a period, and a period alone (BRIN:
+#: rows arrive month by month), for :meth:`hotspots.store.Store.incidents_where`.
 INDEXES = """
 CREATE INDEX IF NOT EXISTS incidents_incident_id ON incidents (incident_id);
 CREATE INDEX IF NOT EXISTS incidents_ingest_id ON incidents (ingest_id);
 CREATE INDEX IF NOT EXISTS incidents_location_id ON incidents (location_id);
 CREATE INDEX IF NOT EXISTS locations_location_id ON locations (location_id);
 CREATE INDEX IF NOT EXISTS incident_extras_incident_id ON incident_extras (incident_id);
+CREATE INDEX IF NOT EXISTS incidents_category_month ON incidents (category, month);
+CREATE INDEX IF NOT EXISTS incidents_month_brin ON incidents USING brin (month);
 """
 
 
@@ -405,6 +410,74 @@ def read_packed(con: Connection, query: str) -> pa.Table:
     return pa.table(cols, names=names)
 
 
+#: Session settings of every store connection. The incident frame's reads are whole-table
+#: scans: JIT compilation costs seconds and saves nothing there, and sorts fit in a larger
+#: work_mem. The tables are read from memory or SSD: PostgreSQL's default random_page_cost (4,
+#: for spinning disks) makes it scan 1M incidents rather than look up a month's ids by index.
+SESSION = (
+    "SET TIME ZONE 'UTC'",
+    "SET jit = off",
+    "SET work_mem = '128MB'",
+    "SET random_page_cost = 1.1",
+)
+#: The incident frame's columns held by the incident itself, in the frame's order.
+INCIDENT_OWN_COLUMNS = (
+    "incident_id",
+    "source",
+    "month",
+    "occurred_at",
+    "category",
+    "outcome",
+    "location_name",
+    "lsoa_code_reported",
+    "location_id",
+    "flags",
+)
+#: The incident frame's columns taken from the incident's location.
+LOCATION_COLUMNS = ("lon", "lat", "x", "y", "lsoa_code", "ward_code", "district_code")
+
+
+def sort_incidents(table: pa.Table) -> pa.Table:
+    """Rows by ``month``, ``ingest_id``, ``line`` (the frame's order); those keys dropped but month.
+
+    Rows usually come back from the heap already in that order (monthly loads append in
+    order): a linear check skips the sort then.
+    """
+    month = table.column("month").cast(pa.int32()).to_numpy()
+    load = table.column("ingest_id").to_numpy()
+    line = table.column("line").to_numpy()
+    dm, dg, dl = np.diff(month), np.diff(load), np.diff(line)
+    if not bool(np.all((dm > 0) | ((dm == 0) & ((dg > 0) | ((dg == 0) & (dl >= 0)))))):
+        table = table.take(np.lexsort((line, load, month)))
+    return table.drop_columns(["ingest_id", "line"])
+
+
+def join_locations(incidents: pa.Table, locations: pa.Table) -> pa.Table:
+    """Each incident with its location's :data:`LOCATION_COLUMNS` (missing without a location).
+
+    ``location_id`` becomes -1 for incidents with none, as in the embedded store's query.
+    """
+    ids = incidents.column("location_id").to_numpy(zero_copy_only=False)
+    ids = np.where(np.isnan(ids), -1, ids).astype(np.int64) if ids.dtype.kind == "f" else ids.astype(np.int64)
+    loc_ids = locations.column("location_id").to_numpy().astype(np.int64)
+    size = int(max(loc_ids.max(initial=-1), ids.max(initial=-1))) + 1
+    where = np.full(size + 1, -1, dtype=np.int64)  # the last slot answers -1 (no location)
+    where[loc_ids] = np.arange(len(loc_ids))
+    pos = where[np.where(ids >= 0, ids, size)]
+    take = pa.array(pos, mask=pos < 0)
+    cols = [incidents.column(c) for c in INCIDENT_OWN_COLUMNS if c != "location_id"]
+    names = [c for c in INCIDENT_OWN_COLUMNS if c != "location_id"]
+    k = names.index("flags")
+    cols.insert(k, pa.array(ids.astype(np.int32)))
+    names.insert(k, "location_id")
+    for c in LOCATION_COLUMNS:
+        cols.append(locations.column(c).take(take))
+        names.append(c)
+    cols.append(incidents.column("extra"))
+    names.append("extra")
+    return pa.table(cols, names=names)
+
+
 class ServerBackend:
     """The PostgreSQL side of :class:`hotspots.store.Store`."""
 
@@ -417,6 +490,7 @@ class ServerBackend:
         self.label = _label(url)
         self._psycopg = psycopg
         self._con: Connection | None = None
+        self._adbc = None
 
     def _connect(self, *, autocommit: bool) -> Connection:
         try:
@@ -425,15 +499,51 @@ class ServerBackend:
             raise InputError(
                 f"cannot connect to the store {self.label}: {' '.join(str(exc).split())}"
             ) from exc
-        raw.execute("SET TIME ZONE 'UTC'")
-        # the store's reads are whole-table scans and sorts: JIT compilation costs seconds and saves
-        # nothing there, and the incident frame's sort fits in memory with a larger work_mem
-        raw.execute("SET jit = off")
-        raw.execute("SET work_mem = '128MB'")
-        # the store's tables are read from memory or SSD: PostgreSQL's default random_page_cost (4,
-        # for spinning disks) makes it scan 1M incidents rather than look up a month's ids by index
-        raw.execute("SET random_page_cost = 1.1")
+        for setting in SESSION:
+            raw.execute(setting)
         return Connection(raw)
+
+    def _arrow_reader(self):
+        """The ADBC connection bulk reads use (autocommit; reconnected after an error)."""
+        if self._adbc is None:
+            import adbc_driver_postgresql.dbapi as adbc
+
+            try:
+                con = adbc.connect(self.url, autocommit=True)
+            except adbc.Error as exc:
+                raise InputError(
+                    f"cannot connect to the store {self.label}: {' '.join(str(exc).split())}"
+                ) from exc
+            with con.cursor() as cur:
+                for setting in SESSION:
+                    cur.execute(setting)
+            self._adbc = con
+        return self._adbc
+
+    def _read_adbc(self, sql: str) -> pa.Table:
+        import adbc_driver_postgresql.dbapi as adbc
+
+        for attempt in (1, 2):
+            con = self._arrow_reader()
+            try:
+                with con.cursor() as cur:
+                    cur.execute(sql)
+                    table = cur.fetch_arrow_table()
+                break
+            except adbc.OperationalError:
+                self._close_adbc()  # a dropped connection: once more on a new one
+                if attempt == 2:
+                    raise
+        # plain fields (ADBC tags each with its PostgreSQL type)
+        return table.cast(pa.schema([pa.field(f.name, f.type) for f in table.schema]))
+
+    def _close_adbc(self) -> None:
+        if self._adbc is not None:
+            try:
+                self._adbc.close()
+            except Exception:  # closing a broken connection
+                pass
+            self._adbc = None
 
     def exists(self) -> bool:
         """True when the store's tables are there."""
@@ -461,25 +571,36 @@ class ServerBackend:
             con.raw.close()
 
     def arrow(self, con: Connection, query: str) -> pa.Table:
-        """A query's rows as Arrow (see :func:`read_arrow`)."""
-        return read_arrow(con, query)
+        """A query's rows as Arrow.
 
-    def incident_table(self, con: Connection, *, extras: bool) -> pa.Table:
-        """The incident frame's rows, sorted by Arrow rather than by the server.
-
-        Sorting 1M wide rows is PostgreSQL's slowest step here (a single-threaded sort of
-        whole tuples); Arrow sorts the three keys in a fraction of the time.
+        Outside a write, through ADBC's PostgreSQL driver (binary ``COPY`` decoded in C++ into
+        Arrow: psycopg hands each row to Python, about 10 µs a row); inside a write transaction,
+        on its own connection (:func:`read_arrow`), so the transaction's changes are seen.
         """
-        from hotspots.store import incidents_query
+        if con is not self._con:
+            return read_arrow(con, query)
+        return self._read_adbc(to_postgres(query))
 
-        query = incidents_query(extras=extras)
-        query = query[: query.rindex("ORDER BY")].replace(
-            "SELECT i.incident_id,", "SELECT i.ingest_id AS _ingest_id, i.line AS _line, i.incident_id,", 1
+    def incident_table(self, con: Connection, *, extras: bool, where: str = "") -> pa.Table:
+        """The incident frame's rows: incidents from the server, areas joined here.
+
+        The server sends each incident's own columns (only those ``where`` keeps, a condition
+        from :func:`hotspots.store.filter_sql`), and the locations once; the coordinates and
+        areas are joined by ``location_id`` with Arrow, and the rows sorted by month, load and
+        line with Arrow too. Both are much cheaper here than on the server, which would send
+        seven more columns per incident (four of them 17-digit floats) and sort 1M wide rows in
+        one process.
+        """
+        cols = ", ".join(f"i.{c}" for c in INCIDENT_OWN_COLUMNS)
+        query = (
+            f"SELECT {cols}, {'e.extra' if extras else 'CAST(NULL AS VARCHAR) AS extra'}, "
+            "i.ingest_id, i.line FROM incidents i "
+            + ("LEFT JOIN incident_extras e ON e.incident_id = i.incident_id " if extras else "")
+            + (f"WHERE {where}" if where else "")
         )
-        table = read_arrow(con, query).sort_by(
-            [("month", "ascending"), ("_ingest_id", "ascending"), ("_line", "ascending")]
-        )
-        return table.drop_columns(["_ingest_id", "_line"])
+        inc = self.arrow(con, query)
+        locs = self.arrow(con, f"SELECT location_id, {', '.join(LOCATION_COLUMNS)} FROM locations")
+        return join_locations(sort_incidents(inc), locs)
 
     def has_table(self, con: Connection, table: str) -> bool:
         """True when ``table`` exists in the store's schema."""
@@ -519,10 +640,11 @@ class ServerBackend:
         ensure_coverage(con)
 
     def close(self) -> None:
-        """Close the reading connection."""
+        """Close the reading connections."""
         if self._con is not None:
             self._con.raw.close()
             self._con = None
+        self._close_adbc()
 
 
 # ---------------------------------------------------------------------- loads
@@ -576,11 +698,13 @@ def ensure_coverage(con: Connection) -> None:
     """Create ``reported_coverage`` and its triggers if missing, filled from the stored incidents.
 
     Runs in the caller's write transaction (a store from before the table gets it on its next
-    load, in one full count; every later change to ``incidents`` keeps it up to date).
+    load, in one full count; every later change to ``incidents`` keeps it up to date), with the
+    indexes a store from before them lacks (:data:`INDEXES`).
     """
     row = con.raw.execute("SELECT to_regclass('reported_coverage') IS NOT NULL").fetchone()
     if row[0]:
         return
+    con.raw.execute(INDEXES)
     con.raw.execute(COVERAGE_DDL)
     con.raw.execute(
         "INSERT INTO reported_coverage SELECT lsoa_code_reported, month, count(*) FROM incidents "

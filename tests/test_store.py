@@ -346,3 +346,45 @@ def test_the_server_keeps_the_coverage_counts_through_every_change(pg_server, mo
     got, want = kept(), coverage_by_hand(s)
     assert len(want) > 500 and (want["code"] == "E01000001").any()
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+FILTERS = [
+    "month_from=2025-02&categories=Anti-social behaviour,Burglary,Vehicle crime",
+    "month_to=2025-01&sources=collisions",
+    "level=district&areas=E07000197",
+    "level=locality&areas=Stafford,Cannock Chase&months_of_year=2",
+    "days_of_week=5,6&hours=7,8,17",
+    "sources=collisions&extra=Speed_limit=30",
+    "categories=No such category",
+]
+
+
+def test_filtered_frames_are_the_same_from_both_backends(pg_server, months, tmp_path):
+    """``Store.incidents_where`` on both backends: equal frames, dtype for dtype, equal to the filter
+    applied to the whole frame (police.uk January and February plus a partner file with times)."""
+    import pg_cluster
+
+    from hotspots.filters import Filter
+    from hotspots.ingest import PartnerMapping
+
+    data = Path(__file__).resolve().parent / "data"
+    mapping = PartnerMapping.from_file(data / "stats19.toml")
+    stores = [Store(tmp_path / "f.duckdb"), Store(pg_cluster.new_database(pg_server))]
+    for s in stores:
+        ingest([months["01"], months["02"]], store=s)
+        (partner,) = ingest([data / "stats19_constructed.csv"], store=s, source="collisions", mapping=mapping)
+    duck, pg = stores
+    whole = duck.incidents()
+    assert whole["extra"].notna().sum() == partner.accepted > 200  # a few collisions have no time
+    assert partner.accepted - 10 < whole["occurred_at"].notna().sum() <= partner.accepted
+    sizes = []
+    for query in FILTERS:
+        filt = Filter.from_query(dict(p.split("=", 1) for p in query.split("&")))
+        a, b = duck.incidents_where(filt), pg.incidents_where(filt)
+        pd.testing.assert_frame_equal(a.drop(columns="location_id"), b.drop(columns="location_id"))
+        assert [t.name for t in a.dtypes] == [t.name for t in whole.dtypes]  # categoricals hold fewer values
+        # the reference: the filter's own mask on every incident, values compared as text
+        want = filt.apply(whole).reset_index(drop=True)
+        pd.testing.assert_frame_equal(a.astype(str), want.astype(str))
+        sizes.append(len(a))
+    assert sizes[-1] == 0 and all(n > 0 for n in sizes[:-1]) and max(sizes) < len(whole)
