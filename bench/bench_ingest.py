@@ -30,7 +30,10 @@ from hotspots.store import Store
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def make_files(out: Path, rows: int, seed: int = 1) -> list[Path]:
+def make_files(
+    out: Path, rows: int, seed: int = 1, *, first: str = "2016-01", last: str = "2025-12"
+) -> list[Path]:
+    """Write ``rows`` police.uk street rows spread evenly over the months ``first`` to ``last``."""
     with zipfile.ZipFile(ROOT / "sample_data" / "staffordshire-2025-street.zip") as zf:
         real = pd.concat(
             [
@@ -40,7 +43,7 @@ def make_files(out: Path, rows: int, seed: int = 1) -> list[Path]:
             ]
         )
     rng = np.random.default_rng(seed)
-    months = pd.period_range("2016-01", "2025-12", freq="M")
+    months = pd.period_range(first, last, freq="M")
     per = rows // len(months)
     paths = []
     for k, m in enumerate(months):

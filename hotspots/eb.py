@@ -173,6 +173,7 @@ def eb_count(
     half_life: float | None = DEFAULT_HALF_LIFE,
     reference_month: str | None = None,
     weights: np.ndarray | None = None,
+    cells: np.ndarray | None = None,
 ) -> EBResult:
     """Score every grid cell by its recent count smoothed towards its neighbours (empirical Bayes).
 
@@ -192,6 +193,10 @@ def eb_count(
     weights
         What each incident counts for (its harm weight, :mod:`hotspots.harm`), multiplied into
         its recency weight; None: 1 each (a count).
+    cells
+        Each incident's ``cell_id`` on ``grid`` (:meth:`hotspots.grid.Grid.flat_index`, -1 off
+        the grid) when already known (:mod:`hotspots.coded` keeps them per frame); None
+        computes them from ``x`` and ``y``. The result is the same.
 
     Returns
     -------
@@ -200,8 +205,8 @@ def eb_count(
     Raises
     ------
     InputError
-        If ``grid`` is not a Grid, the arrays differ in length, a coordinate is not finite, or
-        ``half_life`` is not positive.
+        If ``grid`` is not a Grid, the arrays differ in length (``cells`` included), a
+        coordinate is not finite, or ``half_life`` is not positive.
 
     Notes
     -----
@@ -235,7 +240,17 @@ def eb_count(
     if weights is not None:
         w = w * harm
     mask = grid.mask
-    counts = grid.counts(x, y, w)
+    if cells is None:
+        counts = grid.counts(x, y, w)
+    else:
+        cells = np.asarray(cells)
+        if cells.shape != x.shape:
+            raise InputError(
+                f"`cells` must give one cell id per incident ({x.size}); got shape {cells.shape}"
+            )
+        on = cells >= 0  # the same sums, in the same order, as Grid.counts
+        counts = np.bincount(cells[on], weights=w[on], minlength=grid.nx * grid.ny).astype(float)
+        counts = counts.reshape(grid.ny, grid.nx)
     prior = neighbour_mean(counts, mask)
     beta = float("inf")
     if w.size:

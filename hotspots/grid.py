@@ -448,8 +448,14 @@ def top_cells(values: np.ndarray, mask: np.ndarray, share: float, *, name: str =
     ids = np.flatnonzero(flat_mask)
     k = max(1, int(round(float(share) * ids.size)))
     v = np.nan_to_num(values.ravel()[ids], nan=-np.inf)
-    order = np.argsort(-v, kind="stable")[:k]
-    chosen = ids[order][v[order] > 0]
+    # the k highest, ties to the first cells in order (as a stable sort would), without sorting
+    if k < v.size:
+        kth = np.partition(v, v.size - k)[v.size - k]
+        above = np.flatnonzero(v > kth)
+        pick = np.concatenate([above, np.flatnonzero(v == kth)[: k - above.size]])
+    else:
+        pick = np.arange(v.size)
+    chosen = ids[pick][v[pick] > 0]
     out = np.zeros(values.size, dtype=bool)
     out[chosen] = True
     return out.reshape(values.shape)
@@ -903,10 +909,20 @@ def places_from_cells(
         empty = gpd.GeoDataFrame({c: [] for c in cols[:-1]}, geometry=[], crs=BNG)
         return labels, empty
     index = np.arange(1, n + 1)
-    data: dict[str, np.ndarray] = {"n_cells": ndimage.sum_labels(np.ones(labels.shape), labels, index)}
+    # over the labelled cells only (a few thousand of a grid of 100,000s)
+    at = np.flatnonzero(labels.ravel())
+    lab_at = labels.ravel()[at]
+    data: dict[str, np.ndarray] = {"n_cells": np.bincount(lab_at, minlength=n + 1)[1:].astype(float)}
     funcs = {"sum": ndimage.sum_labels, "max": ndimage.maximum, "mean": ndimage.mean}
     for col, arr in values.items():
-        data[col] = np.asarray(funcs[how.get(col, "sum")](np.asarray(arr, dtype=float), labels, index))
+        rule = how.get(col, "sum")
+        v = np.asarray(arr, dtype=float).ravel()[at]
+        if rule == "max" and np.isfinite(v).all():
+            peak = np.full(n + 1, -np.inf)
+            np.maximum.at(peak, lab_at, v)
+            data[col] = peak[1:]
+        else:
+            data[col] = np.asarray(funcs[rule](np.asarray(arr, dtype=float), labels, index))
     rank = np.argsort(-np.asarray(data[order_by]), kind="stable")
     new_id = np.empty(n + 1, dtype=np.int64)
     new_id[0] = 0

@@ -50,6 +50,7 @@ import shapely
 
 from hotspots._errors import InputError
 from hotspots._validate import BNG, check_choice, check_positive, check_projected
+from hotspots.coded import IncidentCodes, PlaceRows, codes_for, count_pairs, top_labels_of_pairs
 from hotspots.filters import Filter
 from hotspots.grid import (
     CELL_SIZE_TEXT,
@@ -67,7 +68,7 @@ from hotspots.harm import HarmWeights, check_measure, default_weights, incident_
 from hotspots.methods import DEFAULT_METHOD, REGISTRY
 from hotspots.methods import get as get_method
 from hotspots.naming import NAMING_RULE, namer_for
-from hotspots.repeat import check_incidents, located_mask, top_text
+from hotspots.repeat import check_incidents
 
 #: The methods, from the registry (:mod:`hotspots.methods`), the default first.
 METHODS = tuple(REGISTRY)
@@ -169,22 +170,22 @@ def study_area_for(geography: Any, filt: Filter | None) -> gpd.GeoSeries:
     return area
 
 
-def _period(filt: Filter | None, selected: pd.DataFrame) -> Filter | None:
-    """The filter with its month range closed on the data when it was left open."""
+def _period(filt: Filter | None, codes: IncidentCodes, keep: np.ndarray) -> Filter | None:
+    """The filter with its month range closed on the selected rows' months when it was left open."""
     base = filt or Filter()
     if base.month_from and base.month_to:
         return base
-    if selected.empty:
+    span = codes.month_range(keep)
+    if span is None:
         return None
-    months = pd.to_datetime(selected["month"])
     return base.replace(
-        month_from=base.month_from or months.min().strftime("%Y-%m"),
-        month_to=base.month_to or months.max().strftime("%Y-%m"),
+        month_from=base.month_from or span[0].strftime("%Y-%m"),
+        month_to=base.month_to or span[1].strftime("%Y-%m"),
     )
 
 
 def _names(geography: Any, code_col: str, name_col: str) -> pd.Series:
-    lsoas = geography.lsoas
+    lsoas = pd.DataFrame(geography.lsoas[[code_col, name_col]])  # not the geometry
     return lsoas.drop_duplicates(code_col).set_index(code_col)[name_col]
 
 
@@ -216,13 +217,14 @@ def _grid_places(
     split: str = DEFAULT_SPLIT,
     max_cells: int | None = None,
     weights: np.ndarray | None = None,
+    cells: np.ndarray | None = None,
 ) -> tuple[np.ndarray, gpd.GeoDataFrame]:
     """Labels grid (0 = no hotspot) and place polygons for the grid methods."""
     m = get_method(method)
     opts_m = {k: v for k, v in opts.items() if k in m.options and k not in ("cell_size", "top_share")}
     if weights is not None:  # harm (a method without it in its signature takes **_)
         opts_m["weights"] = weights
-    res = m.score(x, y, grid, months=months, reference_month=reference_month, **opts_m)
+    res = m.score(x, y, grid, months=months, reference_month=reference_month, cells=cells, **opts_m)
     params.update(res.params)
     if res.hot is None:
         params["top_share"] = float(opts["top_share"])
@@ -243,12 +245,10 @@ def _grid_places(
     return labels, places
 
 
-def _assign_cells(labels: np.ndarray, grid: Grid, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    ix, iy = grid.index(x, y)
-    out = np.zeros(x.size, dtype=np.int64)
-    ok = ix >= 0
-    out[ok] = labels[iy[ok], ix[ok]]
-    return out
+def _assign_cells(labels: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """The place of each row from its cell id (-1 off the grid: no place)."""
+    flat = labels.ravel()
+    return np.where(cells >= 0, flat[np.maximum(cells, 0)], 0).astype(np.int64)
 
 
 # ---------------------------------------------------------------------------- public API
@@ -361,15 +361,17 @@ def find_hotspots(
     check_choice(DEFAULT_SPLIT if split is None else split, SPLIT_RULES, name="split")
     check_positive(opts["top_categories"], name="top_categories")
     area = study_area_for(geography, filt)
-    selected = filt.apply(incidents) if filt is not None else incidents
-    has = located_mask(selected)
-    current = selected[has]
+    # the rows are never copied: a filter is a mask over the frame's coded columns
+    # (hotspots.coded), built once per frame and shared by every filter
+    codes = codes_for(incidents)
+    keep = filt.mask(incidents) if filt is not None else np.ones(codes.n, dtype=bool)
+    cur = np.flatnonzero(keep & codes.located)
     out_params: dict[str, Any] = {
         "method": method,
         "filter": filt.to_dict() if filt is not None else {},
         "filter_text": filt.describe() if filt is not None else "all incidents",
-        "n_incidents": int(len(current)),
-        "n_left_off": int((~has).sum()),
+        "n_incidents": int(cur.size),
+        "n_left_off": int(keep.sum()) - int(cur.size),
         "measure": measure,
     }
     hw = None
@@ -378,41 +380,39 @@ def find_hotspots(
         out_params["harm_weights"] = hw.to_dict()
         out_params["harm_weights_text"] = hw.describe()
         out_params["ranked_by"] = "harm: the sum of the place's incidents' harm weights"
-    period = _period(filt, selected)
+    period = _period(filt, codes, keep)
     prev = period.previous_period() if period is not None else None
     if period is not None:
         out_params["period"] = f"{period.month_from} to {period.month_to}"
-    if current.empty:
+    if cur.size == 0:
         out_params["note"] = (
             f"no incidents with a location match the filter ({out_params['filter_text']}); widen it"
         )
         return _empty(method, out_params)
 
-    x = current["x"].to_numpy(dtype=float)
-    y = current["y"].to_numpy(dtype=float)
-    prev_inc = None
+    x = codes.x[cur]
+    y = codes.y[cur]
+    prev_rows = np.empty(0, dtype=np.int64)
+    covered = False
     if prev is not None:
-        first_month = pd.to_datetime(incidents["month"]).min()
-        if first_month <= pd.Timestamp(prev.month_from + "-01"):
-            prev_inc = prev.apply(incidents)
-            prev_inc = prev_inc[located_mask(prev_inc)]
+        first_month = codes.first_month()
+        covered = first_month is not None and first_month <= pd.Timestamp(prev.month_from + "-01")
+        if covered:
+            prev_rows = np.flatnonzero(prev.mask(incidents) & codes.located)
             out_params["previous_period"] = f"{prev.month_from} to {prev.month_to}"
         else:
             out_params["previous_period"] = (
                 f"{prev.month_from} to {prev.month_to} (not covered by the data: no change shown)"
             )
-    px = prev_inc["x"].to_numpy(dtype=float) if prev_inc is not None else np.empty(0)
-    py = prev_inc["y"].to_numpy(dtype=float) if prev_inc is not None else np.empty(0)
-    w = incident_weights(current, measure="harm", weights=hw) if hw is not None else None
-    pw = (
-        incident_weights(prev_inc, measure="harm", weights=hw)
-        if hw is not None and prev_inc is not None
-        else None
-    )
+    w = pw = None
+    if hw is not None:  # each incident's harm weight, from its category (the same values as per row)
+        w_all = incident_weights(incidents, measure="harm", weights=hw)
+        w = w_all[cur]
+        pw = w_all[prev_rows] if covered else None
 
-    if len(current) < get_method(method).min_incidents:
+    if cur.size < get_method(method).min_incidents:
         out_params["note"] = (
-            f"only {len(current)} incident(s) with a location: {get_method(method).min_incidents_why}"
+            f"only {cur.size} incident(s) with a location: {get_method(method).min_incidents_why}"
         )
         return _empty(method, out_params)
     area_km2 = float(shapely.area(shapely.union_all(area.to_numpy())) / 1e6)
@@ -429,6 +429,8 @@ def find_hotspots(
         out_params["max_place_km2"] = None if bound is None else float(bound)
         max_cells = None if bound is None else max(1, int(float(bound) * 1e6 // (cell * cell)))
         out_params["max_place_cells"] = max_cells
+        cells = codes.cells(grid)
+        cur_cells = cells[cur]
         labels, places = _grid_places(
             method,
             x,
@@ -436,24 +438,25 @@ def find_hotspots(
             grid,
             opts,
             out_params,
-            months=current["month"].to_numpy(),
+            months=codes.month[cur],
             reference_month=period.month_to if period is not None else None,
             split=DEFAULT_SPLIT if split is None else split,
             max_cells=max_cells,
             weights=w,
+            cells=cur_cells,
         )
-        member = _assign_cells(labels, grid, x, y)
-        prev_member = _assign_cells(labels, grid, px, py)
+        member = _assign_cells(labels, cur_cells)
+        prev_member = _assign_cells(labels, cells[prev_rows])
         geoms = places.set_index("place_id").geometry
         areas = places.set_index("place_id")["area_km2"]
     else:  # a method that labels map points itself
         m = get_method(method)
         pp = m.places(
-            current,
+            incidents.iloc[cur],
             x,
             y,
-            px,
-            py,
+            codes.x[prev_rows],
+            codes.y[prev_rows],
             area_km2=area_km2,
             params=out_params,
             **{k: v for k, v in opts.items() if k in m.options},
@@ -463,18 +466,18 @@ def find_hotspots(
         geoms, areas = pp.geometry, pp.area_km2
 
     table = _build_table(
-        method, current, member, prev_member, geoms, areas, geography, opts, out_params, prev_inc, w, pw
+        method, codes, cur, member, prev_member, geoms, areas, geography, opts, out_params, covered, w, pw
     )
     if len(table):
-        namer = namer_for(incidents, geography)
-        names = namer.name(member, current)
+        names = namer_for(incidents, geography).name_rows(table.attrs.pop("place_rows"))
         table["name"] = names.reindex(table.attrs.pop("place_ids")).to_numpy()
     return table
 
 
 def _build_table(
     method: str,
-    current: pd.DataFrame,
+    codes: IncidentCodes,
+    cur: np.ndarray,
     member: np.ndarray,
     prev_member: np.ndarray,
     geoms: pd.Series,
@@ -482,35 +485,37 @@ def _build_table(
     geography: Any,
     opts: dict[str, Any],
     params: dict[str, Any],
-    prev_inc: pd.DataFrame | None,
+    has_prev: bool,
     w: np.ndarray | None = None,
     pw: np.ndarray | None = None,
 ) -> HotspotList:
+    """The ranked table from the place of each selected row (``cur``: row positions in the frame)."""
     n_places = len(geoms)
     params["n_hotspots"] = 0
     if n_places == 0 or not (member > 0).any():
         params["note"] = f"no place qualifies as a hotspot with these parameters ({method})"
         return _empty(method, params)
     inside = member > 0
-    hot = current[inside]
+    rows = cur[inside]
     key = member[inside]
     ids = np.arange(1, n_places + 1)
     counts = pd.Series(np.bincount(key, minlength=n_places + 1)[1:], index=ids)
     k = int(opts["top_categories"])
-    months = pd.to_datetime(hot["month"])
-    month_stats = (
-        pd.DataFrame({"k": key, "m": months.to_numpy()}).groupby("k")["m"].agg(["nunique", "min", "max"])
-    )
+    first, last, active = _month_stats(key, codes.month_code[rows], codes.month_values, n_places)
+    place_rows = PlaceRows(codes, rows, key)
+    pairs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def text(col: str, kk: int, *, names: pd.Series | None = None, counted: bool = True) -> pd.Series:
+        if col not in pairs:
+            pairs[col] = place_rows.pairs(col)
+        labels = codes.column(col)[1]
+        if names is not None:
+            labels = pd.Series(labels, dtype=object).map(names).to_numpy(dtype=object)
+        return top_labels_of_pairs(*pairs[col], labels, kk, counts=counted)
+
     ward_names = _names(geography, "ward_code", "ward_name")
     district_names = _names(geography, "district_code", "district_name")
-    ward_code = hot["ward_code"] if "ward_code" in hot else pd.Series(np.nan, index=hot.index)
-    district_code = hot["district_code"] if "district_code" in hot else pd.Series(np.nan, index=hot.index)
-    wards = top_text(key, ward_code.astype(object).map(ward_names), k)
-    wards_codes = top_text(key, ward_code.astype(object), k, counts=False)
-    district = top_text(key, district_code.astype(object).map(district_names), 1, counts=False)
-    district_c = top_text(key, district_code.astype(object), 1, counts=False)
-    locations = top_text(key, hot["location_name"], k) if "location_name" in hot else pd.Series(dtype=object)
-    total = len(current)
+    total = cur.size
     table = pd.DataFrame(index=ids)
     table["count"] = counts
     table["share_of_incidents"] = counts / total
@@ -519,16 +524,16 @@ def _build_table(
         table["incidents_per_km2"] = np.where(
             table["area_km2"] > 0, table["count"] / table["area_km2"], np.nan
         )
-    table["top_categories"] = top_text(key, hot["category"], k).reindex(ids)
-    table["top_locations"] = locations.reindex(ids)
-    table["wards"] = wards.reindex(ids)
-    table["ward_codes"] = wards_codes.reindex(ids)
-    table["district"] = district.reindex(ids)
-    table["district_code"] = district_c.reindex(ids)
-    table["months_active"] = month_stats["nunique"].reindex(ids).fillna(0).astype(int)
-    table["first_month"] = month_stats["min"].reindex(ids).dt.strftime("%Y-%m")
-    table["last_month"] = month_stats["max"].reindex(ids).dt.strftime("%Y-%m")
-    if prev_inc is not None:
+    table["top_categories"] = text("category", k).reindex(ids)
+    table["top_locations"] = text("location_name", k).reindex(ids)
+    table["wards"] = text("ward_code", k, names=ward_names).reindex(ids)
+    table["ward_codes"] = text("ward_code", k, counted=False).reindex(ids)
+    table["district"] = text("district_code", 1, names=district_names, counted=False).reindex(ids)
+    table["district_code"] = text("district_code", 1, counted=False).reindex(ids)
+    table["months_active"] = active
+    table["first_month"] = first
+    table["last_month"] = last
+    if has_prev:
         prev_counts = np.bincount(prev_member[prev_member > 0], minlength=n_places + 1)[1:]
         table["previous_count"] = prev_counts
         table["change"] = table["count"] - table["previous_count"]
@@ -571,7 +576,28 @@ def _build_table(
     gdf = gpd.GeoDataFrame(table, geometry="geometry", crs=BNG)
     out = HotspotList.build(gdf, params)
     out.attrs["place_ids"] = place_ids
+    out.attrs["place_rows"] = place_rows
     return out
+
+
+def _month_stats(
+    key: np.ndarray, month_code: np.ndarray, month_values: np.ndarray, n_places: int
+) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    """First and last month (``YYYY-MM``) and the number of distinct months of each place 1..n."""
+    ok = month_code >= 0
+    p, c, _, _ = count_pairs(key[ok], month_code[ok])
+    active = np.bincount(p, minlength=n_places + 1)[1:]
+    lo = np.full(n_places + 1, np.iinfo(np.int64).max)
+    hi = np.full(n_places + 1, -1)
+    np.minimum.at(lo, p, c)
+    np.maximum.at(hi, p, c)
+    has = hi[1:] >= 0
+    values = pd.DatetimeIndex(month_values) if month_values.size else pd.DatetimeIndex([])
+    first = pd.Series(pd.NaT, index=np.arange(1, n_places + 1), dtype=values.dtype)
+    last = first.copy()
+    first[has] = values[lo[1:][has]]
+    last[has] = values[hi[1:][has]]
+    return first.dt.strftime("%Y-%m"), last.dt.strftime("%Y-%m"), active.astype(int)
 
 
 def _plain(params: dict[str, Any]) -> dict[str, Any]:

@@ -34,6 +34,10 @@ def test_rejects_bad_inputs():
         eb_count(np.array([np.nan]), np.array([1.0]), grid=g)
     with pytest.raises(InputError, match="incident months must be dates"):
         recency_weights(["not a month"], half_life=6)
+    with pytest.raises(
+        InputError, match=r"`cells` must give one cell id per incident \(1\); got shape \(2,\)"
+    ):
+        eb_count(np.array([1.0]), np.array([1.0]), grid=g, cells=np.array([0, 1]))
 
 
 # ---------------------------------------------------------------- checks outputs
@@ -121,3 +125,15 @@ def test_single_point_keeps_its_cell_on_top(county_grid):
     iy, ix = np.argwhere(county_grid.mask)[500]
     res = eb_count(np.full(200, cx[iy, ix]), np.full(200, cy[iy, ix]), grid=county_grid)
     assert np.unravel_index(np.argmax(res.score), county_grid.shape) == (iy, ix)
+
+
+def test_known_cells_give_the_same_score(located, geography):
+    """Cell ids computed once per frame (hotspots.coded) give the very same score as binning x, y."""
+    grid = make_grid(geography.study_area, cell_size=125)
+    x, y, m = located["x"].to_numpy(), located["y"].to_numpy(), located["month"].to_numpy()
+    a = eb_count(x, y, grid=grid, months=m, reference_month="2025-12")
+    b = eb_count(
+        x, y, grid=grid, months=m, reference_month="2025-12", cells=grid.flat_index(x, y).astype(np.int32)
+    )
+    assert np.array_equal(a.score, b.score) and np.array_equal(a.counts, b.counts)
+    assert a.prior_strength == b.prior_strength

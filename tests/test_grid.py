@@ -350,3 +350,36 @@ def test_cell_outlines_equal_dissolved_boxes():
         for label in range(1, n + 1):
             assert out[label - 1].is_valid
             assert out[label - 1].symmetric_difference(ref.loc[label]).area < 1e-6
+
+
+def test_top_cells_ties_go_to_the_first_cells_as_a_stable_sort():
+    """The selection without a full sort equals the first k of a stable sort (ties in cell order)."""
+    from hotspots.grid import top_cells
+
+    rng = np.random.default_rng(5)
+    values = rng.integers(0, 6, (40, 50)).astype(float)  # many ties at every level
+    values[rng.random(values.shape) < 0.05] = np.nan
+    mask = rng.random(values.shape) < 0.8
+    ids = np.flatnonzero(mask.ravel())
+    v = np.nan_to_num(values.ravel()[ids], nan=-np.inf)
+    for share in (0.001, 0.01, 0.1, 0.37, 0.9, 1.0):
+        k = max(1, int(round(share * ids.size)))
+        order = np.argsort(-v, kind="stable")[:k]
+        expected = np.zeros(values.size, dtype=bool)
+        expected[ids[order][v[order] > 0]] = True
+        got = top_cells(values, mask, share)
+        assert np.array_equal(got.ravel(), expected), share
+
+
+def test_places_values_equal_ndimage_on_the_county(county_grid):
+    """Per-place cell counts and maxima over the labelled cells equal scipy.ndimage's over the grid."""
+    from hotspots.grid import top_cells
+
+    rng = np.random.default_rng(6)
+    score = np.where(county_grid.mask, rng.gamma(0.3, 10, county_grid.shape).round(1), 0.0)
+    sel = top_cells(score, county_grid.mask, 0.1)
+    labels, places = places_from_cells(sel, county_grid, {"peak": score, "total": score}, how={"peak": "max"})
+    index = np.arange(1, len(places) + 1)
+    assert np.array_equal(places["n_cells"], ndimage.sum_labels(np.ones(labels.shape), labels, index))
+    assert np.array_equal(places["peak"], ndimage.maximum(score, labels, index))
+    assert np.allclose(places["total"], ndimage.sum_labels(score, labels, index))

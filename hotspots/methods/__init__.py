@@ -87,8 +87,11 @@ class Method:
     score_options
         The options that change the cell score (those :func:`hotspots.evaluate.evaluate` takes).
     score
-        ``score(x, y, grid, *, months, reference_month, area_km2, weights, **options) -> CellScore``;
-        ``weights`` is None (count) or one float per incident (harm; see the module notes).
+        ``score(x, y, grid, *, months, reference_month, area_km2, weights, cells, **options) -> CellScore``;
+        ``weights`` is None (count) or one float per incident (harm; see the module notes);
+        ``cells`` (each incident's ``cell_id`` on ``grid``, or None) is a hint a method may use
+        instead of binning ``x``, ``y`` again (the hotspot list keeps them per frame); a method
+        takes what it does not use through ``**_``.
     places
         ``kind="points"`` only: ``places(current, x, y, px, py, *, area_km2, params, weights,
         **options) -> PointPlaces`` (it adds what it chose to ``params``).

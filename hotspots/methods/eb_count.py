@@ -20,11 +20,14 @@ def score(
     reference_month: str | None = None,
     half_life: float | None = None,
     weights: np.ndarray | None = None,
+    cells: np.ndarray | None = None,
     **_: Any,
 ) -> CellScore:
     """Recency-weighted counts (x ``weights``: harm) smoothed by spatial empirical Bayes (:func:`hotspots.eb.eb_count`)."""
     kw = {} if half_life is None else {"half_life": half_life}
-    res = eb_count(x, y, grid=grid, months=months, reference_month=reference_month, weights=weights, **kw)
+    res = eb_count(
+        x, y, grid=grid, months=months, reference_month=reference_month, weights=weights, cells=cells, **kw
+    )
     params = {k: v for k, v in res.params.items() if k != "method"}
     if weights is not None:
         params["score_units"] = "expected harm per cell in the period (recency-weighted)"
