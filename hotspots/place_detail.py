@@ -137,8 +137,9 @@ def _table(values: pd.Series, total: int) -> pd.DataFrame:
     return out[TABLE_COLUMNS]
 
 
-def _months(inside: pd.DataFrame, filt: Filter | None, incidents: pd.DataFrame) -> pd.DataFrame:
-    month = pd.to_datetime(incidents["month"])
+def _months(inside: pd.DataFrame, filt: Filter | None, months: pd.Series) -> pd.DataFrame:
+    """Incidents per month in the filter's months (the selected incidents' first to last when open)."""
+    month = pd.to_datetime(months)
     lo = pd.Timestamp(filt.month_from + "-01") if filt and filt.month_from else month.min()
     hi = pd.Timestamp(filt.month_to + "-01") if filt and filt.month_to else month.max()
     if pd.isna(lo) or pd.isna(hi):
@@ -276,18 +277,23 @@ def place_detail(
         )
     cell_size = float(cell_size)
 
-    df = filt.apply(incidents) if filt is not None else incidents
-    x = df["x"].to_numpy(dtype=float)
-    y = df["y"].to_numpy(dtype=float)
+    # a mask over the shared frame, not a copy of the filtered rows (a million on the dashboard)
+    keep = filt.mask(incidents) if filt is not None else None
+    x = incidents["x"].to_numpy(dtype=float)
+    y = incidents["y"].to_numpy(dtype=float)
     minx, miny, maxx, maxy = place.bounds
     near = np.isfinite(x) & (x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy)
+    if keep is not None:
+        near &= keep
     idx = np.flatnonzero(near)
     shapely.prepare(place)
     idx = idx[shapely.intersects_xy(place, x[idx], y[idx])]
     cols = [
-        c for c in ("x", "y", "lon", "lat", "location_id", "location_name", "category", "month") if c in df
+        c
+        for c in ("x", "y", "lon", "lat", "location_id", "location_name", "category", "month")
+        if c in incidents
     ]
-    inside = df.iloc[idx][cols]
+    inside = incidents.iloc[idx][cols]
     total = len(inside)
 
     cells = _cells(place, x[idx], y[idx], cell_size)
@@ -308,7 +314,7 @@ def place_detail(
         points=points,
         locations=_table(names, total),
         categories=_table(inside["category"], total),
-        months=_months(inside, filt, df),
+        months=_months(inside, filt, incidents["month"] if keep is None else incidents["month"][keep]),
         params=params,
     )
 
