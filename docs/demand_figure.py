@@ -4,7 +4,9 @@ Run:  .venv/bin/python docs/demand_figure.py   (builds a temporary store; prints
 
 Left: the county, 150 m cells in the top composite classes and the persistent cells (circled, as
 they are too small to see at this scale). Right: Stoke-on-Trent, where three of the four
-constructed persistent collision points are. Drawn with Pillow (installed with streamlit).
+constructed persistent collision points are, with the outlines of the named places of the
+default hotspot list that hold a persistent cell (demand per source for each place:
+``hotspots.demand.place_demand``). Drawn with Pillow (installed with streamlit).
 """
 
 from __future__ import annotations
@@ -19,14 +21,16 @@ from PIL import Image, ImageDraw, ImageFont
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hotspots.demand import demand  # noqa: E402
+from hotspots.demand import demand, place_demand  # noqa: E402
 from hotspots.filters import Filter  # noqa: E402
+from hotspots.hotspot_list import find_hotspots  # noqa: E402
 from hotspots.ingest import PartnerMapping, ingest  # noqa: E402
 from hotspots.store import Store  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 OUT = ROOT / "docs" / "demand_map.png"
 RED, CLASSES = (178, 24, 43), [(253, 187, 132), (252, 141, 89), (227, 74, 51)]
+BLUE = (33, 102, 172)
 
 
 def _font(size: int) -> ImageFont.ImageFont:
@@ -36,7 +40,7 @@ def _font(size: int) -> ImageFont.ImageFont:
         return ImageFont.load_default()
 
 
-def panel(draw, box, bounds, wards, cells, points, title):
+def panel(draw, box, bounds, wards, cells, points, title, places=None):
     """Draw wards, demand cells and points inside ``box`` (pixels), fitted to ``bounds`` (metres)."""
     x0, y0, x1, y1 = box
     minx, miny, maxx, maxy = bounds
@@ -62,6 +66,12 @@ def panel(draw, box, bounds, wards, cells, points, title):
         draw.rectangle([a[0], b[1], max(b[0], a[0] + 2), max(a[1], b[1] + 2)], fill=RED)
         cx, cy = px(row.x, row.y)
         draw.ellipse([cx - 9, cy - 9, cx + 9, cy + 9], outline=RED, width=3)
+    for row in [] if places is None else places.itertuples():
+        for poly in getattr(row.geometry, "geoms", [row.geometry]):
+            draw.line([px(*c) for c in poly.exterior.coords], fill=BLUE, width=3)
+        lx, ly = px(row.geometry.bounds[2], row.geometry.bounds[3])
+        label = f"#{row.rank} {row.name.split(',')[0]}"
+        draw.text((min(lx + 8, x1 - 8 * len(label)), ly - 20), label, fill=BLUE, font=_font(14))
     for x, y in points:
         cx, cy = px(x, y)
         draw.line([cx - 5, cy, cx + 5, cy], fill=(0, 0, 0), width=2)
@@ -95,6 +105,15 @@ def main() -> None:
             ["unit_id", "count_police.uk", "count_collisions", "multi_high_months", "composite_rank"]
         ].to_string(index=False)
     )
+    spots = find_hotspots(inc, geography=geo, filt=filt)
+    per_place = place_demand(inc, spots, sources=("police.uk", "collisions"), filt=filt)
+    held = per_place[per_place["persistent"]]
+    print(
+        f"{len(per_place):,} named places (default list); {len(held)} hold a persistent cell:\n"
+        + held[["rank", "name", "count_police.uk", "count_collisions", "composite_rank", "multi_high_months"]]
+        .sort_values("composite_rank")
+        .to_string(index=False)
+    )
     pts = pd.read_csv(DATA / "stats19_constructed_persistent.csv")
     p = gpd.GeoSeries(gpd.points_from_xy(pts["Longitude"], pts["Latitude"]), crs=4326).to_crs(27700)
     points = list(zip(p.x, p.y, strict=True))
@@ -122,7 +141,8 @@ def main() -> None:
         near,
         sel,
         [q for q in points if zoom[0] < q[0] < zoom[2] and zoom[1] < q[1] < zoom[3]],
-        "Stoke-on-Trent (zoom)",
+        "Stoke-on-Trent (zoom): named places holding a persistent cell",
+        places=held,
     )
     f = _font(15)
     y = 790
@@ -140,7 +160,8 @@ def main() -> None:
         x += 190
     draw.text(
         (20, 805),
-        "+ constructed persistent collision points (tests/data). Contains public sector information licensed under the Open Government Licence v3.0.",
+        "+ constructed persistent collision points (tests/data); blue outline: a named place of the hotspot list holding a "
+        "persistent cell. Contains public sector information licensed under the Open Government Licence v3.0.",
         fill=(80, 80, 80),
         font=_font(12),
     )
