@@ -155,6 +155,30 @@ def area_totals() -> str:
     return "; ".join(f"{column(s)}: {v} in these areas" for s, v in totals.items())
 
 
+def place_columns(table: pd.DataFrame, filt: Filter) -> pd.DataFrame:
+    """A hotspot list (EPSG:27700 outlines) with one column per restricted source in the filter.
+
+    Each column counts the source's incidents inside each place: protected for a viewer (one
+    table, places x sources), exact for others.
+    """
+    import geopandas as gpd
+
+    srcs = in_play()
+    if not srcs or table.empty:
+        return table
+    path, version = data.key()
+    pts = data.filtered(path, version, filt.replace(sources=srcs), ("x", "y", "source")).dropna(subset=["x"])
+    pts = gpd.GeoDataFrame(pts, geometry=gpd.points_from_xy(pts["x"], pts["y"]), crs=table.crs)
+    inside = gpd.sjoin(pts, table[["rank", "geometry"]], predicate="within")
+    counts = (
+        pd.crosstab(inside["rank"], inside["source"].astype(str))
+        .reindex(index=table["rank"].to_numpy(), columns=list(srcs), fill_value=0)
+        .astype(int)
+    )
+    shown, _totals = _protected(counts)
+    return table.assign(**{column(s): shown[s].to_numpy() for s in srcs})
+
+
 def _months(filt: Filter) -> list[str]:
     months = data.options(*data.key())["months"]
     lo, hi = filt.month_from or months[0], filt.month_to or months[-1]

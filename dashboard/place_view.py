@@ -38,6 +38,9 @@ COLUMNS = {
 def place_table(table: gpd.GeoDataFrame) -> object:
     """The ranked list, one row per place, name first; row selection chooses a place."""
     cols = [c for c in COLUMNS if c in table.columns]  # "harm" when the list measures harm
+    secret = [c for c in table.columns if c.endswith(" (restricted)")]  # disclosure_ui.place_columns
+    at = cols.index("count") + 1 if "count" in cols else len(cols)
+    cols[at:at] = secret
     if table["change_pct"].isna().all():  # no earlier period in the data: the caption says so
         cols.remove("change_pct")
     return st.dataframe(
@@ -47,7 +50,7 @@ def place_table(table: gpd.GeoDataFrame) -> object:
         on_select="rerun",
         selection_mode="single-row",
         key="hs_table",
-        column_config={c: COLUMNS[c] for c in cols},
+        column_config={c: COLUMNS.get(c, c) for c in cols},
     )
 
 

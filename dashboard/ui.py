@@ -82,15 +82,16 @@ def downloads(
     title: str = "",
     formats: Sequence[str] = (".csv", ".xlsx", ".geojson", ".gpkg"),
     key: str = "dl",
-    own_columns: bool = False,
 ) -> None:
     """One download button per format; each file is written only when its button is clicked.
 
-    The disclosure statement (:func:`dashboard.disclosure_ui.export_params`) is added to ``params``.
+    The disclosure statement (:func:`dashboard.disclosure_ui.export_params`) is added to ``params``;
+    it mentions the restricted sources' own columns when ``table`` has them.
     """
     from dashboard import disclosure_ui
 
-    params = {**(params or {}), **disclosure_ui.export_params(own_columns=own_columns)}
+    own = any(str(c).endswith(" (restricted)") for c in table.columns)  # disclosure_ui.column
+    params = {**(params or {}), **disclosure_ui.export_params(own_columns=own)}
     cols = st.columns(len(formats))
     for col, ext in zip(cols, formats, strict=True):
         access.download_button(

@@ -6,7 +6,7 @@ from dashboard import analysis, data, demand_ui, disclosure_ui, layers, place_vi
 filt = st.session_state["filter"]
 path, version = data.key()
 ui.header("Hotspots", filt)
-disclosure_ui.note(own_columns=False)
+disclosure_ui.note()
 
 state.url_value("method", analysis.DEFAULT_METHOD, options=list(analysis.METHOD_LABELS))
 state.url_value("hs_measure", "count", options=list(demand_ui.MEASURE_LABELS))
@@ -45,6 +45,7 @@ if table.empty:
 table = demand_ui.hotspots_option(
     path, version, filt, table, method, items, harm
 )  # multi-agency demand (issue 11)
+table = disclosure_ui.place_columns(table, filt)  # restricted sources in each place, own columns
 st.caption(
     f"{len(table)} hotspots hold {params.get('share_in_hotspots', 0):.0%} of {params['n_incidents']:,.0f} incidents "
     f"with a location. Compared with {params.get('previous_period', 'the previous period')}."

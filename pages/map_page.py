@@ -139,7 +139,7 @@ with left:
         st.caption(disclosure_ui.area_totals())
     ui.downloads(
         table.drop(columns="unplaced"), stem=f"areas_{filt.level}", filt=filt, title="Counts by area",
-        formats=(".csv", ".xlsx"), key="map_dl", own_columns=True,
+        formats=(".csv", ".xlsx"), key="map_dl",
     )  # fmt: skip
 with right:
     ui.methods(

@@ -13,6 +13,7 @@ disclosure_ui.note()
 exp = analysis.expected_series(path, version, filt)
 if exp["count"].fillna(0).sum() == 0:
     st.warning("No incidents match these filters.")
+    disclosure_ui.monthly_chart(filt)  # a viewer who chose restricted sources only sees them here
     st.stop()
 events = analysis.events_by_month(tuple(exp["month"].dt.strftime("%Y-%m")))
 roll = analysis.rolling_compare(path, version, filt)

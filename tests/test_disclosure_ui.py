@@ -57,8 +57,10 @@ def hand(geography):
         crs=4326,
     ).to_crs(27700)
     j = gpd.sjoin(pts, geography.lsoas[["ward_code", "district_code", "geometry"]], predicate="within")
+    j["category"] = raw.loc[j.index, "Accident_Severity"].map({"1": "Fatal", "2": "Serious", "3": "Slight"})
     return {
         "ward": j.groupby("ward_code").size(),
+        "ward_category": j.groupby(["ward_code", "category"]).size(),
         "district_month": j.groupby(["district_code", "month"]).size(),
     }
 
@@ -205,19 +207,48 @@ def test_trends_chart_of_a_district_suppresses_for_viewers_only(restricted_store
     assert try_to_recover(data["shown"], int(counts.sum())) == []
 
 
-def test_viewer_ward_profile_and_hotspots_state_it(restricted_store, monkeypatch, downloads):
+def test_viewer_ward_profile_table_and_printable_profile(restricted_store, hand, monkeypatch, downloads):
     at = open_as("viewer", monkeypatch, "pages/profile_page.py")
     assert "except its own columns" in statement(at)
-    table = next(d.value for d in at.dataframe if COLUMN in d.value.columns)
-    assert table["category"].iloc[-1] == "Total" and set(table[COLUMN]) <= {C, *map(str, range(10_000))}
-    at.switch_page("pages/hotspots_page.py").run()
-    assert not at.exception, at.exception
-    assert "is left out of every count, map layer, hotspot and chart on this page." in statement(at)
-    name = next(n for n in downloads if n.startswith("hotspots_") and n.endswith(".csv"))
-    hotspots = pd.read_csv(io.BytesIO(downloads[name]()))
-    assert "Disclosure control: collisions" in hotspots["parameters"].iloc[0]
-    # no per-source demand of the restricted source either (the demand option compares sources)
-    assert not [c for c in hotspots.columns if SOURCE in c]
+    code = at.session_state["area"]
+    table = next(d.value for d in at.dataframe if COLUMN in d.value.columns).set_index("category")[COLUMN]
+    counts = hand["ward_category"][code]  # collisions by severity in this ward, by hand
+    assert table["Total"] == str(counts.sum()) and counts.between(1, 4).any()
+    cells = table.drop("Total")
+    counts = counts.reindex(cells.index).fillna(0).astype(int)
+    assert (cells[counts.between(1, 4)] == C).all()
+    assert (cells[cells != C].astype(int) == counts[cells != C]).all()
+    assert try_to_recover(cells, int(table["Total"])) == []
+    report = downloads[f"profile_{code}.html"]()
+    report = report.decode() if isinstance(report, bytes) else report
+    assert "Disclosure control: collisions" in report and "<h2>Restricted partner sources</h2>" in report
+
+
+@pytest.mark.parametrize("role", ["viewer", "analyst"])
+def test_hotspot_list_has_the_restricted_source_in_its_own_column(
+    restricted_store, monkeypatch, downloads, role
+):
+    at = open_as(role, monkeypatch, "pages/hotspots_page.py")
+    assert ("except its own columns" if role == "viewer" else "you see exact counts") in statement(at)
+    name = next(n for n in downloads if n.startswith("hotspots_") and n.endswith(".geojson"))
+    places = gpd.read_file(io.BytesIO(downloads[name]())).to_crs(27700)
+    assert "Disclosure control: collisions" in str(places["parameters"].iloc[0])
+    # collisions inside each place, by hand: the raw CSV's points in the exported outlines
+    raw = pd.read_csv(DATA / "stats19_constructed.csv", dtype=str)
+    pts = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(raw["Longitude"].astype(float), raw["Latitude"].astype(float)), crs=4326
+    ).to_crs(27700)
+    counts = gpd.sjoin(pts, places[["rank", "geometry"]], predicate="within").groupby("rank").size()
+    cells = places.set_index("rank")[COLUMN].astype(str)
+    counts = counts.reindex(cells.index).fillna(0).astype(int)
+    assert counts.between(1, 4).sum() >= 5
+    if role == "analyst":
+        assert (cells == counts.astype(str)).all()
+        return
+    assert (cells[counts.between(1, 4)] == C).all()
+    assert (cells[cells != C].astype(int) == counts[cells != C]).all()
+    # a viewer's list is police.uk only, and no other column counts the restricted source
+    assert not [c for c in places.columns if SOURCE in c and c != COLUMN]
     assert not [e for e in at.expander if SOURCE in e.label]
 
 
