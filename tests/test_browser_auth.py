@@ -9,36 +9,71 @@ leaver). The tests run in order: the admin's test reads the audit entries the ot
 
 from __future__ import annotations
 
+import re
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pytest
-from browser_util import FOLIUM, ROOT, new_page, shot, wait_idle
+from browser_util import FOLIUM, new_page, shot, wait_idle
 from oidc_util import sign_in, signed_in_app
+from test_browser_disclose import COLUMN, OPEN_POPUP, small_ward
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 DATA = Path(__file__).parent / "data"
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 NAV = '[data-testid="stSidebarNav"] a'
 
 
 @pytest.fixture(scope="module")
-def auth_app(sample_store_path, oidc_provider, tmp_path_factory) -> Iterator[tuple[str, Path]]:
-    """The app with sign-in configured, on the 2025 sample plus a restricted partner source."""
+def auth_app(restricted_store_path, oidc_provider, tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """The app with sign-in configured, on the 2025 sample plus the restricted source ``collisions``."""
     tmp = tmp_path_factory.mktemp("auth_app")
     store = tmp / "store.duckdb"
-    shutil.copy(sample_store_path, store)
-    cli = [str(ROOT / ".venv" / "bin" / "hotspots")]
-    run = {"check": True, "capture_output": True, "cwd": ROOT}
-    subprocess.run(
-        [*cli, "ingest", "--store", str(store), "--source", "collisions", "--mapping", str(DATA / "stats19.toml"),
-         str(DATA / "stats19_constructed.csv")], **run
-    )  # fmt: skip
-    subprocess.run([*cli, "restrict", "--store", str(store), "collisions"], **run)
+    shutil.copy(restricted_store_path, store)
     with signed_in_app(store, tmp, issuer=oidc_provider) as url:
         yield url, store
+
+
+def popup(page, ward: str) -> str:
+    """The text of ``ward``'s popup on the Map page's area layer."""
+    page.frame_locator(FOLIUM).first.locator(".leaflet-container").wait_for(timeout=90000)
+    page.locator(FOLIUM).first.scroll_into_view_if_needed()
+    frames = [f for f in page.frames if f.evaluate("() => typeof L !== 'undefined'")]
+    return next(t for t in (f.evaluate(OPEN_POPUP, ward) for f in frames) if t != "no such ward")
+
+
+def area_csv(page, tmp_path: Path, name: str) -> pd.DataFrame:
+    """The Map page's "Counts by area" CSV, as downloaded."""
+    with page.expect_download(timeout=60000) as dl:
+        page.get_by_role("button", name="Download CSV").click()
+    dl.value.save_as(tmp_path / name)
+    return pd.read_csv(tmp_path / name, dtype={COLUMN: str}).set_index("area_code")
+
+
+def chart(page) -> tuple[dict[str, str], int]:
+    """The restricted sources' monthly chart (Vega SVG): (month -> the count its bar's accessible
+    description gives, how many text marks say ``[c]``)."""
+    box = page.locator('[data-testid="stVegaLiteChart"]', has_text="Restricted partner sources by month")
+    box.wait_for(timeout=60000)
+    box.scroll_into_view_if_needed()
+    labels = box.locator("[aria-label]").evaluate_all("els => els.map(e => e.getAttribute('aria-label'))")
+    bars = dict(re.findall(r"label: (\w+ \d{4}); Incidents: (\S+); source: collisions", " | ".join(labels)))
+    texts = box.locator("svg text").evaluate_all("els => els.map(e => e.textContent)")
+    return bars, texts.count("[c]")
+
+
+def ward_months(geography, code: str) -> dict[str, int]:
+    """Collisions of the ward by month ("Mar 2025" -> n), by a hand count (GeoPandas sjoin)."""
+    raw = pd.read_csv(DATA / "stats19_constructed.csv", dtype=str)
+    pts = gpd.GeoDataFrame(
+        {"month": pd.to_datetime(raw["Date"], format="%d/%m/%Y").dt.strftime("%b %Y")},
+        geometry=gpd.points_from_xy(raw["Longitude"].astype(float), raw["Latitude"].astype(float)),
+        crs=4326,
+    ).to_crs(27700)
+    joined = gpd.sjoin(pts, geography.lsoas[["ward_code", "geometry"]], predicate="within")
+    return joined[joined["ward_code"] == code].groupby("month").size().to_dict()
 
 
 def nav(page) -> list[str]:
@@ -62,13 +97,33 @@ def test_signed_out_visitor_sees_only_the_sign_in_page(auth_app, browser):
     page.close()
 
 
+def test_viewer_sees_restricted_counts_suppressed(auth_app, browser, geography, tmp_path):
+    url, _ = auth_app
+    code, ward = small_ward(geography)  # a ward with 3 collisions by a hand count (GeoPandas sjoin)
+    page = new_page(browser)
+    sign_in(page, url, "viewer@stoke.gov.uk")
+    page.get_by_text("Disclosure control: collisions (restricted partner data)").first.wait_for(timeout=60000)
+    text = popup(page, ward)
+    assert re.search(re.escape(COLUMN) + r"\s+\[c\]", text), text
+    page.wait_for_timeout(800)  # the popup fades in
+    shot(page, "auth_viewer_map")
+    csv = area_csv(page, tmp_path, "viewer_areas.csv")
+    assert csv.loc[code, COLUMN] == "[c]"
+    assert "Disclosure control: collisions" in csv["parameters"].iloc[0]
+    page.goto(f"{url}/trends?areas={code}")  # the small ward: 3 collisions in the year
+    hand = ward_months(geography, code)
+    bars, withheld = chart(page)
+    assert withheld == len(hand) and sum(hand.values()) == 3  # each month with a collision says [c]
+    assert set(bars.values()) == {"0"} and not set(bars) & set(hand)  # no bar for those months
+    shot(page, "auth_viewer_trends")
+    page.close()
+
+
 def test_viewer_sees_the_viewer_pages_and_is_refused_the_data_page(auth_app, browser, tmp_path):
     url, _ = auth_app
     page = new_page(browser)
     sign_in(page, url, "viewer@stoke.gov.uk")
     assert nav(page) == ["Map", "Hotspots", "Trends & seasonality", "Ward profile"]
-    page.frame_locator(FOLIUM).first.locator(".leaflet-container").wait_for(timeout=60000)
-    shot(page, "auth_viewer_map")
     page.goto(f"{url}/data")  # an analyst page by its address
     page.get_by_text("The data page needs the analyst role; viewer@stoke.gov.uk is a viewer").wait_for(
         timeout=60000
@@ -77,7 +132,7 @@ def test_viewer_sees_the_viewer_pages_and_is_refused_the_data_page(auth_app, bro
     assert not page.locator('[data-testid="stTabs"], [data-testid="stFileUploader"]').count()
     shot(page, "auth_viewer_refused")
     page.goto(f"{url}/hotspots?method=kde")
-    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=90000)
+    page.get_by_role("button", name="Download CSV").wait_for(timeout=90000)
     wait_idle(page, 60)
     with page.expect_download(timeout=60000) as dl:
         page.get_by_role("button", name="Download CSV").click()
@@ -90,10 +145,21 @@ def test_viewer_sees_the_viewer_pages_and_is_refused_the_data_page(auth_app, bro
     page.close()
 
 
-def test_analyst_by_group_claim_may_load_but_not_change_boundaries(auth_app, browser):
+def test_analyst_by_group_claim_sees_exact_counts_may_load_but_not_change_boundaries(
+    auth_app, browser, geography, tmp_path
+):
     url, _ = auth_app
+    code, ward = small_ward(geography)
     page = new_page(browser)
     sign_in(page, url, "analyst@staffordshire.police.uk")
+    page.get_by_text("you see exact counts (role analyst)").first.wait_for(timeout=60000)
+    text = popup(page, ward)
+    assert re.search(re.escape(COLUMN) + r"\s+3\b", text), text  # the hand count
+    assert area_csv(page, tmp_path, "analyst_areas.csv").loc[code, COLUMN] == "3"
+    page.goto(f"{url}/trends?areas={code}")
+    bars, withheld = chart(page)
+    assert withheld == 0
+    assert {m: int(n) for m, n in bars.items() if n != "0"} == ward_months(geography, code)
     assert nav(page) == [
         "Map", "Hotspots", "Trends & seasonality", "Ward profile", "Places", "Meeting", "Demand & harm", "Data"
     ]  # fmt: skip
@@ -146,10 +212,13 @@ def test_admin_sees_the_audit_log_of_the_others(auth_app, browser, tmp_path):
         ("viewer@stoke.gov.uk", "viewer", "sign-out"),
     } <= rows
     signins = log[log["action"] == "sign-in"]["user"].value_counts()
-    assert signins["viewer@stoke.gov.uk"] == 1  # one sign-in, though three pages were loaded
-    details = log.set_index(["user", "action"])["detail"]
-    assert details[("viewer@stoke.gov.uk", "refused")] == "the data page (needs analyst; role viewer)"
-    assert '"file": "hotspots_kde.csv"' in details[("viewer@stoke.gov.uk", "export")]
+    assert signins["viewer@stoke.gov.uk"] == 2  # two sign-ins, though five pages were loaded
+    refused = log[(log["user"] == "viewer@stoke.gov.uk") & (log["action"] == "refused")]["detail"]
+    assert list(refused) == ["the data page (needs analyst; role viewer)"]
+    viewer_exports = " ".join(
+        log[(log["user"] == "viewer@stoke.gov.uk") & (log["action"] == "export")]["detail"]
+    )
+    assert '"file": "hotspots_kde.csv"' in viewer_exports and '"file": "areas_ward.csv"' in viewer_exports
     page.goto(f"{url}/users")
     page.get_by_text("Who has signed in").wait_for(timeout=60000)
     wait_idle(page, 60)
