@@ -39,8 +39,14 @@ FULL_KEY = "filter_full"
 MARK = "Disclosure control:"
 
 
+#: Where :func:`page_filter` keeps this run's restricted sources and rule (read once per run).
+_NOW = "_disclosure_now"
+
+
 def restricted() -> tuple[str, ...]:
-    """The sources marked restricted now (read from the store on every run: a change shows at once)."""
+    """The sources marked restricted now (read from the store once per run: a change shows at once)."""
+    if _NOW in st.session_state:
+        return st.session_state[_NOW][0]
     return tuple(sorted(disclosure.restricted_sources(data.store())))
 
 
@@ -51,6 +57,8 @@ def protects() -> bool:
 
 def rule() -> disclosure.Rule:
     """The stored rule (default: suppress 1 to 4)."""
+    if _NOW in st.session_state:
+        return st.session_state[_NOW][1]
     return disclosure.stored_rule(data.store())
 
 
@@ -61,6 +69,8 @@ def page_filter(filt: Filter) -> Filter:
     ``st.session_state["filter_full"]`` for :func:`in_play`.
     """
     st.session_state[FULL_KEY] = filt
+    st.session_state.pop(_NOW, None)  # read afresh on every run, then kept for the run
+    st.session_state[_NOW] = (restricted(), rule())
     r = restricted()
     if not r or not protects():
         return filt
@@ -273,6 +283,7 @@ def after_load(report, source: str, restrict: bool) -> None:
 
 def settings() -> None:
     """Which partner sources are restricted, and the rule viewers get (analysts and admins)."""
+    st.session_state.pop(_NOW, None)  # the settings as stored, not as this run began
     st.subheader("Disclosure control")
     st.caption(f"Now: {rule().describe()}. Restricted: {', '.join(restricted()) or 'none'}.")
     partner = [s for s in data.options(*data.key())["sources"] if s != disclosure.POLICE_SOURCE]
