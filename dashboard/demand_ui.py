@@ -318,7 +318,7 @@ def hour_section(path: str, version: int, filt: Filter) -> pd.DataFrame:
     by_hour = prof.groupby("hour")["count"].sum()
     by_day = prof.groupby("day_of_week")["count"].sum()
     h, d = int(by_hour.idxmax()), int(by_day.idxmax())
-    timed = ", ".join(s for s, k in prof.attrs["sources"].items() if k == "time")
+    timed = ", ".join(sorted(prof.attrs["in_profile"]))
     st.caption(
         f"{n:,} incidents with an exact time ({timed}). Busiest hour {h:02d}:00–{h:02d}:59 "
         f"({int(by_hour[h]):,}, {by_hour[h] / n:.0%}); busiest day {DAYS[d]} ({int(by_day[d]):,}). " + left

@@ -125,8 +125,16 @@ TOP_PLACES = 10
 
 
 def top_places(spots: pd.DataFrame, n: int = TOP_PLACES) -> pd.DataFrame:
-    """The area's top ``n`` hotspot places by name, with counts, as the profile prints them."""
+    """The area's top ``n`` hotspot places by name, with counts (and harm), as the profile prints them."""
     cols = {"rank": "Rank", "name": "Place", "count": "Incidents", "top_categories": "Top categories"}
+    if "harm" in spots.columns:  # the list measures harm: ranked by it
+        cols = {
+            "rank": "Rank",
+            "name": "Place",
+            "count": "Incidents",
+            "harm": "Harm",
+            "top_categories": "Top categories",
+        }
     return spots.head(n)[list(cols)].rename(columns=cols).reset_index(drop=True)
 
 

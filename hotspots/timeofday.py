@@ -85,7 +85,8 @@ def hour_profile(
         168 rows (7 days x 24 hours, Monday 00 first) with
         :data:`hotspots.seasonality.DAY_HOUR_COLUMNS` (+ ``harm``); all counts 0 when no
         filtered incident has a time. ``attrs``: ``sources`` (source → ``"time"``, ``"date"`` or
-        ``"month"``, over the whole frame), ``n_timed`` (incidents in the profile),
+        ``"month"``, over the whole frame), ``in_profile`` (source → filtered incidents in the
+        profile), ``n_timed`` (incidents in the profile),
         ``left_out`` (source → filtered incidents without a time), ``measure``.
 
     Raises
@@ -119,8 +120,10 @@ def hour_profile(
         slot = t.dt.dayofweek.to_numpy() * 24 + t.dt.hour.to_numpy()
         out["harm"] = np.bincount(slot, weights=w, minlength=168)
     left = src[~timed].value_counts()
+    used = src[timed].value_counts()
     out.attrs = {
         "sources": kinds,
+        "in_profile": {str(k): int(v) for k, v in used.items() if v},
         "n_timed": int(timed.sum()),
         "left_out": {str(k): int(v) for k, v in left.items()},
         "measure": measure,

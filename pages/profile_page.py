@@ -1,7 +1,7 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import access, analysis, charts, data, disclosure_ui, maps, profile, state, ui
+from dashboard import access, analysis, charts, data, demand_ui, disclosure_ui, maps, profile, state, ui
 
 filt = st.session_state["filter"]
 path, version = data.key()
@@ -39,10 +39,15 @@ rise = analysis.rising(path, version, pf, 3)
 rising_text = profile.rising_sentence(rise)
 st.markdown(f"#### {rising_text}")
 
+harm = demand_ui.measure_choice("profile_measure")  # charts and top places by incidents or harm
 left, right = st.columns([3, 2])
 with left:
-    exp = analysis.expected_series(path, version, pf)
-    st.altair_chart(charts.monthly(exp, title=f"Incidents by month in {p.name}"), width="stretch")
+    if harm is None:
+        exp = analysis.expected_series(path, version, pf)
+        st.altair_chart(charts.monthly(exp, title=f"Incidents by month in {p.name}"), width="stretch")
+    else:
+        hs = demand_ui.harm_series(path, version, pf, harm)
+        st.altair_chart(charts.monthly_harm(hs, title=f"Harm by month in {p.name}"), width="stretch")
 with right:
     mix = analysis.category_mix(path, version, pf)
     st.altair_chart(charts.categories(mix.head(10), title="Mix of categories"), width="stretch")
@@ -53,12 +58,13 @@ if disclosure_ui.in_play():
 
 st.subheader("Top places")
 method = analysis.DEFAULT_METHOD
-spots, spot_params = analysis.hotspots(path, version, pf, method, analysis.default_items(method))
+spots, spot_params = analysis.hotspots(path, version, pf, method, analysis.default_items(method), harm)
 a, b = st.columns([2, 3])
 with a:
     places = profile.top_places(spots)
     st.dataframe(places, hide_index=True, width="stretch")
     st.caption(profile.places_caption(spots, spot_params))
+    demand_ui.harm_caption(harm, spot_params, lead="Top places ranked by **harm**")
 with b:
     outline = data.area_shapes(path, version, level)
     outline = outline[outline["area_code"] == code]

@@ -52,6 +52,13 @@ def partner_store(sample_store_path, tmp_path_factory):
         by = inc.groupby([inc["month"], inc["category"].astype(str)], observed=True).size()
         hand = pd.Series([n * w.weight(c) for (_, c), n in by.items()], index=by.index)
         expected["harm_by_month"] = hand.groupby(level=0).sum().sort_index()
+        busiest = expected["count"]["area_code"].iloc[0]
+        ward = filt.replace(level="ward", areas=(busiest,))
+        expected["ward_harm_list"] = find_hotspots(inc, geography=geo, filt=ward, measure="harm")
+        sub = inc[inc["ward_code"] == busiest]
+        by = sub.groupby([sub["month"], sub["category"].astype(str)], observed=True).size()
+        hand = pd.Series([n * w.weight(c) for (_, c), n in by.items()], index=by.index)
+        expected["ward_harm_by_month"] = hand.groupby(level=0).sum().sort_index()
     with store_env(path):
         yield expected
 
@@ -219,3 +226,18 @@ def test_trends_page_measures_harm_by_month(partner_store):
     assert shown["harm"].to_numpy() == pytest.approx(want.to_numpy())
     caption = next(c.value for c in at.caption if c.value.startswith("Measured by **harm**"))
     assert "ONS Crime Severity Score" in caption and "stay on incidents" in caption
+
+
+def test_ward_profile_measures_harm(partner_store):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    at.query_params["profile_measure"] = "harm"
+    at.run()
+    at.switch_page("pages/profile_page.py").run()
+    assert not at.exception, at.exception
+    shown = next(chart_data(c) for c in at.get("vega_lite_chart") if "harm" in chart_data(c).columns)
+    assert shown["harm"].to_numpy() == pytest.approx(partner_store["ward_harm_by_month"].to_numpy())
+    want = partner_store["ward_harm_list"]
+    places = next(df.value for df in at.dataframe if "Harm" in df.value.columns)
+    assert list(places["Place"]) == list(want["name"].head(len(places)))
+    assert places["Harm"].to_numpy() == pytest.approx(want["harm"].head(len(places)).to_numpy())
+    assert any(c.value.startswith("Top places ranked by **harm**") for c in at.caption)

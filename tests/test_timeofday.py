@@ -69,6 +69,8 @@ def test_profile_counts_the_collisions_by_hand_and_says_what_is_left_out(mixed, 
     assert prof["count"].tolist() == hand_counts(raw).to_numpy().ravel().tolist()
     n_timed = int((raw["Time"] != "").sum())
     assert prof.attrs["n_timed"] == n_timed and prof["count"].sum() == n_timed
+    assert prof.attrs["in_profile"] == {"collisions": n_timed}
+    assert hour_profile(mixed, filt=Filter(sources=("police.uk",))).attrs["in_profile"] == {}
     assert prof.attrs["left_out"] == {
         "police.uk": 102_451,
         "dated": len(raw),  # dates at midnight are not a peak at 00:00
