@@ -304,3 +304,37 @@ def test_data_page_settings_are_stored_audited_and_used(restricted_store, hand, 
         assert audit.entries(store, action="restrict")["detail"].iloc[0] == "collisions: no longer restricted"
         disclosure.set_restricted(store, SOURCE)
         disclosure.set_rule(store, disclosure.Rule())
+
+
+def test_partner_form_restricted_box_marks_the_source(sample_store_path, tmp_path, monkeypatch):
+    path = tmp_path / "store.duckdb"
+    shutil.copy(sample_store_path, path)
+    csv = b"Ref,Month,Lon,Lat\nA1,2025-01,-2.18,53.0\nA2,2025-01,-2.17,53.01\nA3,2025-02,-2.17,53.01\n"
+    with store_env(path):
+        at = open_as("admin", monkeypatch, "pages/data_page.py")
+        next(u for u in at.get("file_uploader") if u.key == "partner_file").upload(
+            "council-asb.csv", csv, "text/csv"
+        )
+        at.run()
+        next(c for c in at.checkbox if c.label.startswith("Restricted source")).check().run()
+        choose = {s.label: s for s in at.selectbox}
+        next(r for r in at.radio if r.label == "When").set_value("month")
+        choose["Date or month column"].set_value("Month")
+        choose["Longitude or easting"].set_value("Lon")
+        choose["Latitude or northing"].set_value("Lat")
+        choose["Case reference (optional)"].set_value("Ref")
+        next(t for t in at.text_input if t.label == "…or one category for every row").input("ASB case")
+        next(b for b in at.button if b.label == "Load partner data").click().run()
+        assert not at.exception, at.exception
+        with Store(path, read_only=True) as store:
+            assert disclosure.restricted_sources(store) == frozenset({"council-asb"})
+            entry = audit.entries(store, action="restrict").iloc[0]
+            assert (
+                int(store.sql("SELECT count(*) AS n FROM incidents WHERE source = 'council-asb'")["n"][0])
+                == 3
+            )
+        assert (entry["user"], entry["role"], entry["detail"]) == (
+            "local",
+            "admin",
+            "council-asb: restricted",
+        )
