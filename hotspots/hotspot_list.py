@@ -465,12 +465,13 @@ def find_hotspots(
         member, prev_member = pp.member, pp.prev_member
         geoms, areas = pp.geometry, pp.area_km2
 
-    table = _build_table(
+    table, place_rows = _build_table(
         method, codes, cur, member, prev_member, geoms, areas, geography, opts, out_params, covered, w, pw
     )
+    place_ids = table.attrs.pop("place_ids", None)
     if len(table):
-        names = namer_for(incidents, geography).name_rows(table.attrs.pop("place_rows"))
-        table["name"] = names.reindex(table.attrs.pop("place_ids")).to_numpy()
+        names = namer_for(incidents, geography).name_rows(place_rows)
+        table["name"] = names.reindex(place_ids).to_numpy()
     return table
 
 
@@ -488,13 +489,17 @@ def _build_table(
     has_prev: bool,
     w: np.ndarray | None = None,
     pw: np.ndarray | None = None,
-) -> HotspotList:
-    """The ranked table from the place of each selected row (``cur``: row positions in the frame)."""
+) -> tuple[HotspotList, PlaceRows | None]:
+    """The ranked table from the place of each selected row (``cur``: row positions in the frame).
+
+    Also the rows of its places (:class:`hotspots.coded.PlaceRows`, for naming them), None when
+    no place qualifies.
+    """
     n_places = len(geoms)
     params["n_hotspots"] = 0
     if n_places == 0 or not (member > 0).any():
         params["note"] = f"no place qualifies as a hotspot with these parameters ({method})"
-        return _empty(method, params)
+        return _empty(method, params), None
     inside = member > 0
     rows = cur[inside]
     key = member[inside]
@@ -576,8 +581,7 @@ def _build_table(
     gdf = gpd.GeoDataFrame(table, geometry="geometry", crs=BNG)
     out = HotspotList.build(gdf, params)
     out.attrs["place_ids"] = place_ids
-    out.attrs["place_rows"] = place_rows
-    return out
+    return out, place_rows
 
 
 def _month_stats(
