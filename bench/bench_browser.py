@@ -11,12 +11,17 @@ first), then prints the times a person waits:
 
 Budgets (issue 5): a page load <= 3 s once the server is up; a filter change <= 1 s.
 
-    .venv/bin/python bench/bench_browser.py
+    .venv/bin/python bench/bench_browser.py [--store FILE]
+
+``--store``: time the app on a copy of that store (for example the 1M-incident, three-year store
+``bench/bench_engine.py --micro-only --store FILE`` builds) instead of the sample.
 """
 
 from __future__ import annotations
 
+import argparse
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -127,8 +132,16 @@ def runs(values: list[float]) -> str:
     return f"median {statistics.median(values):.2f} s  (runs: " + ", ".join(f"{v:.2f}" for v in values) + ")"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--store", type=Path, help="a store to time the app on (copied first); default: the sample"
+    )
+    args = ap.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="bench-browser-"))
+    if args.store is not None:
+        shutil.copy(args.store, tmp / "store.duckdb")
+        print(f"store: a copy of {args.store}")
     port = free_port()
     url = f"http://localhost:{port}"
     t = time.perf_counter()

@@ -15,7 +15,11 @@ ward that holds most of its incidents.
   carry the district, as "Stoke-on-Trent 012A"): a *town* is the first word or two of a ward-name
   part ("Hanley Park" → "Hanley") that starts parts of at least two ward names of the same
   district ("Hanley Park, …" and "Etruria & Hanley"); directions and common words ("North",
-  "Park", "Great" …) alone never make one. A ward with no such town gets its district's name.
+  "Park", "Great" …) alone never make one. The shipped Dec 2022 wards and the 2019 county
+  electoral divisions add evidence (:func:`ward_towns`, ``older`` and ``divisions``): "Broadway
+  and Longton East" and "Hollybush and Longton West" make Longton a town, the "Kidsgrove" and
+  "Burton Town" divisions Kidsgrove and Burton — never for a ward's whole name. A ward with no
+  such town gets its district's name.
 * **Unique.** Two places of one list with the same name get the 100 m Ordnance Survey grid
   reference of their busiest map point added ("… · SJ 884 475"), which does not change when the
   filter does.
@@ -97,8 +101,9 @@ NOT_A_TOWN = frozenset(
 NAMING_RULE = (
     "main streets or landmarks of the place's incidents (police.uk location names, cleaned; a second "
     f"when it holds at least {SECOND_NAME_SHARE:.0%} of the first's incidents; generic names such as "
-    "'Supermarket' qualified by the nearest named street), then the town (from the ward names, else the "
-    "district) and the ward holding most incidents; duplicates get their 100 m grid reference"
+    "'Supermarket' qualified by the nearest named street), then the town (from the ward names, older ward "
+    "names and county division names, else the district) and the ward holding most incidents; duplicates "
+    "get their 100 m grid reference"
 )
 _CACHE: list[tuple[Any, Any, int, Namer]] = []
 _PREFIX = re.compile(r"^\s*on or near\s+", re.IGNORECASE)
@@ -146,14 +151,66 @@ def grid_reference(x: float, y: float) -> str:
     return f"{letters} {int(x % 100_000) // 100:03d} {int(y % 100_000) // 100:03d}"
 
 
-def ward_towns(wards: pd.DataFrame) -> pd.Series:
+#: Words after a town in a county division's name ("Burton Town", "Leek North", "Lichfield City
+#: North", "Newcastle Rural"): the division is named after that town.
+DIVISION_QUALIFIERS = frozenset(
+    {"North", "South", "East", "West", "Central", "Town", "Centre", "City", "Rural", "Urban"}
+)
+
+
+def _candidates(name: str) -> list[list[str]]:
+    """The town candidates of each part of an area name: its first two words and its first word."""
+    out = []
+    for part in (p for p in _PARTS.split(str(name)) if p):
+        words = part.split()
+        mine = [" ".join(words[:k]) for k in (2, 1) if len(words) >= k]
+        out.append([m for m in mine if not (" " not in m and m in NOT_A_TOWN)])
+    return out
+
+
+def _starts(names: pd.DataFrame, key: str) -> dict[tuple[str, str], int]:
+    """How many distinct area names of each ``key`` (district) each candidate starts a part of."""
+    counts: dict[tuple[str, str], int] = {}
+    for name, group in names[["name", key]].drop_duplicates().itertuples(index=False):
+        for cand in {c for part in _candidates(name) for c in part}:
+            counts[(str(group), cand)] = counts.get((str(group), cand), 0) + 1
+    return counts
+
+
+def _division_towns(divisions: pd.DataFrame) -> set[tuple[str, str]]:
+    """``(district_code, town)`` of county divisions named after one town ("Kidsgrove ED", "Burton Town ED")."""
+    out = set()
+    for name, district in divisions[["division_name", "district_code"]].itertuples(index=False):
+        text = re.sub(r"\s+ED$", "", str(name)).strip()
+        if len([p for p in _PARTS.split(text) if p]) != 1:
+            continue  # "Bradwell, Porthill and Wolstanton": neighbourhoods, not a town
+        words = text.split()
+        while len(words) > 1 and words[-1] in DIVISION_QUALIFIERS:
+            words = words[:-1]
+        if 1 <= len(words) <= 2 and not (len(words) == 1 and words[0] in NOT_A_TOWN):
+            out.add((str(district), " ".join(words)))
+    return out
+
+
+def ward_towns(
+    wards: pd.DataFrame, *, older: pd.DataFrame | None = None, divisions: pd.DataFrame | None = None
+) -> pd.Series:
     """The town of each ward, from the ward names (rule in the module notes).
 
     Parameters
     ----------
     wards
         One row per ward with ``ward_code``, ``ward_name`` and ``district_name`` (for example
-        ``geography.lsoas`` — duplicates are dropped).
+        ``geography.lsoas`` — duplicates are dropped); ``district_code`` too for ``older`` and
+        ``divisions``.
+    older
+        Ward names of an earlier vintage (``ward_name``, ``district_code``; for example
+        :func:`boundaries.wards_2022`), whose names also show which words are towns: "Broadway and
+        Longton East" and "Hollybush and Longton West" make Longton one. None: not used.
+    divisions
+        County electoral divisions (``division_name``, ``district_code``; for example
+        :func:`boundaries.ward_to_ced` renamed): one named after a town alone or with a direction
+        ("Kidsgrove ED", "Burton Town ED", "Leek North ED") makes that word a town. None: not used.
 
     Returns
     -------
@@ -166,38 +223,82 @@ def ward_towns(wards: pd.DataFrame) -> pd.Series:
     ------
     InputError
         If a column is missing.
+
+    Notes
+    -----
+    A candidate (the first word or two of a part of the ward's name, common words alone never)
+    is a town when it starts parts of at least two ward names of the district; or, through
+    ``older`` or ``divisions``, when it starts parts of two older ward names of the district or
+    names a county division of it — but those two never make a ward's whole name its town
+    ("Blurton", "Codsall" keep their district: a ward named after a suburb or a village is no
+    town of its own).
     """
     missing = [c for c in ("ward_code", "ward_name", "district_name") if c not in wards.columns]
+    extra = older is not None or divisions is not None
+    if extra and "district_code" not in wards.columns:
+        missing.append("district_code")
     if missing:
         raise InputError(
             f"`wards` lacks the column(s) {', '.join(missing)}; pass geography.lsoas "
             "(one row per LSOA with its ward and district)"
         )
-    table = wards.drop_duplicates("ward_code")[["ward_code", "ward_name", "district_name"]]
-    prefixes: dict[str, list[list[str]]] = {}
-    counts: dict[tuple[str, str], int] = {}
-    for code, name, district in table.itertuples(index=False):
-        parts = [p for p in _PARTS.split(str(name)) if p]
-        cands = []
-        for part in parts:
-            words = part.split()
-            mine = [" ".join(words[:k]) for k in (2, 1) if len(words) >= k]
-            mine = [m for m in mine if not (" " not in m and m in NOT_A_TOWN)]
-            cands.append(mine)
-        prefixes[code] = cands
-        for cand in {c for part in cands for c in part}:
-            counts[(str(district), cand)] = counts.get((str(district), cand), 0) + 1
+    for frame, name, cols in (
+        (older, "older", ("ward_name", "district_code")),
+        (divisions, "divisions", ("division_name", "district_code")),
+    ):
+        lacking = [] if frame is None else [c for c in cols if c not in frame.columns]
+        if lacking:
+            raise InputError(f"`{name}` lacks the column(s) {', '.join(lacking)}; it needs {', '.join(cols)}")
+    cols = ["ward_code", "ward_name", "district_name"] + (["district_code"] if extra else [])
+    table = wards.drop_duplicates("ward_code")[cols]
+    counts = _starts(table.rename(columns={"ward_name": "name"}), "district_name")
+    old_counts = (
+        _starts(older.rename(columns={"ward_name": "name"}), "district_code") if older is not None else {}
+    )
+    division = _division_towns(divisions) if divisions is not None else set()
     out = {}
-    for code, _name, district in table.itertuples(index=False):
-        town = str(district)
-        for part in prefixes[code]:
-            found = [(counts.get((str(district), c), 0), len(c), c) for c in part]
+    for row in table.itertuples(index=False):
+        code, name, district = row.ward_code, str(row.ward_name), str(row.district_name)
+        dcode = str(getattr(row, "district_code", ""))
+        town = district
+        for part in _candidates(name):
+            found = []
+            for c in part:
+                n = counts.get((district, c), 0)
+                if c != name:
+                    n = max(n, old_counts.get((dcode, c), 0), 2 if (dcode, c) in division else 0)
+                found.append((n, len(c), c))
             found = [f for f in found if f[0] >= 2]
             if found:
                 town = max(found)[2]
                 break
         out[code] = town
     return pd.Series(out, name="town", dtype=object)
+
+
+def town_sources(geography: Any) -> dict[str, pd.DataFrame]:
+    """``older`` and ``divisions`` for :func:`ward_towns` from the shipped ONS files, for the geography's districts.
+
+    The Dec 2022 wards of Staffordshire and Stoke-on-Trent (before the 2023 reviews) and the May
+    2019 ward → county electoral division lookup (England), kept to the districts of
+    ``geography``; empty frames when a file cannot be read.
+    """
+    import boundaries
+
+    districts = set(geography.lsoas["district_code"].dropna().astype(str))
+    try:
+        older = pd.DataFrame(boundaries.wards_2022()[["ward_name", "district_code"]])
+    except OSError:  # a missing optional file only loses this hint
+        older = pd.DataFrame(columns=["ward_name", "district_code"])
+    try:
+        ced = boundaries.ward_to_ced().rename(columns={"ced_name": "division_name"})
+        divisions = ced.drop_duplicates("ced_code")[["division_name", "district_code"]]
+    except OSError:
+        divisions = pd.DataFrame(columns=["division_name", "district_code"])
+    return {
+        "older": older[older["district_code"].astype(str).isin(districts)],
+        "divisions": divisions[divisions["district_code"].astype(str).isin(districts)],
+    }
 
 
 def _codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -238,7 +339,9 @@ class Namer:
         self.ward_names = (
             geography.lsoas.drop_duplicates("ward_code").set_index("ward_code")["ward_name"].to_dict()
         )
-        self.towns = ward_towns(geography.lsoas).to_dict()
+        lsoas = geography.lsoas
+        sources = town_sources(geography) if "district_code" in lsoas.columns else {}
+        self.towns = ward_towns(lsoas, **sources).to_dict()
         name_codes, raw = (
             _codes(incidents["location_name"])
             if "location_name" in incidents
@@ -556,5 +659,6 @@ __all__ = [
     "is_generic",
     "name_places",
     "namer_for",
+    "town_sources",
     "ward_towns",
 ]

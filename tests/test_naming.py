@@ -29,6 +29,14 @@ def test_grid_reference_rejects_points_off_the_grid():
 def test_ward_towns_names_missing_columns():
     with pytest.raises(InputError, match=r"`wards` lacks the column\(s\) district_name"):
         ward_towns(pd.DataFrame({"ward_code": ["W1"], "ward_name": ["Town"]}))
+    wards = pd.DataFrame({"ward_code": ["W1"], "ward_name": ["Town"], "district_name": ["D"]})
+    with pytest.raises(InputError, match=r"`wards` lacks the column\(s\) district_code"):
+        ward_towns(wards, older=pd.DataFrame({"ward_name": ["A"], "district_code": ["E1"]}))
+    wards["district_code"] = "E1"
+    with pytest.raises(InputError, match=r"`older` lacks the column\(s\) district_code; it needs ward_name"):
+        ward_towns(wards, older=pd.DataFrame({"ward_name": ["A"]}))
+    with pytest.raises(InputError, match=r"`divisions` lacks the column\(s\) division_name"):
+        ward_towns(wards, divisions=pd.DataFrame({"ced_name": ["A ED"], "district_code": ["E1"]}))
 
 
 def test_name_places_needs_one_place_per_row(real_incidents, geography):
@@ -167,3 +175,28 @@ def test_top_places_hand_counted_from_the_raw_files(default_list, sample_raw):
         assert place["name"].startswith(first)
         if len(busiest) > 1 and busiest.iloc[1] >= 0.25 * busiest.iloc[0]:
             assert place["name"].startswith(f"{first} & {busiest.index[1]}")
+
+
+def test_towns_from_older_wards_and_county_divisions(geography):
+    """Longton, Burton and Kidsgrove (issue 9): their wards' other names and county divisions name them."""
+    from hotspots.naming import town_sources
+
+    plain = ward_towns(geography.lsoas)
+    towns = ward_towns(geography.lsoas, **town_sources(geography))
+    wards = geography.lsoas.drop_duplicates("ward_code").set_index("ward_code")["ward_name"]
+    by_name = pd.Series(towns.to_numpy(), index=wards.loc[towns.index].to_numpy())
+    assert by_name["Longton & Meir Hay South"] == "Longton"  # was Meir: "Broadway and Longton East" (2022)
+    assert by_name["Burton & Eton"] == "Burton"  # was East Staffordshire: "Burton Town ED"
+    assert by_name["Kidsgrove & Ravenscliffe"] == "Kidsgrove"  # was Newcastle-under-Lyme: "Kidsgrove ED"
+    # never a ward's whole name ("Blurton East", "Chadsmoor ED"): those keep their district
+    assert by_name["Blurton"] == "Stoke-on-Trent" and by_name["Chadsmoor"] == "Cannock Chase"
+    # what the ward names decided stays; the others add only these six
+    changed = wards.loc[towns.index[towns != plain]]
+    assert set(changed) == {
+        "Longton & Meir Hay South",
+        "Burton & Eton",
+        "Kidsgrove & Ravenscliffe",
+        "Brewood, Coven & Blymhill",
+        "Cheslyn Hay Village",
+        "Kinver & Enville",
+    }
