@@ -12,6 +12,7 @@ frame per version). A filter is then a boolean mask, and every per-place figure 
 
 from __future__ import annotations
 
+import threading
 import weakref
 from typing import Any
 
@@ -23,6 +24,8 @@ from hotspots.grid import Grid
 _UNSET = object()
 #: Frames whose codes are kept (the store hands out one frame per version; two cover a reload).
 _CACHE_SIZE = 2
+#: The dashboard serves sessions from threads: the caches here are filled under this lock.
+_LOCK = threading.RLock()
 _CACHE: list[tuple[Any, tuple, IncidentCodes]] = []
 
 
@@ -73,22 +76,23 @@ class IncidentCodes:
         A categorical column gives its category codes and categories; another is factorized
         once. A column the frame lacks is all missing.
         """
-        if name not in self._columns:
-            frame = self._frame()
-            if frame is None or name not in frame.columns:
-                out = (np.full(self.n, -1, dtype=np.int32), np.empty(0, dtype=object))
-            else:
-                s = frame[name]
-                if isinstance(s.dtype, pd.CategoricalDtype):
-                    out = (
-                        s.cat.codes.to_numpy().astype(np.int32),
-                        np.asarray(s.cat.categories, dtype=object),
-                    )
+        with _LOCK:
+            if name not in self._columns:
+                frame = self._frame()
+                if frame is None or name not in frame.columns:
+                    out = (np.full(self.n, -1, dtype=np.int32), np.empty(0, dtype=object))
                 else:
-                    c, u = pd.factorize(s, use_na_sentinel=True)
-                    out = (c.astype(np.int32), np.asarray(u, dtype=object))
-            self._columns[name] = out
-        return self._columns[name]
+                    s = frame[name]
+                    if isinstance(s.dtype, pd.CategoricalDtype):
+                        out = (
+                            s.cat.codes.to_numpy().astype(np.int32),
+                            np.asarray(s.cat.categories, dtype=object),
+                        )
+                    else:
+                        c, u = pd.factorize(s, use_na_sentinel=True)
+                        out = (c.astype(np.int32), np.asarray(u, dtype=object))
+                self._columns[name] = out
+            return self._columns[name]
 
     def is_categorical(self, name: str) -> bool:
         """True when the frame's column ``name`` is categorical (its codes follow the sorted categories)."""
@@ -110,20 +114,21 @@ class IncidentCodes:
         coordinates to the millimetre when the frame has no ``location_id``; a frame where only
         some located rows have an id gives None (naming then groups rows as it always did).
         """
-        if self._locations is _UNSET:
-            from hotspots.kde import location_key
+        with _LOCK:
+            if self._locations is _UNSET:
+                from hotspots.kde import location_key
 
-            lid = self.location_id()
-            ok = self.located
-            if lid is not None and not np.all(lid[ok] >= 0):
-                self._locations = None
-            else:
-                src = lid[ok] if lid is not None else location_key(self.x[ok], self.y[ok])
-                c, u = pd.factorize(src)
-                loc = np.full(self.n, -1, dtype=np.int32)
-                loc[ok] = c
-                self._locations = (loc, len(u))
-        return self._locations
+                lid = self.location_id()
+                ok = self.located
+                if lid is not None and not np.all(lid[ok] >= 0):
+                    self._locations = None
+                else:
+                    src = lid[ok] if lid is not None else location_key(self.x[ok], self.y[ok])
+                    c, u = pd.factorize(src)
+                    loc = np.full(self.n, -1, dtype=np.int32)
+                    loc[ok] = c
+                    self._locations = (loc, len(u))
+            return self._locations
 
     def per_location(self, name: str) -> np.ndarray | None:
         """The code of column ``name`` at each map point, or None when a map point has several.
@@ -131,28 +136,30 @@ class IncidentCodes:
         police.uk gives every incident at a map point the same location name, ward and district;
         then per-place figures of those columns can be summed over map points, not rows.
         """
-        if name not in self._per_location:
-            locs = self.locations()
-            out = None
-            if locs is not None:
-                loc, n_loc = locs
-                ok = loc >= 0
-                c = self.column(name)[0][ok]
-                at = np.full(n_loc, -1, dtype=np.int32)
-                at[loc[ok]] = c  # one of the values at each map point; then check they all agree
-                out = at if np.array_equal(at[loc[ok]], c) else None
-            self._per_location[name] = out
-        return self._per_location[name]
+        with _LOCK:
+            if name not in self._per_location:
+                locs = self.locations()
+                out = None
+                if locs is not None:
+                    loc, n_loc = locs
+                    ok = loc >= 0
+                    c = self.column(name)[0][ok]
+                    at = np.full(n_loc, -1, dtype=np.int32)
+                    at[loc[ok]] = c  # one of the values at each map point; then check they all agree
+                    out = at if np.array_equal(at[loc[ok]], c) else None
+                self._per_location[name] = out
+            return self._per_location[name]
 
     def cells(self, grid: Grid) -> np.ndarray:
         """Each row's ``cell_id`` on ``grid`` (:meth:`Grid.flat_index`; -1 off the grid or no location)."""
         key = (grid.x0, grid.y0, grid.cell, grid.nx, grid.ny)
-        if key not in self._cells:
-            if len(self._cells) >= 4:
-                self._cells.pop(next(iter(self._cells)))
-            flat = grid.flat_index(self.x, self.y)
-            self._cells[key] = flat.astype(np.int32) if grid.nx * grid.ny < 2**31 else flat
-        return self._cells[key]
+        with _LOCK:
+            if key not in self._cells:
+                if len(self._cells) >= 4:
+                    self._cells.pop(next(iter(self._cells)))
+                flat = grid.flat_index(self.x, self.y)
+                self._cells[key] = flat.astype(np.int32) if grid.nx * grid.ny < 2**31 else flat
+            return self._cells[key]
 
     def first_month(self) -> pd.Timestamp | None:
         """The earliest month of the frame (None when it has none)."""
@@ -175,13 +182,14 @@ def codes_for(incidents: pd.DataFrame) -> IncidentCodes:
     change does not code it again while a column replaced or a row added is noticed.
     """
     sig = _signature(incidents)
-    for ref, n, codes in _CACHE:
-        if ref() is incidents and n == sig:
-            return codes
-    codes = IncidentCodes(incidents)
-    _CACHE.insert(0, (weakref.ref(incidents), sig, codes))
-    del _CACHE[_CACHE_SIZE:]
-    return codes
+    with _LOCK:
+        for ref, n, codes in _CACHE:
+            if ref() is incidents and n == sig:
+                return codes
+        codes = IncidentCodes(incidents)
+        _CACHE.insert(0, (weakref.ref(incidents), sig, codes))
+        del _CACHE[_CACHE_SIZE:]
+        return codes
 
 
 #: Largest table of (key, code) pairs counted densely with ``np.bincount`` (beyond it: hashing).
