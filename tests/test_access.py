@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from app_util import ROOT
 from test_app_pages import app_store, open_page  # noqa: F401 (app_store is a fixture)
 
 from dashboard import access
@@ -163,3 +164,117 @@ def test_admin_gives_one_person_a_role_on_the_users_page(app_store, monkeypatch,
         f'{{"email": "new.analyst@stoke.gov.uk", "file": "{roles_file}", "role": "analyst"}}'
     ]
     assert list(log["user"]) == ["local"] and list(log["role"]) == ["admin"]
+
+
+# --- signed in (AppTest's st.user), the role from the roles file, on the restricted store ---
+AUTH = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "0" * 64,
+    "client_id": "hotspots-dashboard",
+    "client_secret": "not-used",
+    "server_metadata_url": "http://localhost:9/.well-known/openid-configuration",
+}
+
+
+def signed_in(user: dict, roles_file, page: str | None = None):
+    """The app with an [auth] section, the roles file, and ``user`` as ``st.user``."""
+    from app_util import APP
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.secrets["auth"] = AUTH
+    at.secrets["hotspots"] = {"roles_file": str(roles_file)}
+    at.user = user
+    at.run()
+    if page is not None:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture(scope="module")
+def restricted_app(restricted_store_path, tmp_path_factory):
+    import shutil
+
+    from app_util import store_env
+    from oidc_util import ROLES
+
+    tmp = tmp_path_factory.mktemp("signed_in")
+    shutil.copy(restricted_store_path, tmp / "store.duckdb")
+    (tmp / "roles.toml").write_text(ROLES)
+    with store_env(tmp / "store.duckdb"):
+        yield tmp / "store.duckdb", tmp / "roles.toml"
+
+
+def test_signed_out_sees_the_sign_in_button_and_nothing_else(restricted_app):
+    _store, roles_file = restricted_app
+    at = signed_in({"is_logged_in": False}, roles_file)
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not (at.dataframe or at.metric or at.sidebar.multiselect or at.get("component_instance"))
+    assert "Nothing is shown before you sign in" in at.markdown[0].value
+
+
+def test_signed_in_role_from_the_roles_file_decides_suppression_in_the_table(restricted_app, geography):
+    import geopandas as gpd
+    import pandas as pd
+
+    from hotspots import audit
+    from hotspots.store import Store
+
+    store, roles_file = restricted_app
+    raw = pd.read_csv(ROOT / "tests" / "data" / "stats19_constructed.csv", dtype=str)
+    pts = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(raw["Longitude"].astype(float), raw["Latitude"].astype(float)), crs=4326
+    ).to_crs(27700)
+    hand = (
+        gpd.sjoin(pts, geography.lsoas[["ward_code", "geometry"]], predicate="within")
+        .groupby("ward_code")
+        .size()
+    )
+    wards = geography.areas("ward").set_index(["area_name", "district_name"])["area_code"]
+    column = "collisions (restricted)"
+
+    def table(at) -> pd.Series:  # the Map page's top-25 table: ward code -> the restricted cell
+        t = at.dataframe[0].value
+        codes = [wards[(n, d)] for n, d in zip(t["area_name"], t["district_name"], strict=True)]
+        return pd.Series(t[column].astype(str).to_numpy(), index=codes)
+
+    viewer = {
+        "is_logged_in": True,
+        "email": "Viewer@Stoke.gov.uk",
+        "sub": "v1",
+        "iat": 1,
+        "groups": ["ward-councillors"],
+    }
+    at = signed_in(viewer, roles_file)
+    assert at.sidebar.caption[-1].value == ":material/person: Signed in as **viewer@stoke.gov.uk** (viewer)"
+    cells = table(at)
+    counts = hand.reindex(cells.index).fillna(0).astype(int)
+    assert counts.between(1, 4).any()  # the top 25 wards hold small counts to withhold
+    assert (cells[counts.between(1, 4)] == "[c]").all()
+    assert all(c == "[c]" or int(c) == counts[k] for k, c in cells.items())
+
+    analyst = {
+        "is_logged_in": True,
+        "email": "ana@police.uk",
+        "sub": "a1",
+        "iat": 1,
+        "groups": ["hotspots-analysts"],
+    }
+    cells = table(signed_in(analyst, roles_file))
+    counts = hand.reindex(cells.index).fillna(0).astype(int)  # their top 25 counts collisions too
+    assert "[c]" not in set(cells) and (cells.astype(int) == counts).all()  # exact: the hand count
+
+    at = signed_in(viewer, roles_file, "pages/data_page.py")  # an analyst page, asked for by a viewer
+    assert [e.value for e in at.error] == [
+        "The data page needs the analyst role; viewer@stoke.gov.uk is a viewer. This was recorded in the audit log."
+    ]
+    with Store(store, read_only=True) as s:
+        log = audit.entries(s)
+    assert list(log[log["action"] == "sign-in"]["user"]) == [
+        "ana@police.uk",
+        "viewer@stoke.gov.uk",
+    ]  # once each
+    assert log[log["action"] == "refused"][["user", "role", "detail"]].values.tolist() == [
+        ["viewer@stoke.gov.uk", "viewer", "the data page (needs analyst; role viewer)"]
+    ]
