@@ -478,6 +478,15 @@ def join_locations(incidents: pa.Table, locations: pa.Table) -> pa.Table:
     return pa.table(cols, names=names)
 
 
+def _has_adbc() -> bool:
+    """True when ADBC's PostgreSQL driver is installed (a dependency; without it reads are slower)."""
+    try:
+        import adbc_driver_postgresql.dbapi  # noqa: F401
+    except ImportError:  # pragma: no cover - an environment not synced to requirements.lock
+        return False
+    return True
+
+
 class ServerBackend:
     """The PostgreSQL side of :class:`hotspots.store.Store`."""
 
@@ -577,7 +586,7 @@ class ServerBackend:
         Arrow: psycopg hands each row to Python, about 10 µs a row); inside a write transaction,
         on its own connection (:func:`read_arrow`), so the transaction's changes are seen.
         """
-        if con is not self._con:
+        if con is not self._con or not _has_adbc():
             return read_arrow(con, query)
         return self._read_adbc(to_postgres(query))
 
