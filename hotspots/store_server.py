@@ -15,9 +15,19 @@ Guarantees, as for the embedded store
 * Readers use their own autocommit connection and see the last committed state.
 
 Loads (:func:`hotspots.ingest.ingest`) run the embedded store's own write logic on an
-in-memory DuckDB copy of the tables a load reads, then send the difference (new incidents,
-locations, rejected rows and log lines; changed outcomes, areas and flags) to PostgreSQL in
-the same transaction with ``COPY``. So both backends give the same rows by construction.
+in-memory DuckDB copy of what a load reads (:func:`mirror`: the locations, the load log, and
+only the stored incidents the load meets: those with its ids, found by index, and those at
+locations no polygon holds), then send the difference (new incidents, locations, rejected rows
+and log lines; changed outcomes, areas and flags) to PostgreSQL in the same transaction with
+``COPY``. So both backends give the same rows by construction, and a monthly load costs in
+proportion to the month. The reported-code rule's counts of every incident by code and month
+are kept on the server by triggers (``reported_coverage``).
+
+Reads outside a write go through ADBC's PostgreSQL driver (binary ``COPY`` decoded into Arrow
+in C++; psycopg hands each row to Python). The incident frame is read as the incidents' own
+columns plus the locations once, joined and sorted with Arrow (:meth:`ServerBackend.incident_table`);
+:meth:`hotspots.store.Store.incidents_where` sends a filter's conditions with it, served by the
+``(category, month)`` and BRIN ``month`` indexes.
 
 Other modules' tables: write portable SQL (``VARCHAR``, ``INTEGER``/``BIGINT``, ``DOUBLE``,
 ``DATE``, ``TIMESTAMP``, ``BOOLEAN``, ``BLOB``; ``?`` parameters); the connection a
@@ -600,6 +610,8 @@ class ServerBackend:
         seven more columns per incident (four of them 17-digit floats) and sort 1M wide rows in
         one process.
         """
+        if extras:  # no partner columns kept: no join (the column is all missing either way)
+            extras = bool(con.execute("SELECT EXISTS (SELECT 1 FROM incident_extras)").fetchall()[0][0])
         cols = ", ".join(f"i.{c}" for c in INCIDENT_OWN_COLUMNS)
         query = (
             f"SELECT {cols}, {'e.extra' if extras else 'CAST(NULL AS VARCHAR) AS extra'}, "

@@ -388,3 +388,16 @@ def test_filtered_frames_are_the_same_from_both_backends(pg_server, months, tmp_
         pd.testing.assert_frame_equal(a.astype(str), want.astype(str))
         sizes.append(len(a))
     assert sizes[-1] == 0 and all(n > 0 for n in sizes[:-1]) and max(sizes) < len(whole)
+
+
+def test_the_arrow_reader_names_an_unreachable_server():
+    from hotspots.store_server import ServerBackend
+
+    backend = ServerBackend("postgresql://postgres:secret@127.0.0.1:1/x")
+    with pytest.raises(
+        InputError, match=r"cannot connect to the store postgresql://postgres@127\.0\.0\.1:1/x"
+    ):
+        backend._arrow_reader()
+    with pytest.raises(InputError) as err:
+        backend._arrow_reader()
+    assert "secret" not in str(err.value)
