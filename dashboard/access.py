@@ -328,9 +328,11 @@ def _sign_in_page() -> None:
 def sidebar_note() -> None:
     """Say in the sidebar who the app thinks is using it (and offer sign-out)."""
     if not auth_configured():
+        role = local_role()
         st.sidebar.caption(
             ":material/person: Local single-user mode: no sign-in is configured, so whoever opens "
-            "this address sees and exports everything."
+            "this address sees and exports everything"
+            + ("." if role == LOCAL_ROLE else f" (shown now as a {role} sees it: {ROLE_ENV}).")
         )
         return
     user, role = current_user()
