@@ -23,6 +23,8 @@ download carries the statement in its parameters (:func:`export_params`).
 from __future__ import annotations
 
 import calendar
+import re
+from collections.abc import Callable
 
 import altair as alt
 import pandas as pd
@@ -92,12 +94,12 @@ def in_play() -> tuple[str, ...]:
     return tuple(s for s in r if s in full.sources)
 
 
-def statement(*, own_columns: bool = True) -> str | None:
+def statement(*, own_columns: bool = True, quote: Callable[[str], str] = str) -> str | None:
     """The one-line statement for the page and the export (``None``: nothing restricted in the filter)."""
     srcs = in_play()
     if not srcs:
         return None
-    names = ", ".join(srcs)
+    names = ", ".join(map(quote, srcs))
     if not protects():
         return (
             f"{MARK} {names} {'is' if len(srcs) == 1 else 'are'} restricted partner data; you see exact "
@@ -112,8 +114,13 @@ def statement(*, own_columns: bool = True) -> str | None:
 
 def note(*, own_columns: bool = True) -> None:
     """Say on the page how restricted sources are shown (nothing when none is in the filter)."""
-    if text := statement(own_columns=own_columns):
+    if text := statement(own_columns=own_columns, quote=_plain_markdown):
         st.caption(f":material/lock: {text}")
+
+
+def _plain_markdown(name: str) -> str:
+    """A source name (typed by a person) shown as itself in markdown: punctuation escaped."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~:$])", r"\\\1", name)
 
 
 def export_params(*, own_columns: bool = True) -> dict[str, str]:

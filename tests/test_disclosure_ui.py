@@ -338,3 +338,10 @@ def test_partner_form_restricted_box_marks_the_source(sample_store_path, tmp_pat
             "admin",
             "council-asb: restricted",
         )
+
+
+def test_source_names_in_the_statement_are_not_markdown():
+    from dashboard.disclosure_ui import _plain_markdown
+
+    assert _plain_markdown("council_asb*") == r"council\_asb\*"
+    assert _plain_markdown("[x](javascript:alert(1))") == r"\[x\]\(javascript\:alert\(1\)\)"
