@@ -221,6 +221,11 @@ def test_admin_sees_the_audit_log_of_the_others(auth_app, browser, tmp_path):
     assert '"file": "hotspots_kde.csv"' in viewer_exports and '"file": "areas_ward.csv"' in viewer_exports
     page.goto(f"{url}/users")
     page.get_by_text("Who has signed in").wait_for(timeout=60000)
+    page.get_by_role("button", name="Save").wait_for(timeout=60000)
     wait_idle(page, 60)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"stDataFrame\"] canvas').length >= 3", timeout=60000
+    )
+    page.wait_for_timeout(1500)
     shot(page, "auth_admin_users")
     page.close()
