@@ -1,7 +1,7 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import analysis, data, disclosure_ui, layers, maps, register_ui, state, ui
+from dashboard import analysis, data, demand_ui, disclosure_ui, layers, maps, register_ui, state, ui
 
 filt = st.session_state["filter"]
 path, version = data.key()
@@ -9,7 +9,7 @@ ui.header("Map", filt)
 disclosure_ui.note()
 
 LAYERS = {
-    "areas": "Areas: count or rate",
+    "areas": "Areas: count, rate or harm",
     "places": "Hotspot places (as on the Hotspots page)",
     "kde": "KDE surface",
     "gistar": "Gi* hot and cold spots",
@@ -17,7 +17,7 @@ LAYERS = {
     "repeat": "Repeat locations",
     "incidents": "Incidents by map point",
 }
-MEASURES = {"count": "Incidents", "rate": "Rate per 1,000 residents"}
+MEASURES = {"count": "Incidents", "rate": "Rate per 1,000 residents", "harm": "Harm per 1,000 residents"}
 state.url_value("measure", "count", options=list(MEASURES))
 state.url_value("layers", ["areas", "places"], options=list(LAYERS), cast=state.split)
 state.url_value("tiles", False, cast=lambda v: v == "1")
@@ -58,14 +58,23 @@ maps.add_outline(m, data.study_area_shape(path, version))
 if note := layers.outline_note(filt):
     st.caption(note)
 params = {}
+harm = demand_ui.weights() if st.session_state.measure == "harm" else None
+if harm is not None:  # harm of the same incidents, with the weights of the Demand & harm page
+    ht = demand_ui.harm_table(path, version, filt, filt.level, harm)
+    shown = shown.merge(ht[["area_code", "harm", "harm_per_1000"]], on="area_code", how="left")
+    demand_ui.harm_caption(harm, {}, lead="Areas coloured by **harm** per 1,000 residents")
 if "areas" in chosen:
-    rate = st.session_state.measure == "rate"
+    value, title, decimals = {
+        "count": ("count", "Incidents", 0),
+        "rate": ("rate_per_1000", "Incidents per 1,000 residents", 1),
+        "harm": ("harm_per_1000", "Harm per 1,000 residents", 0),
+    }[st.session_state.measure]
     maps.add_areas(
         m,
         shown,
-        value="rate_per_1000" if rate else "count",
-        title="Incidents per 1,000 residents" if rate else "Incidents",
-        decimals=1 if rate else 0,
+        value=value,
+        title=title,
+        decimals=decimals,
         name=f"{data.LEVEL_LABELS[filt.level]} areas",
         highlight=filt.areas,
         fields=[
@@ -74,6 +83,7 @@ if "areas" in chosen:
             ("rank", "Rank"),
             ("population", "Residents"),
             ("district_name", "District"),
+            *((("harm_per_1000", "Harm per 1,000 residents"),) if harm is not None else ()),
             *((c, c) for c in secret),
         ],
     )

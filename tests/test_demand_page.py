@@ -241,3 +241,19 @@ def test_ward_profile_measures_harm(partner_store):
     assert list(places["Place"]) == list(want["name"].head(len(places)))
     assert places["Harm"].to_numpy() == pytest.approx(want["harm"].head(len(places)).to_numpy())
     assert any(c.value.startswith("Top places ranked by **harm**") for c in at.caption)
+
+
+def test_map_colours_areas_by_harm(partner_store):
+    import re
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    at.query_params["measure"] = "harm"
+    at.run()
+    assert not at.exception, at.exception
+    html = at.get("component_instance")[0].proto.json_args
+    # each ward's popup carries its harm per 1,000 residents: those of the harm area table
+    shown = re.findall(r"Harm per 1,000 residents\W+u003c/th\W+u003e\W+u003ctd\W+u003e([\d,.]+)", html)
+    want = partner_store["harm"]
+    assert sorted(shown) == sorted(f"{v:,.1f}" for v in want["harm_per_1000"])
+    assert "Harm per 1,000 residents" in html  # the legend's title
+    assert any(c.value.startswith("Areas coloured by **harm** per 1,000 residents") for c in at.caption)
