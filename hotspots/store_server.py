@@ -510,6 +510,7 @@ class ServerBackend:
         self._psycopg = psycopg
         self._con: Connection | None = None
         self._adbc = None
+        self._locations: tuple[tuple, pa.Table] | None = None
 
     def _connect(self, *, autocommit: bool) -> Connection:
         try:
@@ -620,8 +621,31 @@ class ServerBackend:
             + (f"WHERE {where}" if where else "")
         )
         inc = self.arrow(con, query)
+        return join_locations(sort_incidents(inc), self.locations(con))
+
+    def locations(self, con: Connection) -> pa.Table:
+        """The locations the incident frame joins, kept between reads while ``locations_version`` stays.
+
+        The counter is raised by a trigger on every change to ``locations`` (whoever makes it),
+        and read before the locations: a load committing in between only makes the next read
+        fetch them again. Inside a write, and on stores without the counter, always fetched.
+        """
+        version = None
+        if con is self._con:
+            try:
+                # with the database's oid: a database dropped and restored under its name is new
+                version = con.raw.execute(
+                    "SELECT (SELECT oid FROM pg_database WHERE datname = current_database()), n "
+                    "FROM locations_version"
+                ).fetchone()
+            except self._psycopg.errors.UndefinedTable:
+                version = None
+        if version is not None and self._locations is not None and self._locations[0] == version:
+            return self._locations[1]
         locs = self.arrow(con, f"SELECT location_id, {', '.join(LOCATION_COLUMNS)} FROM locations")
-        return join_locations(sort_incidents(inc), locs)
+        if version is not None:
+            self._locations = (version, locs)
+        return locs
 
     def has_table(self, con: Connection, table: str) -> bool:
         """True when ``table`` exists in the store's schema."""
@@ -712,6 +736,16 @@ CREATE TRIGGER reported_coverage_delete AFTER DELETE ON incidents
 DROP TRIGGER IF EXISTS reported_coverage_truncate ON incidents;
 CREATE TRIGGER reported_coverage_truncate AFTER TRUNCATE ON incidents
     FOR EACH STATEMENT EXECUTE FUNCTION reported_coverage_change();
+CREATE TABLE IF NOT EXISTS locations_version (n BIGINT NOT NULL);
+INSERT INTO locations_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM locations_version);
+CREATE OR REPLACE FUNCTION locations_version_bump() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+    UPDATE locations_version SET n = n + 1;
+    RETURN NULL;
+END $f$;
+DROP TRIGGER IF EXISTS locations_version_bump ON locations;
+CREATE TRIGGER locations_version_bump AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON locations
+    FOR EACH STATEMENT EXECUTE FUNCTION locations_version_bump();
 """
 
 
@@ -720,17 +754,21 @@ def ensure_coverage(con: Connection) -> None:
 
     Runs in the caller's write transaction (a store from before the table gets it on its next
     load, in one full count; every later change to ``incidents`` keeps it up to date), with the
-    indexes a store from before them lacks (:data:`INDEXES`).
+    indexes a store from before them lacks (:data:`INDEXES`) and ``locations_version``, a
+    counter every change to ``locations`` raises (readers keep the locations until it moves).
     """
-    row = con.raw.execute("SELECT to_regclass('reported_coverage') IS NOT NULL").fetchone()
-    if row[0]:
+    have = con.raw.execute(
+        "SELECT to_regclass('reported_coverage') IS NOT NULL, to_regclass('locations_version') IS NOT NULL"
+    ).fetchone()
+    if all(have):
         return
     con.raw.execute(INDEXES)
     con.raw.execute(COVERAGE_DDL)
-    con.raw.execute(
-        "INSERT INTO reported_coverage SELECT lsoa_code_reported, month, count(*) FROM incidents "
-        "WHERE lsoa_code_reported IS NOT NULL AND lsoa_code_reported <> '' GROUP BY 1, 2"
-    )
+    if not have[0]:
+        con.raw.execute(
+            "INSERT INTO reported_coverage SELECT lsoa_code_reported, month, count(*) FROM incidents "
+            "WHERE lsoa_code_reported IS NOT NULL AND lsoa_code_reported <> '' GROUP BY 1, 2"
+        )
 
 
 def mirror(con: Connection, *, incident_ids: pa.Array | None = None):

@@ -401,3 +401,27 @@ def test_the_arrow_reader_names_an_unreachable_server():
     with pytest.raises(InputError) as err:
         backend._arrow_reader()
     assert "secret" not in str(err.value)
+
+
+def test_the_server_reader_keeps_the_locations_until_they_change(pg_server, months):
+    import pg_cluster
+
+    from hotspots.filters import Filter
+
+    location = pg_cluster.new_database(pg_server)
+    s = Store(location)
+    ingest([months["01"]], store=s)
+    filt = Filter(level="district", areas=("E07000197",))
+    before = s.incidents_where(filt)
+    kept = s._db._locations
+    assert kept is not None and kept[1].num_rows == s.counts()["locations"]
+    s.incidents_where(filt)
+    assert s._db._locations is kept  # nothing changed: not read again
+    # a change by another client, in SQL: the counter moves and the next read sees it
+    writer = Store(location)
+    with writer.transaction() as con:
+        con.execute("UPDATE locations SET district_code = 'E07000198' WHERE district_code = 'E07000197'")
+    assert len(s.incidents_where(filt)) == 0
+    moved = s.incidents_where(filt.replace(areas=("E07000198",)))
+    assert set(before["incident_id"]) <= set(moved["incident_id"])
+    assert s._db._locations[0][1] > kept[0][1]
