@@ -211,7 +211,7 @@ def cmd_find(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- surface
 def cmd_surface(args: argparse.Namespace) -> int:
     """Write a grid surface: one row per cell of the study area."""
-    from hotspots.cli import check_categories, filter_from_args, load
+    from hotspots.cli import check_categories, filter_from_args, load, weights_from_args
     from hotspots.eb import eb_count
     from hotspots.export import export_table
     from hotspots.gistar import gistar
@@ -220,6 +220,7 @@ def cmd_surface(args: argparse.Namespace) -> int:
     from hotspots.kde import kde
     from hotspots.repeat import located_mask
 
+    weights = weights_from_args(args)
     incidents, geo = load(args)
     filt = filter_from_args(args)
     check_categories(incidents, filt)
@@ -248,16 +249,23 @@ def cmd_surface(args: argparse.Namespace) -> int:
     has = located_mask(sel)
     x = sel["x"].to_numpy(dtype=float)[has]
     y = sel["y"].to_numpy(dtype=float)[has]
+    w = weights.of(sel[has]) if weights is not None else None  # harm: each incident its weight
     counts = grid.counts(x, y)
+    harm = grid.counts(x, y, w) if w is not None else counts
     params: dict[str, Any] = {
         "method": args.method,
         **grid.describe(),
         "cell_size_rule": CELL_SIZE_TEXT[rule],
         "n_incidents": int(has.sum()),
         "n_left_off": int((~has).sum()),
+        "measure": args.measure,
     }
+    if weights is not None:
+        params["harm_weights"] = weights.to_dict()
     nan = np.full(grid.shape, np.nan)
-    values = {"count": counts, "value": counts, "p": nan, "q": nan, "bin": np.zeros(grid.shape, dtype=int)}
+    values = {"count": counts, "value": harm, "p": nan, "q": nan, "bin": np.zeros(grid.shape, dtype=int)}
+    if w is not None:
+        values["harm"] = harm
     if args.method == "eb_count":
         res = eb_count(
             x,
@@ -265,6 +273,7 @@ def cmd_surface(args: argparse.Namespace) -> int:
             grid=grid,
             months=sel["month"].to_numpy()[has],
             reference_month=filt.month_to,
+            weights=w,
             **_method_kwargs(args, {"half_life"}),
         )
         values["value"] = res.score
@@ -275,7 +284,7 @@ def cmd_surface(args: argparse.Namespace) -> int:
             k: v
             for k, v in _method_kwargs(args, {"bandwidth", "kernel", "bandwidth_rule", "multiplier"}).items()
         }
-        res = kde(x, y, grid=grid, **kw)
+        res = kde(x, y, grid=grid, weights=w, **kw)
         values["value"] = res.density
         params.update(
             {
@@ -287,7 +296,7 @@ def cmd_surface(args: argparse.Namespace) -> int:
         params["value"] = "kernel density, incidents per km² at the cell centre"
     elif args.method == "gistar":
         kw = _method_kwargs(args, {"band", "alpha", "permutations", "seed"})
-        res = gistar(counts, mask=grid.mask, **kw)
+        res = gistar(harm, mask=grid.mask, **kw)
         values.update({"value": res.z, "p": res.p, "q": res.q, "bin": res.bin})
         if res.p_sim is not None:
             values["p_sim"] = res.p_sim
@@ -295,6 +304,8 @@ def cmd_surface(args: argparse.Namespace) -> int:
         params["value"] = "Gi* z-score; q = Benjamini-Hochberg adjusted p; bin = ±3/2/1 for 99/95/90% (FDR)"
     else:
         params["value"] = "incidents per cell"
+    if w is not None:
+        params["value"] += " (each incident weighed by its category's harm weight)"
     spatial = args.out.suffix.lower() in (".geojson", ".gpkg")
     table = grid.to_geodataframe(values, clip=spatial)
     if not spatial:
@@ -429,6 +440,7 @@ def register(subparsers: Any) -> None:
     _add_method_options(p, which=("grid", "eb_count", "kde", "gistar", "gistar_full"))
     add_filter_args(p)
     add_store_arg(p)
+    add_measure_args(p)
     p.add_argument("--out", type=Path, required=True, help="output .csv or .gpkg (also .xlsx, .geojson)")
     p.set_defaults(func=cmd_surface)
 

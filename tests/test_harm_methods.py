@@ -221,6 +221,26 @@ def test_cli_find_and_evaluate_by_harm(sample_store_path, tmp_path, capsys):
     assert "measured by harm" in capsys.readouterr().out
 
 
+def test_cli_surface_by_harm(sample_store_path, stoke, geography, tmp_path):
+    """``hotspots surface --measure harm``: harm per cell equals the hand weights over a spatial join."""
+    args = ["surface", "--store", str(sample_store_path), "--from", "2025-07", "--to", "2025-12"]
+    args += ["--level", "district", "--area", STOKE, "--cell-size", "500"]
+    out = tmp_path / "harm.gpkg"
+    assert main([*args, "--method", "count", "--measure", "harm", "--out", str(out)]) == 0
+    cells = gpd.read_file(out, layer="surface")
+    # the store's incidents of the filter are the fixture's (same sample, same filter)
+    assert cells["value"].to_numpy() == pytest.approx(harm_within(cells.geometry, stoke), rel=1e-9)
+    assert (cells["harm"] == cells["value"]).all() and cells["count"].sum() == len(stoke)
+    for method in ("eb_count", "kde", "gistar"):
+        csv_out = tmp_path / f"{method}.csv"
+        assert main([*args, "--method", method, "--measure", "harm", "--out", str(csv_out)]) == 0
+        df = pd.read_csv(csv_out)
+        assert (
+            df["harm"].sum() == pytest.approx(stoke["w"].sum())
+            and '"measure": "harm"' in df["parameters"].iloc[0]
+        )
+
+
 # ---------------------------------------------------------------------------- checks inputs
 def test_bad_measure_or_weights_are_refused(real_incidents, geography, sample_store_path, tmp_path, capsys):
     with pytest.raises(InputError, match="`measure` must be one of count, harm; got 'severity'"):
