@@ -49,6 +49,10 @@ def partner_store(sample_store_path, tmp_path_factory):
         from hotspots.harm import default_weights
 
         w = default_weights()
+        expected["edited"] = w.replace({"Shoplifting": 5000.0}, name="edited on the dashboard")
+        expected["edited_list"] = find_hotspots(
+            inc, geography=geo, filt=filt, measure="harm", weights=expected["edited"]
+        )
         by = inc.groupby([inc["month"], inc["category"].astype(str)], observed=True).size()
         hand = pd.Series([n * w.weight(c) for (_, c), n in by.items()], index=by.index)
         expected["harm_by_month"] = hand.groupby(level=0).sum().sort_index()
@@ -257,3 +261,20 @@ def test_map_colours_areas_by_harm(partner_store):
     assert sorted(shown) == sorted(f"{v:,.1f}" for v in want["harm_per_1000"])
     assert "Harm per 1,000 residents" in html  # the legend's title
     assert any(c.value.startswith("Areas coloured by **harm** per 1,000 residents") for c in at.caption)
+
+
+def test_hotspots_page_follows_edited_weights(partner_store):
+    """Weights edited on the Demand & harm page (kept in the session) re-rank the Hotspots page."""
+    edited, want, before = partner_store["edited"], partner_store["edited_list"], partner_store["harm_list"]
+    assert list(want["name"].head(5)) != list(before["name"].head(5))  # shoplifting x 385 moves places
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    at.query_params["hs_measure"] = "harm"
+    at.session_state["harm_weights"] = edited
+    at.run()
+    at.switch_page("pages/hotspots_page.py").run()
+    assert not at.exception, at.exception
+    shown = next(df.value for df in at.dataframe if "harm" in df.value.columns)
+    assert list(shown["name"].head(10)) == list(want["name"].head(10))
+    assert shown["harm"].head(10).to_numpy() == pytest.approx(want["harm"].head(10).to_numpy())
+    caption = next(c.value for c in at.caption if "Ranked by **harm**" in c.value)
+    assert "harm weights: edited on the dashboard (highest: Shoplifting 5000" in caption
