@@ -260,12 +260,12 @@ def _has_batch(con) -> bool:
     return n == 4
 
 
-def _has_temp_table(con, name: str) -> bool:
-    """True when the transaction's connection has a table ``name`` outside the store's own schema.
+def _has_counts_table(con, name: str) -> bool:
+    """True when the connection has a table ``name`` with a column ``n``.
 
     Only a server load's DuckDB mirror (:func:`hotspots.store_server.mirror`) has
-    ``stored_coverage``; on PostgreSQL itself the check reads ``duckdb_columns()``, which the
-    server store defines.
+    ``stored_coverage``; on PostgreSQL itself the check reads the ``duckdb_columns()`` function
+    the server store defines.
     """
     n = con.execute(
         "SELECT count(*) FROM duckdb_columns() WHERE table_name = ? AND column_name = 'n'", [name]
@@ -295,7 +295,7 @@ def assign_from_reported(con, geography, *, min_coverage: float | None = None) -
     codes_sql = f"SELECT i.location_id, i.lsoa_code_reported AS code FROM incidents i JOIN {nonpoly} l USING (location_id)"
     # every stored incident by reported code and month: the server store's loads hold only some
     # incidents in their DuckDB mirror, with these counts (kept by the server) in stored_coverage
-    if _has_temp_table(con, "stored_coverage"):
+    if _has_counts_table(con, "stored_coverage"):
         months_sql = "SELECT code, month, n FROM stored_coverage"
     else:
         months_sql = "SELECT lsoa_code_reported AS code, CAST(month AS DATE) AS month, 1 AS n FROM incidents"

@@ -425,3 +425,30 @@ def test_the_server_reader_keeps_the_locations_until_they_change(pg_server, mont
     moved = s.incidents_where(filt.replace(areas=("E07000198",)))
     assert set(before["incident_id"]) <= set(moved["incident_id"])
     assert s._db._locations[0][1] > kept[0][1]
+
+
+def test_an_outcomes_file_updates_the_stored_incidents_on_every_backend(new_store_location, months):
+    s = Store(new_store_location())
+    ingest([months["01"]], store=s)
+    before = s.incidents().set_index("incident_id")["outcome"].astype(str)
+    jan = raw(months["01"])
+    known = jan.loc[jan["Crime ID"] != "", "Crime ID"].iloc[:3].tolist()
+    header = (
+        "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Outcome type"
+    )
+    rows = [
+        f"{cid},2025-03,Staffordshire Police,Staffordshire Police,,,No location,,,Offender given a caution"
+        for cid in known
+    ]
+    rows.append("ffff,2025-03,Staffordshire Police,Staffordshire Police,,,No location,,,Suspect charged")
+    name = "2025-03-staffordshire-outcomes.csv"
+    report = load_input(s, name, [InputFile(name, "\n".join([header, *rows]).encode())])
+    assert (report.kind, report.rows_read, report.accepted, report.rejected) == ("outcomes", 4, 3, 1)
+    inc = s.incidents().set_index("incident_id")
+    assert (inc.loc[known, "outcome"] == "Offender given a caution").all()
+    pd.testing.assert_series_equal(inc["outcome"].astype(str).drop(index=known), before.drop(index=known))
+    got = s.sql("SELECT outcome_month FROM incidents WHERE incident_id IN (?, ?, ?)", known)
+    assert (pd.to_datetime(got["outcome_month"]) == pd.Timestamp("2025-03-01")).all()
+    assert s.counts()["incidents"] == len(jan) - int(
+        jan.loc[jan["Crime ID"] != "", "Crime ID"].duplicated().sum()
+    )
