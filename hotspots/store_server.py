@@ -706,21 +706,28 @@ BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         DELETE FROM reported_coverage;
         RETURN NULL;
+    ELSIF TG_OP = 'INSERT' THEN
+        INSERT INTO reported_coverage AS c (code, month, n)
+        SELECT lsoa_code_reported, month, count(*) FROM new_rows
+        WHERE lsoa_code_reported IS NOT NULL AND lsoa_code_reported <> '' GROUP BY 1, 2
+        ON CONFLICT (code, month) DO UPDATE SET n = c.n + excluded.n;
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE reported_coverage c SET n = c.n - o.n FROM (
+            SELECT lsoa_code_reported AS code, month, count(*) AS n FROM old_rows
+            WHERE lsoa_code_reported IS NOT NULL AND lsoa_code_reported <> '' GROUP BY 1, 2
+        ) o WHERE c.code = o.code AND c.month = o.month;
+    ELSE
+        INSERT INTO reported_coverage AS c (code, month, n)
+        SELECT code, month, sum(n) FROM (
+            SELECT lsoa_code_reported AS code, month, count(*) AS n FROM new_rows
+            WHERE lsoa_code_reported IS NOT NULL AND lsoa_code_reported <> '' GROUP BY 1, 2
+            UNION ALL
+            SELECT lsoa_code_reported, month, -count(*) FROM old_rows
+            WHERE lsoa_code_reported IS NOT NULL AND lsoa_code_reported <> '' GROUP BY 1, 2
+        ) d GROUP BY 1, 2 HAVING sum(n) <> 0
+        ON CONFLICT (code, month) DO UPDATE SET n = c.n + excluded.n;
     END IF;
-    CREATE TEMP TABLE IF NOT EXISTS reported_coverage_delta (code VARCHAR, month DATE, n BIGINT);
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO reported_coverage_delta SELECT lsoa_code_reported, month, count(*) FROM new_rows
-        WHERE lsoa_code_reported IS NOT NULL AND lsoa_code_reported <> '' GROUP BY 1, 2;
-    END IF;
-    IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        INSERT INTO reported_coverage_delta SELECT lsoa_code_reported, month, -count(*) FROM old_rows
-        WHERE lsoa_code_reported IS NOT NULL AND lsoa_code_reported <> '' GROUP BY 1, 2;
-    END IF;
-    INSERT INTO reported_coverage AS c (code, month, n)
-    SELECT code, month, sum(n) FROM reported_coverage_delta GROUP BY 1, 2 HAVING sum(n) <> 0
-    ON CONFLICT (code, month) DO UPDATE SET n = c.n + excluded.n;
     DELETE FROM reported_coverage WHERE n <= 0;
-    DELETE FROM reported_coverage_delta;
     RETURN NULL;
 END $f$;
 DROP TRIGGER IF EXISTS reported_coverage_insert ON incidents;

@@ -346,6 +346,9 @@ def test_the_server_keeps_the_coverage_counts_through_every_change(pg_server, mo
     got, want = kept(), coverage_by_hand(s)
     assert len(want) > 500 and (want["code"] == "E01000001").any()
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    with s.transaction() as con:
+        con.execute("TRUNCATE incident_extras, incidents")
+    assert kept().empty
 
 
 FILTERS = [
