@@ -381,8 +381,10 @@ def test_new_user_loads_a_month_finds_a_wards_top_hotspots_and_exports_them(part
     shot(page, "new_user_2_loaded")
 
     page.get_by_role("link", name="Hotspots").click()
-    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60000)
-    wait_idle(page, 60)
+    page.get_by_role("heading", name="Hotspots", exact=True).first.wait_for(timeout=120000)
+    # the Data page's tables (in tabs, hidden) linger until the new page replaces them
+    page.locator('[data-testid="stDataFrame"]:visible').first.wait_for(timeout=120000)
+    wait_idle(page, 120)
     box = page.get_by_label("Ward areas", exact=True)
     box.click()
     box.fill("Hanley Park")
