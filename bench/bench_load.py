@@ -2,8 +2,9 @@
 
 Starts the app as ``make run`` does (a fresh store loaded with the 2025 Staffordshire sample),
 opens SESSIONS headless-Chromium pages at once, and in each one changes the crime-type filter
-ROUNDS times (adding a type, or clearing them), timing each change from the click until the
-page shows the new filter and Streamlit has finished the run. Prints the median and 90th
+ROUNDS times (adding a type, or clearing them), timing each change from the click that
+changes the filter until the page shows it, Streamlit has finished the run and the map has
+drawn its new layers. Prints the median and 90th
 percentile over all changes, against the same changes made by one session alone (the
 obvious alternative: nobody else using the server) and the 3 s budget.
 
@@ -24,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from browser_util import CHROMIUM_ARGS, LOCAL, free_port, start_app, stop_app  # noqa: E402
+from browser_util import CHROMIUM_ARGS, FOLIUM, LOCAL, free_port, start_app, stop_app  # noqa: E402
 
 SESSIONS = int(os.environ.get("SESSIONS", "10"))
 ROUNDS = int(os.environ.get("ROUNDS", "6"))
@@ -38,26 +39,53 @@ SHOWS = """([want, avoid]) => {
   return !!line && (!want || line.includes(want)) && (!avoid || !line.includes(avoid));
 }"""
 
+#: what a page shows when a change did not arrive: its "Showing:" line and whether it is running
+STATE = """() => ({
+  showing: document.body.innerText.split('\\n').find(l => l.startsWith('Showing:')),
+  running: !!document.querySelector('[data-testid="stStatusWidget"]'),
+  exception: !!document.querySelector('[data-testid="stException"]'),
+})"""
+#: in the map's iframe: mark the layers drawn now; then, wait until new ones replace them
+MARK_LAYERS = "() => (window.feature_group || []).forEach((g) => { g._hsOld = true; })"
+NEW_LAYERS = """() => {
+  const groups = window.feature_group || [];
+  return groups.length > 0 && !groups[groups.length - 1]._hsOld;
+}"""
 
-async def session(browser, url: str, n: int, rounds: int) -> list[float]:
-    """One user: open the map, then change the type filter ``rounds`` times; seconds per change."""
+
+async def session(
+    browser, url: str, n: int, rounds: int, ready: asyncio.Barrier, opened: list
+) -> list[float]:
+    """One user: open the map, then change the type filter ``rounds`` times; seconds per change.
+
+    Every session waits at ``ready`` until all have opened the page, so that the timed changes
+    are made by all the sessions together (not while some pages are still loading); the
+    seconds each page took to open are added to ``opened``.
+    """
     from playwright.async_api import TimeoutError as PlaywrightTimeout
 
     page = await browser.new_page(viewport={"width": 1400, "height": 900})
     await page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(LOCAL) else r.abort())
     page.set_default_timeout(180000)
+    started = time.perf_counter()
     await page.goto(url)
     await page.locator('[data-testid="stDataFrame"]').first.wait_for()
+    await page.frame_locator(FOLIUM).first.locator(".hs-legend").first.wait_for()
     await page.wait_for_function(IDLE)
+    opened.append(time.perf_counter() - started)
+    await ready.wait()
     times = []
     chosen: list[str] = []
+    frame = await (await page.locator(FOLIUM).first.element_handle()).content_frame()
     for i in range(rounds):
         box = page.get_by_label("Crime and ASB types", exact=True)
+        await frame.evaluate(MARK_LAYERS)
         started = time.perf_counter()
         if len(chosen) == 3:  # clear the types: back to all of them
             await (
                 page.locator('[data-testid="stMultiSelect"]')
-                .first.get_by_role("button", name="Clear all")
+                .filter(has=page.get_by_text("Crime and ASB types", exact=True))
+                .get_by_role("button", name="Clear all")
                 .click()
             )
             want, avoid = "", chosen[-1]
@@ -68,6 +96,7 @@ async def session(browser, url: str, n: int, rounds: int) -> list[float]:
                 option = next(t for t in TYPES if t not in chosen)
             await box.click()
             await box.fill(option)
+            started = time.perf_counter()  # the update starts when the option is chosen
             await page.get_by_role("option", name=option, exact=True).click()
             await page.keyboard.press("Escape")
             chosen.append(option)
@@ -75,22 +104,29 @@ async def session(browser, url: str, n: int, rounds: int) -> list[float]:
         try:
             await page.wait_for_function(SHOWS, arg=[want, avoid], timeout=LIMIT * 1000)
             await page.wait_for_function(IDLE, timeout=LIMIT * 1000)
+            await frame.wait_for_function(NEW_LAYERS, timeout=LIMIT * 1000)
             times.append(time.perf_counter() - started)
         except PlaywrightTimeout:  # counted as not finished within LIMIT seconds; this user gives up
             times.append(float("inf"))
+            state = await page.evaluate(STATE)
+            print(f"  session {n}, change {i + 1} ({want or 'clear all'}) not shown: {state}", flush=True)
             break
     await page.close()
     return times
 
 
-async def run(url: str, sessions: int, rounds: int) -> list[float]:
+async def run(url: str, sessions: int, rounds: int, chromium: str) -> tuple[list[float], list[float]]:
+    """Seconds per filter change over all the sessions, and seconds each page took to open."""
     from playwright.async_api import async_playwright
 
+    ready, opened = asyncio.Barrier(sessions), []
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        results = await asyncio.gather(*(session(browser, url, n, rounds) for n in range(sessions)))
+        browser = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        results = await asyncio.gather(
+            *(session(browser, url, n, rounds, ready, opened) for n in range(sessions))
+        )
         await browser.close()
-    return [t for r in results for t in r]
+    return [t for r in results for t in r], opened
 
 
 def describe(label: str, times: list[float]) -> float:
@@ -98,7 +134,7 @@ def describe(label: str, times: list[float]) -> float:
     p90 = sorted(times)[max(int(0.9 * len(times)) - 1, 0)]
     lost = sum(t == float("inf") for t in times)
     print(
-        f"{label:<32} {len(times):>4} changes  median {med:5.2f} s  p90 {p90:5.2f} s  "
+        f"{label:<34} {len(times):>4} changes  median {med:5.2f} s  p90 {p90:5.2f} s  "
         f"not shown within {LIMIT} s: {lost}"
     )
     return med
@@ -109,17 +145,34 @@ def main() -> None:
     port = free_port()
     print(f"starting the app on port {port} (fresh store, loading the 2025 sample)…", flush=True)
     proc = start_app(port, tmp / "store.duckdb", tmp / "app.log")
+    # The same Chromium at the lowest CPU priority: the server then runs as if the browsers
+    # were on their users' own computers (as they are in use), while the ten pages still
+    # render on this machine's two cores, which keeps the figure on the pessimistic side.
+    niced = tmp / "chromium-niced"
+    niced.write_text(f'#!/bin/sh\nexec nice -n 19 {shutil.which("chromium")} "$@"\n')
+    niced.chmod(0o755)
+    chromium = shutil.which("chromium")
     try:
-        url = f"http://localhost:{port}/"
-        asyncio.run(run(url, 1, 1))  # warm: the first visit waits for the start-up warm-up
-        alone = describe("1 session alone", asyncio.run(run(url, 1, ROUNDS)))
-        busy = describe(f"{SESSIONS} sessions at once", asyncio.run(run(url, SESSIONS, ROUNDS)))
+        url = f"http://localhost:{port}/" + os.environ.get("QUERY", "")
+        asyncio.run(run(url, 1, 1, chromium))  # warm: the first visit waits for the start-up warm-up
+        times, opened = asyncio.run(run(url, 1, ROUNDS, chromium))
+        alone = describe("1 session alone", times)
+        print(f"{'':<34} page opened in {opened[0]:.1f} s")
+        medians = {}
+        for label, exe in (("browsers share the CPU", chromium), ("browsers at low priority", str(niced))):
+            times, opened = asyncio.run(run(url, SESSIONS, ROUNDS, exe))
+            medians[label] = describe(f"{SESSIONS} sessions, {label}", times)
+            print(
+                f"{'':<34} {SESSIONS} pages opened together: median {statistics.median(opened):.1f} s, "
+                f"last {max(opened):.1f} s (not counted in the changes)"
+            )
     finally:
         stop_app(proc)
-    print(
-        f"median with {SESSIONS} sessions / alone: {busy / alone:.1f}x; budget {BUDGET:.0f} s: "
-        + ("met" if busy <= BUDGET else "NOT met")
-    )
+    for label, busy in medians.items():
+        print(
+            f"{label}: median with {SESSIONS} sessions / alone {busy / alone:.1f}x; "
+            f"budget {BUDGET:.0f} s " + ("met" if busy <= BUDGET else "NOT met")
+        )
     load = os.getloadavg()
     print(
         f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "

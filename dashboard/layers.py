@@ -7,6 +7,7 @@ analysis grid covers the areas chosen in the filter, or the whole study area.
 
 from __future__ import annotations
 
+import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.maps import GISTAR, GISTAR_LABELS, SURFACE, esc
+from dashboard.offline import make_offline
 from hotspots._errors import InputError
 from hotspots.areas import APPROXIMATE_NOTE
 from hotspots.filters import Filter
@@ -209,3 +211,29 @@ def emerging_layer(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out["colour"] = out["category"].map(EMERGING_COLOURS).fillna("#999999")
     out["tip"] = [f"<b>{esc(c.capitalize())}</b><br>{int(n[c]):,} cells" for c in out["category"]]
     return out
+
+
+def layered_map(m: folium.Map, groups: list[folium.FeatureGroup], *, key: str, height: int = 640) -> None:
+    """Show the base map ``m`` with ``groups`` of layers that change in place.
+
+    streamlit-folium builds a new map (a new iframe that loads Leaflet and the component again)
+    whenever the map's script changes. Here ``m`` holds only what stays the same while filters
+    change (background, study-area outline, view), and the layers come as feature groups,
+    which the component swaps inside the live map: a filter change costs the browser a small
+    part of a rebuild (``bench/bench_load.py``), and the user's zoom and pan stay where they were.
+    Each group carries its own legend (:class:`dashboard.maps.Legend`); the layer control is
+    drawn afresh with the groups.
+    """
+    # imported here: a component registers itself only when imported inside a page run
+    from streamlit_folium import st_folium
+
+    make_offline(m)
+    st_folium(
+        m,
+        key=key,
+        height=height,
+        use_container_width=True,
+        returned_objects=[],
+        feature_group_to_add=groups,
+        layer_control=folium.LayerControl(collapsed=False, position="topright"),
+    )

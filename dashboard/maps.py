@@ -112,7 +112,11 @@ class _Attribution(MacroElement):
 
 
 class Legend(MacroElement):
-    """A classed legend drawn as a Leaflet control.
+    """A classed legend drawn as a Leaflet control, on the map or with a feature group.
+
+    Added to a :class:`folium.FeatureGroup`, the legend shows while the group is on the map: it
+    goes when the layer control hides the group, or when the page replaces the group with a new
+    one (the Map page's layers, see :func:`dashboard.ui.layered_map`).
 
     Parameters
     ----------
@@ -133,7 +137,11 @@ class Legend(MacroElement):
                 div.innerHTML = {{ this.html|tojson }};
                 return div;
             };
-            legend.addTo({{ this._parent.get_name() }});
+            var parent = {{ this._parent.get_name() }};
+            if (parent instanceof L.Map) { legend.addTo(parent); return; }
+            parent.on('add', function() { legend.addTo(parent._map); });
+            parent.on('remove', function() { legend.remove(); });
+            if (parent._map) { legend.addTo(parent._map); }
         })();
         {% endmacro %}"""
     )
@@ -363,7 +371,11 @@ MARKER_ZOOM = 14
 
 
 class _ShowBelowZoom(MacroElement):
-    """Keeps ``layer`` in ``group`` only while the map's zoom is below ``zoom``."""
+    """Keeps ``layer`` in ``group`` only while the map's zoom is below ``zoom``.
+
+    The map forgets the zoom handler when the group is replaced by a newer one of the same name
+    (the Map page swaps its layers in place on every filter change).
+    """
 
     _template = Template(
         """{% macro script(this, kwargs) %}
@@ -374,6 +386,10 @@ class _ShowBelowZoom(MacroElement):
                 if (map.getZoom() < {{ this.zoom }}) { group.addLayer(layer); }
                 else { group.removeLayer(layer); }
             }
+            var handlers = map._hsZoomHandlers = map._hsZoomHandlers || {};
+            var key = {{ this.key|tojson }};
+            if (handlers[key]) { map.off('zoomend', handlers[key]); }
+            handlers[key] = toggle;
             map.on('zoomend', toggle);
             toggle();
         })();
@@ -384,6 +400,7 @@ class _ShowBelowZoom(MacroElement):
         super().__init__()
         self._name = "ShowBelowZoom"
         self.map, self.group, self.layer, self.zoom = m, group, layer, int(zoom)
+        self.key = group.layer_name
 
 
 class _Labels(MacroElement):
@@ -444,7 +461,25 @@ def add_hotspots(
     marker_zoom: int = MARKER_ZOOM,
     fill: bool = True,
 ) -> None:
+    """Ranked places drawn on ``m``: :func:`hotspot_group` added to the map."""
+    hotspot_group(
+        m, table, name=name, selected=selected, labels=labels, marker_zoom=marker_zoom, fill=fill
+    ).add_to(m)
+
+
+def hotspot_group(
+    m: folium.Map,
+    table: gpd.GeoDataFrame,
+    *,
+    name: str = "Hotspots",
+    selected: int | None = None,
+    labels: int = 30,
+    marker_zoom: int = MARKER_ZOOM,
+    fill: bool = True,
+) -> folium.FeatureGroup:
     """Ranked places (EPSG:4326) readable at every zoom: outlines, markers when small, rank labels.
+
+    Returns a feature group for map ``m``, not yet added to it.
 
     ``table`` has the hotspot list columns (rank, name, count, top_categories, wards, …).
     Outlines (or circles for point places) are always drawn; below ``marker_zoom`` each place
@@ -455,8 +490,7 @@ def add_hotspots(
     """
     fg = folium.FeatureGroup(name=esc(name))
     if table.empty:
-        fg.add_to(m)
-        return
+        return fg
     feats, marks = [], []
     points = table.geometry.representative_point()
     for i, (row, p) in enumerate(zip(table.itertuples(index=False), points, strict=True)):
@@ -511,7 +545,6 @@ def add_hotspots(
         popup=folium.GeoJsonPopup(fields=["t"], labels=False),
     )
     markers.add_to(fg)
-    fg.add_to(m)
     top = table.head(labels)
     _Labels(
         fg,
@@ -520,8 +553,9 @@ def add_hotspots(
         "border-radius:10px;padding:0 5px;display:inline-block;white-space:nowrap",
         anchor=(-6, 10),
         css_class="hs-rank",
-    ).add_to(m)
-    _ShowBelowZoom(m, fg, markers, marker_zoom).add_to(m)
+    ).add_to(fg)
+    _ShowBelowZoom(m, fg, markers, marker_zoom).add_to(fg)
+    return fg
 
 
 def add_place_cells(m: folium.Map, cells: gpd.GeoDataFrame, *, cell_size: float, name: str = "Cells") -> None:
@@ -577,6 +611,7 @@ __all__ = [
     "add_classed_polygons",
     "add_count_labels",
     "add_hotspots",
+    "hotspot_group",
     "add_place_cells",
     "add_outline",
     "add_points",

@@ -64,9 +64,10 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -370,6 +371,8 @@ class _Embedded:
         self.lock_path = path.with_name(path.name + ".lock")
         self._con: duckdb.DuckDBPyConnection | None = None
         self._sig: tuple | None = None
+        #: answers that hold until the file changes (:meth:`Store._memo`)
+        self.memo: dict[str, Any] = {}
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -391,6 +394,7 @@ class _Embedded:
                 con.close()
                 raise InputError(f"cannot open the store {self.path}: {exc}") from exc
             self._con, self._sig = con, sig
+            self.memo = {}
         return self._con
 
     @contextmanager
@@ -632,8 +636,22 @@ class Store:
     # ------------------------------------------------------------------ state
     def version(self) -> int:
         """A number that changes whenever data is loaded (the last ingest id plus settings)."""
-        with self._reading() as con:
-            return self._version(con)
+        return self._memo("version", self._version)
+
+    def _memo(self, name: str, read: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+        """``read(con)``, remembered until the store file changes (embedded store, outside a write).
+
+        Every page run asks for the version and whether the store is empty several times; the
+        file's signature (a ``stat``) says whether the answer can have changed.
+        """
+        if getattr(self._local, "txn", None) is not None or not isinstance(self._db, _Embedded):
+            with self._reading() as con:
+                return read(con)
+        with self._lock:
+            con = self._db.reader()  # re-attached, forgetting the memo, when the file changed
+            if name not in self._db.memo:
+                self._db.memo[name] = read(con)
+            return self._db.memo[name]
 
     @staticmethod
     def _version(con) -> int:
@@ -645,8 +663,9 @@ class Store:
 
     def is_empty(self) -> bool:
         """True when no file has been loaded."""
-        with self._reading() as con:
-            return con.execute("SELECT count(*) FROM ingests").fetchall()[0][0] == 0
+        return self._memo(
+            "empty", lambda con: con.execute("SELECT count(*) FROM ingests").fetchall()[0][0] == 0
+        )
 
     def counts(self) -> dict[str, int]:
         """Row counts of each table."""

@@ -1,5 +1,5 @@
+import folium
 import streamlit as st
-from streamlit_folium import st_folium
 
 from dashboard import analysis, data, demand_ui, disclosure_ui, layers, maps, register_ui, state, ui
 
@@ -58,6 +58,15 @@ maps.add_outline(m, data.study_area_shape(path, version))
 if note := layers.outline_note(filt):
     st.caption(note)
 params = {}
+groups: list[folium.FeatureGroup] = []  # the layers: swapped inside the live map on a change
+
+
+def group(label: str) -> folium.FeatureGroup:
+    """A new layer group named ``label`` (shown in the layer control)."""
+    groups.append(folium.FeatureGroup(name=maps.esc(label)))
+    return groups[-1]
+
+
 harm = demand_ui.weights() if st.session_state.measure == "harm" else None
 if harm is not None:  # harm of the same incidents, with the weights of the Demand & harm page
     ht = demand_ui.harm_table(path, version, filt, filt.level, harm)
@@ -70,7 +79,7 @@ if "areas" in chosen:
         "harm": ("harm_per_1000", "Harm per 1,000 residents", 0),
     }[st.session_state.measure]
     maps.add_areas(
-        m,
+        group(f"{data.LEVEL_LABELS[filt.level]} areas"),
         shown,
         value=value,
         title=title,
@@ -89,24 +98,26 @@ if "areas" in chosen:
     )
 if "kde" in chosen:
     surface, params["KDE"] = layers.kde_layer(path, version, filt, None, None, "quartic")
-    maps.add_classed_polygons(m, surface, name="KDE surface", opacity=0.65)
+    fg = group("KDE surface")
+    maps.add_classed_polygons(fg, surface, name="KDE surface", opacity=0.65)
     maps.Legend(
         "KDE density (incidents per km²)", layers.kde_legend(params["KDE"]), position="bottomleft"
-    ).add_to(m)
+    ).add_to(fg)
 if "gistar" in chosen:
     cells, params["Gi*"] = layers.gistar_layer(path, version, filt, None, 1)
-    maps.add_classed_polygons(m, cells, name="Gi* hot and cold spots", opacity=0.75)
+    fg = group("Gi* hot and cold spots")
+    maps.add_classed_polygons(fg, cells, name="Gi* hot and cold spots", opacity=0.75)
     maps.Legend(
         "Gi* (FDR-corrected)",
         [(maps.GISTAR[b], lab) for b, lab in maps.GISTAR_LABELS.items()],
         position="bottomleft",
-    ).add_to(m)
+    ).add_to(fg)
 if "places" in chosen:
     method = analysis.DEFAULT_METHOD
     found, params[LAYERS["places"]] = analysis.hotspots(
         path, version, filt, method, analysis.default_items(method)
     )
-    maps.add_hotspots(m, analysis.to_map(found.head(maps.MAX_PLACES)), name=LAYERS["places"])
+    groups.append(maps.hotspot_group(m, analysis.to_map(found.head(maps.MAX_PLACES)), name=LAYERS["places"]))
     if len(found) > maps.MAX_PLACES:
         st.caption(
             f"Hotspot places: the first {maps.MAX_PLACES} of {len(found):,} are drawn (the Hotspots page lists all)."
@@ -114,14 +125,13 @@ if "places" in chosen:
 for method in ("dbscan", "repeat"):
     if method in chosen:
         found, params[LAYERS[method]] = analysis.hotspots(path, version, filt, method, ())
-        maps.add_hotspots(m, analysis.to_map(found.head(50)), name=LAYERS[method], labels=15)
+        groups.append(maps.hotspot_group(m, analysis.to_map(found.head(50)), name=LAYERS[method], labels=15))
 if "incidents" in chosen:
     pts, n_points = layers.incident_points(path, version, filt)
-    maps.add_points(m, pts, name="Incidents by map point", colour=maps.INCIDENT)
+    maps.add_points(group("Incidents by map point"), pts, name="Incidents by map point", colour=maps.INCIDENT)
     if n_points > len(pts):
         st.caption(f"Incidents layer: the {len(pts):,} busiest of {n_points:,} map points.")
-maps.finish(m)
-st_folium(m, key=f"map_{filt.level}", height=640, use_container_width=True, returned_objects=[])
+layers.layered_map(m, groups, key=f"map_{filt.level}", height=640)
 ui.attribution()
 if "places" in chosen:  # "add to register" for a hotspot place drawn on the map
     items = analysis.default_items(analysis.DEFAULT_METHOD)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,28 @@ def test_map_numbers_follow_the_filter(app_store):
     assert after["Incidents"] != before["Incidents"]
     assert int(after["Incidents"].replace(",", "")) < 10_000
     assert "Burglary" in at.caption[0].value
+
+
+def map_args(at: AppTest) -> dict:
+    """The arguments the Map page passes to streamlit-folium's component."""
+    return json.loads(at.get("component_instance")[0].proto.json_args)
+
+
+def test_map_filter_change_swaps_layers_in_the_same_map(app_store):
+    at = open_page("pages/map_page.py")
+    before = map_args(at)
+    assert '"Ward areas" : feature_group_feature_group_0' in before["layer_control"]
+    set_categories(at, ["Burglary"])
+    after = map_args(at)
+    # the base map (its script, hence the component's key) is the same: the browser keeps the
+    # live map and swaps the layers, which changed with the filter (counts in the tooltips)
+    assert after["script"] == before["script"] and after["key"] == before["key"]
+    assert after["feature_group"] != before["feature_group"]
+    assert after["script"].count("L.geoJson(") == 1  # the study area's outline only
+    assert after["feature_group"].count("L.geoJson(") == 3  # areas; places' outlines and markers
+    assert "hs-legend" in after["feature_group"] and "hs-legend" not in after["script"]
+    at.multiselect(key="layers").set_value(["areas"]).run()
+    assert map_args(at)["layer_control"].count("feature_group_feature_group_") == 1
 
 
 def test_map_draws_every_layer(app_store):

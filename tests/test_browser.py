@@ -57,6 +57,22 @@ PAGES = {
 }
 
 
+#: in the Map page's iframe: set a mark on the window, zoom in one step, return the new zoom
+MARK_AND_ZOOM = """() => {
+    const m = Object.values(window).find((v) => v instanceof L.Map);
+    window.__kept = true;
+    m.setZoom(m.getZoom() + 1, {animate: false});
+    return m.getZoom();
+}"""
+MAP_STATE = """() => {
+    const m = Object.values(window).find((v) => v instanceof L.Map);
+    return {marked: window.__kept === true, zoom: m.getZoom(),
+            legends: document.querySelectorAll('.hs-legend').length,
+            controls: document.querySelectorAll('.leaflet-control-layers').length,
+            overlays: document.querySelectorAll('.leaflet-control-layers-overlays label').length};
+}"""
+
+
 @pytest.mark.parametrize("path", list(PAGES), ids=[p or "map" for p in PAGES])
 def test_each_page_loads_with_its_main_element(app, browser, path):
     url, _ = app
@@ -83,6 +99,8 @@ def test_filter_change_updates_map_and_table_and_url_reproduces_it(app, browser)
     table = page.locator('[data-testid="stDataFrame"]').first
     table.wait_for()
     before_metric = page.locator('[data-testid="stMetricValue"]').first.inner_text()
+    frame = page.locator(FOLIUM).first.element_handle().content_frame()
+    zoom = frame.evaluate(MARK_AND_ZOOM)  # mark the live map's window, and zoom in one step
     choose(page, "Crime and ASB types", "Burglary")
     page.get_by_text("Showing: 2025-01 to 2025-12; Burglary").wait_for(timeout=30000)
     wait_idle(page)
@@ -98,6 +116,10 @@ def test_filter_change_updates_map_and_table_and_url_reproduces_it(app, browser)
     assert after_legend != before_legend
     assert after_metric != before_metric
     assert "categories=Burglary" in page.url
+    # the layers changed inside the same live map: not rebuilt, the user's zoom kept, and one
+    # legend and one layer control (the old ones went with the old layers)
+    kept = page.locator(FOLIUM).first.element_handle().content_frame().evaluate(MAP_STATE)
+    assert kept == {"marked": True, "zoom": zoom, "legends": 1, "controls": 1, "overlays": 2}, kept
     shot(page, "map_burglary")
 
     other = new_page(browser)

@@ -92,7 +92,8 @@ def statement(at: AppTest) -> str:
 
 def popups(at: AppTest) -> dict[tuple[str, str], str]:
     """(area name, district) -> the restricted cell, read from the area layer's popup HTML."""
-    script = json.loads(at.get("component_instance")[0].proto.json_args)["script"]
+    args = json.loads(at.get("component_instance")[0].proto.json_args)
+    script = args["script"] + (args["feature_group"] or "")  # the Map page's layers are feature groups
     out = {}
     for m in re.finditer(r'"tip": ("(?:[^"\\]|\\.)*")', script):
         tip = json.loads(m.group(1))

@@ -455,3 +455,20 @@ def test_an_outcomes_file_updates_the_stored_incidents_on_every_backend(new_stor
     assert s.counts()["incidents"] == len(jan) - int(
         jan.loc[jan["Crime ID"] != "", "Crime ID"].duplicated().sum()
     )
+
+
+def test_the_remembered_version_follows_a_load_by_another_store(tmp_path, months):
+    """``version()`` and ``is_empty()`` are remembered per file state: a load elsewhere shows."""
+    path = tmp_path / "s.duckdb"
+    reader, writer = Store(path), Store(path)
+    assert reader.is_empty() and reader.version() == reader.version()
+    before = reader.version()
+    ingest([months["01"]], store=writer)  # another Store (as another process would) loads
+    assert not reader.is_empty()
+    assert reader.version() != before
+    assert reader.version() == writer.version() == snapshot(writer)["version"]
+    loaded = reader.version()
+    with reader.transaction() as con:  # inside a write, its own changes count at once
+        con.execute("INSERT INTO localities (ward_code, locality) VALUES ('E05000001', 'Town')")
+        assert reader.version() == loaded + 1
+    assert reader.version() == writer.version() == loaded + 1  # and after it, for every reader
