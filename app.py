@@ -10,8 +10,9 @@ which draws the frame with :func:`main`.
 """
 
 import asyncio
+import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import streamlit as st
@@ -84,6 +85,23 @@ def main() -> None:
     chosen.run()
 
 
+def timed(run: Callable[[], None]) -> None:
+    """``run()``; with ``$HOTSPOTS_RUN_LOG`` set, append how long the server took to that file.
+
+    One line per run, tab-separated: when it ended (Unix seconds) and the seconds from the
+    start of the script to its end (``bench/bench_load.py`` reads it: the server's part of a
+    page update, apart from the browser's).
+    """
+    log = os.environ.get("HOTSPOTS_RUN_LOG")
+    started = time.perf_counter()
+    try:
+        run()
+    finally:
+        if log:
+            with open(log, "a", encoding="utf-8") as f:
+                f.write(f"{time.time():.3f}\t{time.perf_counter() - started:.3f}\n")
+
+
 def _warm_up() -> None:
     started = time.perf_counter()
     from dashboard import warm  # the analysis stack: pandas, GeoPandas, scikit-learn, DuckDB…
@@ -105,6 +123,6 @@ async def warm_caches(_app: object) -> AsyncIterator[None]:
 
 
 if __name__ == "__main__":
-    main()
+    timed(main)
 else:
     app = st.App(__file__, lifespan=warm_caches)

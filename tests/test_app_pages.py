@@ -217,3 +217,14 @@ def test_upload_progress_moves_through_the_stages_of_one_file(tmp_path, sample_r
     assert fractions == sorted(fractions) and fractions[0] == 0 and fractions[-1] == 1
     assert len({x for x in fractions if 0 < x < 1}) >= 3, calls  # stages inside the one file
     assert calls[0][1] == "Reading 2025-03-staffordshire-street.csv"
+
+
+def test_run_log_records_each_run_when_asked(app_store, tmp_path, monkeypatch):
+    log = tmp_path / "runs.tsv"
+    monkeypatch.setenv("HOTSPOTS_RUN_LOG", str(log))
+    at = open_page("pages/map_page.py")
+    set_categories(at, ["Burglary"])
+    rows = [line.split("\t") for line in log.read_text().splitlines()]
+    assert len(rows) == 2  # the first run and the filter change
+    for ended, seconds in rows:
+        assert float(ended) > 1.7e9 and 0 < float(seconds) < 120
