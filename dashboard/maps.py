@@ -17,6 +17,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from branca.element import Element, MacroElement, Template
 
 from dashboard import folium_render
@@ -85,6 +86,7 @@ def base_map(bounds: Sequence[float], *, tiles: bool = False, height: int = 620)
         f"<style>.leaflet-container{{background:{BACKGROUND};font-size:15px}}"
         ".leaflet-control-layers{font-size:15px}"
         ".leaflet-tooltip,.leaflet-popup-content{font-size:15px;line-height:1.35}"
+        ".leaflet-tooltip th,.leaflet-popup-content th{text-align:left;padding-right:8px}"
         ".hs-legend{background:rgba(255,255,255,.92);padding:8px 10px;border-radius:4px;"
         "box-shadow:0 1px 4px rgba(0,0,0,.3);font-size:14px;line-height:1.4;max-width:260px}"
         ".hs-legend b{display:block;margin-bottom:4px}"
@@ -230,7 +232,7 @@ def add_areas(
     values = areas[[col for col, _ in fields]].to_dict("records")  # labels need not be identifiers
     for i, (row, vals, c) in enumerate(zip(areas.itertuples(index=False), values, cls, strict=True)):
         rows = "".join(
-            f"<tr><th style='text-align:left;padding-right:8px'>{esc(label)}</th><td>{esc(_fmt(vals[col]))}</td></tr>"
+            f"<tr><th>{esc(label)}</th><td>{esc(_fmt(vals[col]))}</td></tr>"  # styled in base_map
             for col, label in fields
         )
         props = {
@@ -493,14 +495,16 @@ def hotspot_group(
         return fg
     feats, marks = [], []
     points = table.geometry.representative_point()
-    for i, (row, p) in enumerate(zip(table.itertuples(index=False), points, strict=True)):
+    # coordinates to 1e-6° (about 0.1 m): a third of the text the browser parses on each change
+    shapes = shapely.transform(table.geometry.to_numpy(), lambda xy: np.round(xy, 6))
+    for i, (row, shape, p) in enumerate(zip(table.itertuples(index=False), shapes, points, strict=True)):
         tip = place_tip(row)
         feats.append(
             {
                 "type": "Feature",
                 "id": i,
                 "properties": {"t": tip, "sel": i == selected},
-                "geometry": row.geometry.__geo_interface__,
+                "geometry": shape.__geo_interface__,
             }
         )
         marks.append(
