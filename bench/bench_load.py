@@ -204,7 +204,7 @@ def main() -> None:
     load = os.getloadavg()
     print(
         f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
-        "(a shared machine: other engineers' tests were running)"
+        "(the bench's own ten browsers count in it; compare with `uptime` before the run)"
     )
 
 
