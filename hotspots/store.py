@@ -644,7 +644,8 @@ class Store:
         Every page run asks for the version and whether the store is empty several times; the
         file's signature (a ``stat``) says whether the answer can have changed.
         """
-        if getattr(self._local, "txn", None) is not None or not isinstance(self._db, _Embedded):
+        # a server, or an in-memory store (written in place, no file to stat): always read
+        if getattr(self._local, "txn", None) is not None or type(self._db) is not _Embedded:
             with self._reading() as con:
                 return read(con)
         with self._lock:

@@ -472,3 +472,10 @@ def test_the_remembered_version_follows_a_load_by_another_store(tmp_path, months
         con.execute("INSERT INTO localities (ward_code, locality) VALUES ('E05000001', 'Town')")
         assert reader.version() == loaded + 1
     assert reader.version() == writer.version() == loaded + 1  # and after it, for every reader
+
+
+def test_an_in_memory_store_reads_its_version_afresh(months):
+    store = Store(":memory:")  # written in place: nothing on disk says it changed
+    assert store.is_empty() and store.version() == 0
+    ingest([months["01"]], store=store)
+    assert not store.is_empty() and store.version() > 0
