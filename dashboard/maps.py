@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -453,20 +454,9 @@ def place_tip(row: object) -> str:
     )
 
 
-def add_hotspots(
-    m: folium.Map,
-    table: gpd.GeoDataFrame,
-    *,
-    name: str = "Hotspots",
-    selected: int | None = None,
-    labels: int = 30,
-    marker_zoom: int = MARKER_ZOOM,
-    fill: bool = True,
-) -> None:
-    """Ranked places drawn on ``m``: :func:`hotspot_group` added to the map."""
-    hotspot_group(
-        m, table, name=name, selected=selected, labels=labels, marker_zoom=marker_zoom, fill=fill
-    ).add_to(m)
+def add_hotspots(m: folium.Map, table: gpd.GeoDataFrame, **options: Any) -> None:
+    """Ranked places drawn on ``m``: :func:`hotspot_group` (same options) added to the map."""
+    hotspot_group(m, table, **options).add_to(m)
 
 
 def hotspot_group(
