@@ -119,7 +119,7 @@ class Legend(MacroElement):
 
     Added to a :class:`folium.FeatureGroup`, the legend shows while the group is on the map: it
     goes when the layer control hides the group, or when the page replaces the group with a new
-    one (the Map page's layers, see :func:`dashboard.ui.layered_map`).
+    one (the Map page's layers, see :func:`dashboard.layers.layered_map`).
 
     Parameters
     ----------
@@ -485,7 +485,7 @@ def hotspot_group(
         return fg
     feats, marks = [], []
     points = table.geometry.representative_point()
-    # coordinates to 1e-6° (about 0.1 m): a third of the text the browser parses on each change
+    # coordinates to 1e-6° (about 0.1 m): a third less outline text for the browser to parse
     shapes = shapely.transform(table.geometry.to_numpy(), lambda xy: np.round(xy, 6))
     for i, (row, shape, p) in enumerate(zip(table.itertuples(index=False), shapes, points, strict=True)):
         tip = place_tip(row)
