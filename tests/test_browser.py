@@ -320,7 +320,9 @@ def test_partner_csv_loads_through_the_mapping_form_as_its_own_source(partial_ap
     page.get_by_text("sources: fly-tipping").first.wait_for(timeout=60000)
     # the source filter sits in a closed sidebar expander: open it and see the chosen source
     page.locator('[data-testid="stSidebar"]').get_by_text("Season, sources, days and hours").click()
-    sources = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has_text="Sources")
+    sources = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(
+        has_text="Sources"
+    )
     sources.get_by_text("fly-tipping", exact=True).wait_for(timeout=30000)
     page.frame_locator(FOLIUM).first.locator(".leaflet-container").wait_for(timeout=60000)
     wait_idle(page, 60)
