@@ -6,6 +6,9 @@ count, the first 300 named places, the incident points), then times what st_foli
 (every macro's output compiled again as a template) and with ``dashboard.folium_render``
 (output added as text). Prints both and the ratio; see the module for why.
 
+Then the places' move to EPSG:4326 as a page run does it, in a new thread each time (Streamlit
+runs every page run in a new thread): ``GeoDataFrame.to_crs`` against ``maps.to_wgs84``.
+
     .venv/bin/python bench/bench_map_render.py
 """
 
@@ -15,6 +18,7 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -55,11 +59,28 @@ def timed(incidents, geography, places) -> float:
     return statistics.median(times)
 
 
+def in_new_thread(fn) -> float:
+    """Seconds ``fn()`` takes in a new thread (median of REPEATS)."""
+    times: list[float] = []
+
+    def run() -> None:
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+
+    for _ in range(REPEATS):
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join()
+    return statistics.median(times)
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "store.duckdb") as store:
         ingest([ROOT / "sample_data" / "staffordshire-2025-street.zip"], store=store)
         incidents, geography = store.incidents(), store.geography()
-    places = find_hotspots(incidents, geography=geography).head(maps.MAX_PLACES).to_crs(4326)
+    found = find_hotspots(incidents, geography=geography).head(maps.MAX_PLACES)
+    places = found.to_crs(4326)
     folium_render.uninstall()
     branca = timed(incidents, geography, places)
     folium_render.install()
@@ -68,6 +89,13 @@ def main() -> None:
     print(f"branca MacroElement.render (output compiled again): {branca * 1000:7.0f} ms")
     print(f"dashboard.folium_render (output added as text):     {ours * 1000:7.0f} ms")
     print(f"ratio: {branca / ours:.1f}x faster")
+    maps.to_wgs84(found)  # its kept thread and transformer exist once the app has drawn a map
+    plain = in_new_thread(lambda: found.to_crs(4326))
+    kept = in_new_thread(lambda: maps.to_wgs84(found))
+    print(f"{len(found)} places to EPSG:4326 in a new thread; median of {REPEATS}")
+    print(f"GeoDataFrame.to_crs (PROJ set up again):    {plain * 1000:7.1f} ms")
+    print(f"maps.to_wgs84 (kept thread and transformer): {kept * 1000:7.1f} ms")
+    print(f"ratio: {plain / kept:.1f}x faster")
     load = os.getloadavg()
     print(f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} (shared machine)")
 

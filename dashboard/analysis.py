@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
+from dashboard.maps import to_wgs84
 from hotspots import calendar_events, emerging, expected, seasonality, trends
 from hotspots._errors import InputError
 from hotspots.evaluate import evaluate
@@ -192,7 +193,7 @@ def evaluation(
 
 def to_map(table: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Hotspot outlines in EPSG:4326 for drawing."""
-    return table.to_crs(4326)
+    return to_wgs84(table)
 
 
 # ---------------------------------------------------------------------------- trends

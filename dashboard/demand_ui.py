@@ -144,7 +144,7 @@ def demand_layer(cells: gpd.GeoDataFrame, sources: tuple[str, ...], *, limit: in
     for s in sources:
         tip = tip + f"<br>{maps.esc(s)}: " + top[f"count_{s}"].astype(str)
     top["tip"] = tip
-    return top.to_crs(4326)
+    return maps.to_wgs84(top)
 
 
 def persistent_points(layer: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -180,7 +180,7 @@ def dual_layer(
     import shapely
 
     geom = shapely.box(d["x"] - half, d["y"] - half, d["x"] + half, d["y"] + half)
-    g = gpd.GeoDataFrame(d, geometry=geom, crs=27700).to_crs(4326)
+    g = maps.to_wgs84(gpd.GeoDataFrame(d, geometry=geom, crs=27700))
     return g, d.attrs["params"]
 
 

@@ -15,7 +15,7 @@ import shapely
 import streamlit as st
 
 from dashboard import data
-from dashboard.maps import GISTAR, GISTAR_LABELS, SURFACE, esc
+from dashboard.maps import GISTAR, GISTAR_LABELS, SURFACE, esc, to_wgs84
 from dashboard.offline import make_offline
 from hotspots._errors import InputError
 from hotspots.areas import APPROXIMATE_NOTE
@@ -96,7 +96,7 @@ def _dissolve(g: Grid, cells: np.ndarray, labels: np.ndarray) -> gpd.GeoDataFram
     out = gpd.GeoDataFrame({"label": rows}, geometry=geoms, crs=27700)
     if g.study_area is not None:
         out["geometry"] = out.geometry.intersection(g.study_area)
-    return out.to_crs(4326)
+    return to_wgs84(out)
 
 
 @st.cache_data(show_spinner=False, max_entries=64, hash_funcs=HASH)
@@ -207,7 +207,7 @@ def emerging_layer(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if cells.empty:
         return gpd.GeoDataFrame({"colour": [], "tip": []}, geometry=[], crs=4326)
     n = cells["category"].value_counts()
-    out = cells.dissolve(by="category", as_index=False)[["category", "geometry"]].to_crs(4326)
+    out = to_wgs84(cells.dissolve(by="category", as_index=False)[["category", "geometry"]])
     out["colour"] = out["category"].map(EMERGING_COLOURS).fillna("#999999")
     out["tip"] = [f"<b>{esc(c.capitalize())}</b><br>{int(n[c]):,} cells" for c in out["category"]]
     return out

@@ -163,7 +163,7 @@ def places_map(
         line="#777777",
         weight=1.0,
     )
-    maps.add_place_cells(m, detail.cells.to_crs(4326), cell_size=detail.params["cell_size"], name="Cells")
+    maps.add_place_cells(m, maps.to_wgs84(detail.cells), cell_size=detail.params["cell_size"], name="Cells")
     maps.add_hotspots(m, near, name=name, selected=pos, labels=len(near), marker_zoom=0, fill=False)
     pts = detail.points.assign(
         tip=[

@@ -168,7 +168,7 @@ def register_table(places: gpd.GeoDataFrame) -> None:
 def places_map(places: gpd.GeoDataFrame, selected: int | None) -> None:
     """The places on a map, coloured by status, the chosen one outlined in black."""
     path, version = data.key()
-    shown = places.to_crs(4326)
+    shown = maps.to_wgs84(places)
     bounds = shown.total_bounds if len(shown) else data.study_area_shape(path, version).total_bounds
     if selected is not None and (shown["place_id"] == selected).any():
         minx, miny, maxx, maxy = shown[shown["place_id"] == selected].total_bounds

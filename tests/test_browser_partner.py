@@ -69,9 +69,9 @@ def test_stats19_extract_through_the_mapping_form(partner_app, browser, tmp_path
     # the labels are the categories: the Map page counts the slight collisions
     slight = int((raw["Accident_Severity"] == "3").sum())
     page.goto(f"{partner_app}/?sources=collisions&categories=Slight")
-    page.get_by_text("Incidents").first.wait_for(timeout=60000)
-    wait_idle(page, 60)
     metric = page.locator('[data-testid="stMetric"]').filter(has_text="Incidents").first
+    metric.wait_for(timeout=60000)
+    wait_idle(page, 60)
     assert metric.locator('[data-testid="stMetricValue"]').inner_text().replace(",", "") == str(slight)
     # the Demand & harm page finds the constructed persistent places with police.uk
     page.goto(f"{partner_app}/demand")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import geopandas as gpd
 import numpy as np
@@ -154,3 +155,21 @@ def test_month_labels_round_trip(month):
     from dashboard.data import label_month, month_label
 
     assert label_month(month_label(month)) == month
+
+
+def test_to_wgs84_gives_to_crs_coordinates_from_any_thread(geography):
+    wards = geography.areas("ward")  # EPSG:27700, real ONS ward outlines
+    expected = wards.to_crs(4326)
+    results: list[gpd.GeoDataFrame] = []
+    worker = threading.Thread(target=lambda: results.append(maps.to_wgs84(wards)))  # as a page run
+    worker.start()
+    worker.join()
+    got = results[0]
+    assert got.crs.equals(expected.crs) and got.index.equals(expected.index)
+    assert list(got.columns) == list(expected.columns) and got.geometry.name == expected.geometry.name
+    assert got.geometry.geom_equals_exact(expected.geometry, tolerance=0).all()
+    assert got.drop(columns="geometry").equals(expected.drop(columns="geometry"))
+    assert wards.crs.to_epsg() == 27700  # the input is left as it was
+    assert maps.to_wgs84(got) is got  # already in EPSG:4326
+    with pytest.raises(ValueError, match="naive geometries"):
+        maps.to_wgs84(gpd.GeoDataFrame(geometry=[Point(0, 0)]))
