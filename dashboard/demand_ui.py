@@ -40,11 +40,15 @@ MEASURE_LABELS = {"count": "Incidents", "harm": "Harm (weighted by category)"}
 def harm_caption(
     w: HarmWeights | None, params: dict, *, lead: str = "Ranked by **harm**", tail: str = ""
 ) -> None:
-    """Say that a result measures harm, with which weights and where to change them (nothing for counts)."""
+    """Say that a result measures harm, with which weights and where to change them (nothing for counts).
+
+    Always one element (a container), as :func:`dashboard.disclosure_ui.note`.
+    """
+    slot = st.container()
     if w is None:
         return
     share = params.get("share_of_harm_in_hotspots")
-    st.caption(
+    slot.caption(
         f"{lead}: each incident weighs its category's harm weight; "
         + (f"these places hold {share:.0%} of the harm. " if share is not None else "")
         + w.describe()
@@ -271,8 +275,9 @@ def hotspots_option(
         help=sentence + " (the rule of the Demand & harm page).",
     )
     marked = out[out["multi_agency"]]
+    slot = st.container()  # always one element: what follows keeps its place (a map, its zoom)
     if n:
-        st.caption(
+        slot.caption(
             "Persistent multi-agency high demand: "
             + ", ".join(f"#{r} {nm}" for r, nm in list(zip(marked["rank"], marked["name"], strict=True))[:8])
         )

@@ -113,9 +113,14 @@ def statement(*, own_columns: bool = True, quote: Callable[[str], str] = str) ->
 
 
 def note(*, own_columns: bool = True) -> None:
-    """Say on the page how restricted sources are shown (nothing when none is in the filter)."""
-    if text := statement(own_columns=own_columns, quote=_plain_markdown):
-        st.caption(f":material/lock: {text}")
+    """Say on the page how restricted sources are shown (nothing when none is in the filter).
+
+    Always one element (a container), shown or not, so that the elements after it keep their
+    place when the filter changes (a map that moves is rebuilt and loses its zoom).
+    """
+    with st.container():
+        if text := statement(own_columns=own_columns, quote=_plain_markdown):
+            st.caption(f":material/lock: {text}")
 
 
 def _plain_markdown(name: str) -> str:

@@ -129,10 +129,13 @@ def places_map(
     name: str,
     rank: int | None,
     detail: PlaceDetail | None,
-) -> folium.Map:
+) -> tuple[folium.Map, list[folium.FeatureGroup]]:
     """The map: every place on the area (overview), or the chosen place's micro-map fitted to it.
 
-    ``shown`` is the list in EPSG:4326.
+    ``shown`` is the list in EPSG:4326. Returns the map and, for the overview, its places as a
+    feature group for :func:`dashboard.layers.layered_map` (the base map, with the area
+    outlines, stays the same while the filter or method changes, so the places change inside
+    the live map and its zoom is kept); for a micro-map, the whole map (finished) and no group.
     """
     if rank is None or detail is None:
         whole = data.study_area_shape(path, version)
@@ -147,8 +150,7 @@ def places_map(
             line="#777777",
             weight=0.7,
         )
-        maps.add_hotspots(m, shown.head(maps.MAX_PLACES), name=name)
-        return maps.finish(m)
+        return m, [maps.hotspot_group(m, shown.head(maps.MAX_PLACES), name=name)]
     place = shown[shown["rank"] == rank]
     view = _bounds(place.geometry, 0.3)
     near = shown[shown.intersects(shapely.box(*_bounds(place.geometry, 1.5)))]  # the places around it
@@ -178,7 +180,7 @@ def places_map(
     )
     maps.add_points(m, pts, name="Map points (incidents)", colour=maps.INCIDENT, popup=True)
     maps.add_count_labels(m, pts, name="Counts at the busiest points")
-    return maps.finish(m, collapsed=True)
+    return maps.finish(m, collapsed=True), []
 
 
 def panel(detail: PlaceDetail, row: pd.Series) -> st.delta_generator.DeltaGenerator:

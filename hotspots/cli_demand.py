@@ -8,24 +8,12 @@ from pathlib import Path
 import geopandas as gpd
 
 from hotspots._errors import InputError
+from hotspots.store import INCIDENT_COLUMNS
 
-#: Columns of an incident export, before the kept partner columns.
+#: Columns of an incident export, before the kept partner columns: the incident frame's
+#: (:data:`hotspots.store.INCIDENT_COLUMNS`) less the internal ones, the data flags last.
 EXPORT_COLUMNS = [
-    "incident_id",
-    "source",
-    "month",
-    "occurred_at",
-    "category",
-    "outcome",
-    "location_name",
-    "lon",
-    "lat",
-    "x",
-    "y",
-    "lsoa_code",
-    "ward_code",
-    "district_code",
-    "locality",
+    *(c for c in INCIDENT_COLUMNS if c not in ("lsoa_code_reported", "location_id", "flags", "extra")),
     "flags",
 ]
 

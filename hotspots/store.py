@@ -146,7 +146,8 @@ CREATE TABLE IF NOT EXISTS geography (name VARCHAR, gpkg BLOB);
 CREATE TABLE IF NOT EXISTS incident_extras (incident_id VARCHAR NOT NULL, extra VARCHAR NOT NULL);
 """
 
-INCIDENT_COLUMNS = [
+#: The incident frame's columns held by the incident itself, in the frame's order.
+INCIDENT_OWN_COLUMNS = (
     "incident_id",
     "source",
     "month",
@@ -157,16 +158,11 @@ INCIDENT_COLUMNS = [
     "lsoa_code_reported",
     "location_id",
     "flags",
-    "lon",
-    "lat",
-    "x",
-    "y",
-    "lsoa_code",
-    "ward_code",
-    "district_code",
-    "locality",
-    "extra",
-]
+)
+#: The incident frame's columns taken from the incident's location.
+LOCATION_COLUMNS = ("lon", "lat", "x", "y", "lsoa_code", "ward_code", "district_code")
+#: The incident frame's columns: its own, its location's, then the locality and partner columns.
+INCIDENT_COLUMNS = [*INCIDENT_OWN_COLUMNS, *LOCATION_COLUMNS, "locality", "extra"]
 
 
 def incidents_query(*, extras: bool = True, where: str = "") -> str:
@@ -877,5 +873,7 @@ __all__ = [
     "is_server",
     "write_lock",
     "INCIDENT_COLUMNS",
+    "INCIDENT_OWN_COLUMNS",
+    "LOCATION_COLUMNS",
     "empty_incidents",
 ]

@@ -53,6 +53,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from hotspots._errors import InputError
+from hotspots.store import INCIDENT_OWN_COLUMNS, LOCATION_COLUMNS
 
 #: The advisory lock key every write takes (one writer at a time, as the embedded store's flock).
 WRITE_LOCK_KEY = 0x686F7473  # "hots"
@@ -430,21 +431,6 @@ SESSION = (
     "SET work_mem = '128MB'",
     "SET random_page_cost = 1.1",
 )
-#: The incident frame's columns held by the incident itself, in the frame's order.
-INCIDENT_OWN_COLUMNS = (
-    "incident_id",
-    "source",
-    "month",
-    "occurred_at",
-    "category",
-    "outcome",
-    "location_name",
-    "lsoa_code_reported",
-    "location_id",
-    "flags",
-)
-#: The incident frame's columns taken from the incident's location.
-LOCATION_COLUMNS = ("lon", "lat", "x", "y", "lsoa_code", "ward_code", "district_code")
 
 
 def sort_incidents(table: pa.Table) -> pa.Table:

@@ -55,16 +55,20 @@ demand_ui.harm_caption(harm, params)
 event = place_view.place_table(table)
 rank = place_view.choose(table, event)
 shown = analysis.to_map(table)
+notes = st.container()  # one element however many notes: the map after it keeps its place (and zoom)
 for note in (layers.outline_note(filt), place_view.drawn_note(len(table)) if rank is None else ""):
     if note:
-        st.caption(note)
+        notes.caption(note)
 left, right = st.columns([3, 2]) if rank is not None else (st.container(), None)
 detail = analysis.place_detail(path, version, filt, method, items, rank, harm) if rank is not None else None
 with left:
-    m = place_view.places_map(
+    m, groups = place_view.places_map(
         path, version, filt, shown, name=analysis.METHOD_LABELS[method], rank=rank, detail=detail
     )
-    st_folium(m, key=f"hs_map_{method}_{rank}", height=620, use_container_width=True, returned_objects=[])
+    if groups:  # the overview: the places change inside the live map
+        layers.layered_map(m, groups, key=f"hs_map_{filt.level}", height=620)
+    else:
+        st_folium(m, key=f"hs_map_{method}_{rank}", height=620, use_container_width=True, returned_objects=[])
 if right is not None:
     with right:
         actions = place_view.panel(detail, table[table["rank"] == rank].iloc[0])

@@ -55,8 +55,11 @@ shown = shapes[shapes["area_code"].isin(table["area_code"])]
 shown = shown.merge(table[["area_code", "count", "rate_per_1000", "rank", *secret]], on="area_code")
 m = maps.base_map(shown.total_bounds, tiles=st.session_state.tiles)
 maps.add_outline(m, data.study_area_shape(path, version))
+# notes that come and go with the filter and layers are written here: one element however many,
+# so that the map after them keeps its place in the page (a map that moves is rebuilt, losing its zoom)
+notes = st.container()
 if note := layers.outline_note(filt):
-    st.caption(note)
+    notes.caption(note)
 params = {}
 groups: list[folium.FeatureGroup] = []  # the layers: swapped inside the live map on a change
 
@@ -71,7 +74,8 @@ harm = demand_ui.weights() if st.session_state.measure == "harm" else None
 if harm is not None:  # harm of the same incidents, with the weights of the Demand & harm page
     ht = demand_ui.harm_table(path, version, filt, filt.level, harm)
     shown = shown.merge(ht[["area_code", "harm", "harm_per_1000"]], on="area_code", how="left")
-    demand_ui.harm_caption(harm, {}, lead="Areas coloured by **harm** per 1,000 residents")
+    with notes:
+        demand_ui.harm_caption(harm, {}, lead="Areas coloured by **harm** per 1,000 residents")
 if "areas" in chosen:
     value, title, decimals = {
         "count": ("count", "Incidents", 0),
@@ -119,7 +123,7 @@ if "places" in chosen:
     )
     groups.append(maps.hotspot_group(m, analysis.to_map(found.head(maps.MAX_PLACES)), name=LAYERS["places"]))
     if len(found) > maps.MAX_PLACES:
-        st.caption(
+        notes.caption(
             f"Hotspot places: the first {maps.MAX_PLACES} of {len(found):,} are drawn (the Hotspots page lists all)."
         )
 for method in ("dbscan", "repeat"):
@@ -130,7 +134,7 @@ if "incidents" in chosen:
     pts, n_points = layers.incident_points(path, version, filt)
     maps.add_points(group("Incidents by map point"), pts, name="Incidents by map point", colour=maps.INCIDENT)
     if n_points > len(pts):
-        st.caption(f"Incidents layer: the {len(pts):,} busiest of {n_points:,} map points.")
+        notes.caption(f"Incidents layer: the {len(pts):,} busiest of {n_points:,} map points.")
 layers.layered_map(m, groups, key=f"map_{filt.level}", height=640)
 ui.attribution()
 if "places" in chosen:  # "add to register" for a hotspot place drawn on the map

@@ -86,6 +86,27 @@ def test_map_filter_change_swaps_layers_in_the_same_map(app_store):
     assert map_args(at)["layer_control"].count("feature_group_feature_group_") == 1
 
 
+def test_hotspots_overview_swaps_places_in_the_same_map(app_store):
+    at = open_page("pages/hotspots_page.py")
+    before = map_args(at)
+    # the base: the study area's outline and the area outlines; the places come as a layer group
+    assert before["script"].count("L.geoJson(") == 2 and "hs-rank" not in before["script"]
+    assert "Area outlines" in before["layer_control"]
+    assert before["feature_group"].count("hs-rank") >= 1  # the places, with their rank labels
+    set_categories(at, ["Burglary"])
+    at.selectbox(key="method").set_value("dbscan").run()
+    after = map_args(at)
+    # filter and method changed: same base map (so the browser keeps it, with its zoom), new places
+    assert after["script"] == before["script"] and after["key"] == before["key"]
+    assert after["feature_group"] != before["feature_group"]
+    assert after["layer_control"].count(": feature_group_feature_group_") == 1
+    assert "\"DBSCAN: clusters of incidents\" : feature_group_feature_group_0" in after["layer_control"]
+    at.selectbox(key="place").set_value(1).run()  # a chosen place: its own micro-map
+    assert not at.exception, at.exception
+    micro = map_args(at)
+    assert micro["key"] != before["key"] and not micro["feature_group"]
+
+
 def test_map_draws_every_layer(app_store):
     at = open_page("pages/map_page.py")
     at.multiselect(key="layers").set_value(["areas", "kde", "gistar", "dbscan", "repeat", "incidents"]).run()

@@ -132,6 +132,34 @@ def test_filter_change_updates_map_and_table_and_url_reproduces_it(app, browser)
     page.close()
 
 
+def test_hotspots_overview_keeps_its_map_when_method_and_filter_change(app, browser):
+    """The overview's places change inside the live map: the zoom stays, whatever notes come and go."""
+    url, _ = app
+    page = new_page(browser)
+    page.goto(f"{url}/hotspots")
+    page.frame_locator(FOLIUM).first.locator(".hs-rank").first.wait_for(timeout=60000)
+    wait_idle(page, 60)
+    assert page.get_by_text("The map draws the first 300 of the").count() == 1  # a note above the map
+    zoom = page.locator(FOLIUM).first.element_handle().content_frame().evaluate(MARK_AND_ZOOM)
+    pick(page, "Method", "DBSCAN: clusters of incidents")
+    choose(page, "Crime and ASB types", "Robbery")
+    page.get_by_text("Showing: 2025-01 to 2025-12; Robbery").wait_for(timeout=60000)
+    wait_idle(page, 60)
+    assert page.get_by_text("The map draws the first 300 of the").count() == 0  # fewer places: no note
+    page.wait_for_function(
+        '() => { const f = document.querySelector("' + FOLIUM.replace('"', '\\"') + '");'
+        " const w = f && f.contentWindow; return !!w && (w.feature_group || []).length > 0"
+        " && [...f.contentDocument.querySelectorAll('.leaflet-control-layers-overlays label')]"
+        ".some((l) => l.innerText.includes('DBSCAN')); }",
+        timeout=60000,
+    )
+    kept = page.locator(FOLIUM).first.element_handle().content_frame().evaluate(MAP_STATE)
+    assert kept == {"marked": True, "zoom": zoom, "legends": 0, "controls": 1, "overlays": 2}, kept
+    page.locator(FOLIUM).first.scroll_into_view_if_needed()
+    shot(page, "hotspots_dbscan_robbery_zoom_kept")
+    page.close()
+
+
 def test_hotspot_downloads_open(app, browser, tmp_path):
     url, _ = app
     page = new_page(browser)
