@@ -100,7 +100,7 @@ def test_hotspots_overview_swaps_places_in_the_same_map(app_store):
     assert after["script"] == before["script"] and after["key"] == before["key"]
     assert after["feature_group"] != before["feature_group"]
     assert after["layer_control"].count(": feature_group_feature_group_") == 1
-    assert "\"DBSCAN: clusters of incidents\" : feature_group_feature_group_0" in after["layer_control"]
+    assert '"DBSCAN: clusters of incidents" : feature_group_feature_group_0' in after["layer_control"]
     at.selectbox(key="place").set_value(1).run()  # a chosen place: its own micro-map
     assert not at.exception, at.exception
     micro = map_args(at)
