@@ -53,11 +53,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import boundaries  # noqa: E402
+from hotspots.cell_places import places_from_cells, top_cells  # noqa: E402
 from hotspots.dbscan import dbscan  # noqa: E402
 from hotspots.eb import eb_count  # noqa: E402
 from hotspots.filters import Filter  # noqa: E402
 from hotspots.gistar import gistar  # noqa: E402
-from hotspots.grid import make_grid, places_from_cells, top_cells  # noqa: E402
+from hotspots.grid import make_grid  # noqa: E402
 from hotspots.hotspot_list import find_hotspots  # noqa: E402
 from hotspots.kde import kde  # noqa: E402
 
@@ -344,8 +345,9 @@ def micro_places(df: pd.DataFrame, geo, repeat: int) -> None:
     import geopandas as gpd
     from places_reference import find_hotspots_before
 
+    from hotspots.cell_places import bound_places, cell_outlines, label_places
     from hotspots.coded import codes_for
-    from hotspots.grid import MICRO_CELL_SIZE, analysis_cell_size, bound_places, cell_outlines, label_places
+    from hotspots.grid import MICRO_CELL_SIZE, analysis_cell_size
     from hotspots.hotspot_list import _assign_cells
     from hotspots.repeat import located_mask, top_text
 

@@ -24,7 +24,7 @@ Each method is a module of :mod:`hotspots.methods` behind one small interface (a
 cell; for ``dbscan`` and ``repeat`` also places made of map points), looked up in its registry:
 this function never branches on the method's name.
 
-Places of the grid methods (``split``, :func:`hotspots.grid.label_places`): by default
+Places of the grid methods (``split``, :func:`hotspots.cell_places.label_places`): by default
 (``"peaks"``) the selected cells are joined along edges only and split at saddles, so that each
 place holds one peak of the method's score (a steepest-ascent partition); ``"edges"`` joins
 cells sharing an edge, ``"touching"`` cells touching at an edge or a corner (the rule before,
@@ -50,20 +50,10 @@ import shapely
 
 from hotspots._errors import InputError
 from hotspots._validate import BNG, check_choice, check_positive, check_projected
+from hotspots.cell_places import DEFAULT_SPLIT, SPLIT_RULES, SPLIT_TEXT, places_from_cells, top_cells
 from hotspots.coded import IncidentCodes, PlaceRows, codes_for, count_pairs, top_labels_of_pairs
 from hotspots.filters import Filter
-from hotspots.grid import (
-    CELL_SIZE_TEXT,
-    DEFAULT_SPLIT,
-    MAX_PLACE_KM2,
-    SPLIT_RULES,
-    SPLIT_TEXT,
-    Grid,
-    analysis_cell_size,
-    make_grid,
-    places_from_cells,
-    top_cells,
-)
+from hotspots.grid import CELL_SIZE_TEXT, MAX_PLACE_KM2, Grid, analysis_cell_size, make_grid
 from hotspots.harm import HarmWeights, check_measure, default_weights, incident_weights
 from hotspots.methods import DEFAULT_METHOD, REGISTRY
 from hotspots.methods import get as get_method
@@ -287,7 +277,7 @@ def find_hotspots(
         ``params["places_rule"]``.
     max_place_km2
         Largest place of a grid method, in km²: a larger one is split at its peaks
-        (:func:`hotspots.grid.bound_places`). None: :data:`hotspots.grid.MAX_PLACE_KM2` (0.5 km²,
+        (:func:`hotspots.cell_places.bound_places`). None: :data:`hotspots.grid.MAX_PLACE_KM2` (0.5 km²,
         a few streets a team can walk), or no bound with ``cell_size="display"`` (the old
         list, kept for comparison). Reported as ``params["max_place_km2"]`` and
         ``params["max_place_cells"]``.
@@ -329,7 +319,7 @@ def find_hotspots(
     Notes
     -----
     Places (``split="peaks"``): the top cells are joined along edges and split at saddles, each
-    cell going to the peak its steepest ascent reaches (:func:`hotspots.grid.label_places`), so
+    cell going to the peak its steepest ascent reaches (:func:`hotspots.cell_places.label_places`), so
     a conurbation of several busy centres gives one place per centre. Every hotspot cell is in
     exactly one place, so the places' counts add up to the incidents in the hotspot cells.
     ``share_of_incidents`` is over the filtered incidents that have a location.

@@ -33,7 +33,8 @@ from scipy import signal
 
 from hotspots._errors import InputError
 from hotspots._validate import check_choice, check_points, check_positive
-from hotspots.grid import Grid, places_from_cells, top_cells
+from hotspots.cell_places import places_from_cells, top_cells
+from hotspots.grid import Grid
 
 logger = logging.getLogger(__name__)
 
@@ -514,7 +515,7 @@ def hotspot_polygons(result: KDEResult, grid: Grid, *, top_share: float = 0.05) 
     -------
     geopandas.GeoDataFrame
         One row per place (one place per peak of the density, cells joined along edges; see
-        :func:`hotspots.grid.places_from_cells`), densest
+        :func:`hotspots.cell_places.places_from_cells`), densest
         first: ``place_id``, ``n_cells``, ``area_km2``, ``count``, ``max_density``,
         ``mean_density``, ``geometry`` (EPSG:27700).
 

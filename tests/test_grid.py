@@ -5,7 +5,8 @@ import shapely
 from scipy import ndimage
 
 from hotspots._errors import CRSError, InputError
-from hotspots.grid import Grid, default_cell_size, label_places, make_grid, places_from_cells
+from hotspots.cell_places import label_places, places_from_cells
+from hotspots.grid import Grid, default_cell_size, make_grid
 
 
 @pytest.fixture(scope="module")
@@ -311,7 +312,7 @@ def test_analysis_cell_size_rules(geography):
 
 
 def test_bound_places_grows_pieces_from_peaks():
-    from hotspots.grid import bound_places
+    from hotspots.cell_places import bound_places
 
     # one 1 x 7 strip: peaks at both ends, a saddle in the middle
     score = np.array([[9.0, 8, 3, 1, 2, 7, 10]])
@@ -333,7 +334,8 @@ def test_cell_outlines_equal_dissolved_boxes():
     """Traced outlines equal GeoPandas' dissolve of the cell boxes (holes, corner contacts, figure-eights)."""
     from scipy import ndimage
 
-    from hotspots.grid import Grid, cell_outlines
+    from hotspots.cell_places import cell_outlines
+    from hotspots.grid import Grid
 
     rng = np.random.default_rng(1)
     grid = Grid(x0=1000.0, y0=2000.0, cell=10.0, nx=14, ny=12, mask=np.ones((12, 14), bool))
@@ -354,7 +356,7 @@ def test_cell_outlines_equal_dissolved_boxes():
 
 def test_top_cells_ties_go_to_the_first_cells_as_a_stable_sort():
     """The selection without a full sort equals the first k of a stable sort (ties in cell order)."""
-    from hotspots.grid import top_cells
+    from hotspots.cell_places import top_cells
 
     rng = np.random.default_rng(5)
     values = rng.integers(0, 6, (40, 50)).astype(float)  # many ties at every level
@@ -373,7 +375,7 @@ def test_top_cells_ties_go_to_the_first_cells_as_a_stable_sort():
 
 def test_places_values_equal_ndimage_on_the_county(county_grid):
     """Per-place cell counts and maxima over the labelled cells equal scipy.ndimage's over the grid."""
-    from hotspots.grid import top_cells
+    from hotspots.cell_places import top_cells
 
     rng = np.random.default_rng(6)
     score = np.where(county_grid.mask, rng.gamma(0.3, 10, county_grid.shape).round(1), 0.0)

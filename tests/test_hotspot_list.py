@@ -7,9 +7,10 @@ import pytest
 import shapely
 
 from hotspots._errors import CRSError, InputError
+from hotspots.cell_places import top_cells
 from hotspots.eb import eb_count
 from hotspots.filters import Filter
-from hotspots.grid import make_grid, top_cells
+from hotspots.grid import make_grid
 from hotspots.hotspot_list import (
     DEFAULT_METHOD,
     HOTSPOT_COLUMNS,
