@@ -127,6 +127,7 @@ def base_map(bounds: Sequence[float], *, tiles: bool = False, height: int = 620)
     )
     m.get_root().header.add_child(Element(style))
     _Attribution(SHORT_ATTRIBUTION).add_to(m)
+    _WheelAfterClick().add_to(m)
     return m
 
 
@@ -143,6 +144,30 @@ class _Attribution(MacroElement):
         super().__init__()
         self._name = "Attribution"
         self.text = html.escape(text)
+
+
+class _WheelAfterClick(MacroElement):
+    """The mouse wheel scrolls the page until the map is clicked; then it zooms, until the pointer leaves.
+
+    A map fills most of a page's width: with wheel zoom always on, scrolling down the page past
+    the map zooms it out to a speck instead. Buttons, double-click and keys still zoom.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function(map) {
+            map.scrollWheelZoom.disable();
+            map.on("click focus", function() { map.scrollWheelZoom.enable(); });
+            // the container's own mouseleave: the map's "mouseout" also fires between features
+            L.DomEvent.on(map.getContainer(), "mouseleave", function() { map.scrollWheelZoom.disable(); });
+            map.on("blur", function() { map.scrollWheelZoom.disable(); });
+        })({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "WheelAfterClick"
 
 
 class Legend(MacroElement):
@@ -440,7 +465,8 @@ class _ShowBelowZoom(MacroElement):
 class _Labels(MacroElement):
     """Text labels at points, added to ``group`` by one script (not one folium element each).
 
-    ``items`` are ``(lat, lon, text)``; ``style`` is the CSS of every label box; ``anchor`` the
+    ``items`` are ``(lat, lon, text)``, the one to keep readable first (it is drawn on top of
+    the others where they overlap); ``style`` is the CSS of every label box; ``anchor`` the
     label's offset from its point in pixels. Texts are escaped here.
     """
 
@@ -448,10 +474,11 @@ class _Labels(MacroElement):
         """{% macro script(this, kwargs) %}
         (function() {
             var group = {{ this.group.get_name() }};
-            {{ this.items|tojson }}.forEach(function(p) {
+            {{ this.items|tojson }}.forEach(function(p, i, all) {
                 L.marker([p[0], p[1]], {
                     interactive: false,
                     keyboard: false,
+                    zIndexOffset: (all.length - i) * 1000,  // the first (rank 1) on top
                     icon: L.divIcon({className: {{ this.css_class|tojson }}, iconSize: null,
                                      iconAnchor: {{ this.anchor|tojson }},
                                      html: '<div style="' + {{ this.style|tojson }} + '">' + p[2] + '</div>'})

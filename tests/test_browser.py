@@ -160,6 +160,38 @@ def test_hotspots_overview_keeps_its_map_when_method_and_filter_change(app, brow
     page.close()
 
 
+def test_wheel_scrolls_the_page_until_the_map_is_clicked_and_rank_1_is_on_top(app, browser):
+    url, _ = app
+    page = new_page(browser)
+    page.goto(f"{url}/")
+    page.frame_locator(FOLIUM).first.locator(".hs-rank").first.wait_for(timeout=60000)
+    wait_idle(page, 60)
+    iframe = page.locator(FOLIUM).first
+    iframe.scroll_into_view_if_needed()
+    frame = iframe.element_handle().content_frame()
+    zoom = "() => Object.values(window).find((v) => v instanceof L.Map).getZoom()"
+    before = frame.evaluate(zoom)
+    box = iframe.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6)
+    page.mouse.wheel(0, 400)  # passing over the map on the way down the page
+    page.wait_for_timeout(800)
+    assert frame.evaluate(zoom) == before
+    start, box = box, iframe.bounding_box()
+    assert box["y"] < start["y"] - 100  # the page scrolled under the pointer instead
+    page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.4)
+    enabled = "() => Object.values(window).find((v) => v instanceof L.Map).scrollWheelZoom.enabled()"
+    assert frame.evaluate(enabled), "the wheel zoom is not on after a click"
+    page.mouse.wheel(0, -400)  # after a click the wheel zooms the map
+    frame.wait_for_function(f"(z) => ({zoom})() > z", arg=before, timeout=10000)
+    # where rank labels overlap, the first places are drawn on top
+    order = frame.evaluate(
+        "() => [...document.querySelectorAll('.hs-rank')].map((e) => [e.innerText.trim(), +e.style.zIndex])"
+    )
+    z = dict(order)
+    assert z["1"] > z["2"] > z["10"] > z["30"], order
+    page.close()
+
+
 def test_hotspot_downloads_open(app, browser, tmp_path):
     url, _ = app
     page = new_page(browser)

@@ -173,3 +173,9 @@ def test_to_wgs84_gives_to_crs_coordinates_from_any_thread(geography):
     assert maps.to_wgs84(got) is got  # already in EPSG:4326
     with pytest.raises(ValueError, match="naive geometries"):
         maps.to_wgs84(gpd.GeoDataFrame(geometry=[Point(0, 0)]))
+
+
+def test_base_map_leaves_the_wheel_to_the_page_until_clicked():
+    m = maps.base_map((-2.2, 52.5, -1.6, 53.2))
+    text = rendered(m)
+    assert "scrollWheelZoom.disable()" in text and 'map.on("click focus"' in text
