@@ -77,7 +77,12 @@ def build(path: str, version: int, filt: Filter, level: str, code: str) -> Profi
         district_rate=district_rate,
         partnership_rate=partnership,
     )
-    what = ", ".join(filt.categories) if filt.categories else "crime and ASB incidents"
+    cats = list(filt.categories)
+    what = (
+        "incidents of " + (", ".join(cats[:-1]) + " or " + cats[-1] if len(cats) > 1 else cats[0])
+        if cats
+        else "crime and ASB incidents"
+    )
     period = (
         f"{data.month_label(filt.month_from)} to {data.month_label(filt.month_to)}"
         if filt.month_from and filt.month_to
@@ -114,7 +119,7 @@ def harm_sentence(path: str, version: int, base: Filter, level: str, code: str, 
     whole = float(ht["harm"].sum()) / pop * 1000 if pop else float("nan")
     source = "ONS Crime Severity Score weights" if w.name.startswith("ONS") else "the edited harm weights"
     return (
-        f"Weighed by harm ({source}), it has {row['harm_per_1000']:,.0f} per 1,000 residents, "
+        f"Weighted by harm ({source}), it has {row['harm_per_1000']:,.0f} per 1,000 residents, "
         f"{_times(float(row['harm_per_1000']), whole)} the partnership's {whole:,.0f}: the "
         f"{_ordinal(by_harm)} highest of the {len(ht)} {noun}s."
     )

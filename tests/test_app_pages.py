@@ -183,6 +183,11 @@ def test_profile_numbers_follow_the_filter_and_the_area(app_store):
     after = numbers(at)
     assert after["Incidents"] != before["Incidents"]
     assert after["Residents"] == before["Residents"]
+    said = " ".join(m.value for m in at.markdown)
+    assert f"there were {after['Incidents']} incidents of Vehicle crime recorded in" in said, said
+    set_categories(at, ["Vehicle crime", "Robbery"])
+    said = " ".join(m.value for m in at.markdown)
+    assert "incidents of Robbery or Vehicle crime recorded in" in said, said  # the filter sorts them
     at.selectbox(key="profile_level").set_value("district").run()
     assert not at.exception, at.exception
     assert numbers(at)["Residents"] != after["Residents"]

@@ -112,7 +112,7 @@ def test_ward_profile_states_harm(partner_store):
     busiest = partner_store["count"]["area_code"].iloc[0]  # the page opens on the busiest ward
     harm = partner_store["harm"].set_index("area_code")
     rank = int(harm["harm_per_1000"].rank(ascending=False, method="min")[busiest])
-    text = next(m.value for m in at.markdown if "Weighed by harm" in m.value)
+    text = next(m.value for m in at.markdown if "Weighted by harm" in m.value)
     assert "ONS Crime Severity Score weights" in text
     assert f"{harm.loc[busiest, 'harm_per_1000']:,.0f} per 1,000 residents" in text
     assert f"of the {len(harm)} wards" in text and (
