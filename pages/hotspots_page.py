@@ -35,7 +35,15 @@ with st.expander("Method parameters (empty = chosen from the data)", expanded=Fa
             integer = isinstance(step, int)
             state.url_value(key, default, cast=int if integer else float)
             col.number_input(label, min_value=step, step=step, key=key, placeholder="auto")
-state.sync_page_params(["method", "hs_measure", *keys])
+# the address holds the method's settings that differ from their defaults, and no other method's
+changed = {
+    k: st.session_state[k] for k, d in zip(keys, defaults.values(), strict=True) if st.session_state[k] != d
+}
+stale = [k for k in st.query_params if k.startswith("hp_") and k not in changed]
+state.write_url(
+    {"method": method, "hs_measure": st.session_state.hs_measure, **changed},
+    ["method", "hs_measure", *keys, *stale],
+)
 items = tuple((name, st.session_state[f"hp_{method}_{name}"]) for name in defaults)
 
 table, params = analysis.hotspots(path, version, filt, method, items, harm)

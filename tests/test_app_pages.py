@@ -135,6 +135,11 @@ def test_hotspot_parameters_are_editable(app_store):
     at.number_input(key="hp_kde_cell_size").set_value(500.0).run()
     assert not at.exception, at.exception
     assert at.query_params["hp_kde_cell_size"] in ("500.0", ["500.0"])
+    # only settings that differ from their defaults, of the method in use, go in the address
+    assert [k for k in at.query_params if k.startswith("hp_")] == ["hp_kde_cell_size"]
+    at.selectbox(key="method").set_value("gistar").run()
+    assert not at.exception, at.exception
+    assert not [k for k in at.query_params if k.startswith("hp_")], dict(at.query_params)
 
 
 def test_hotspots_place_chosen_opens_its_details(app_store):
