@@ -117,6 +117,8 @@ def base_map(bounds: Sequence[float], *, tiles: bool = False, height: int = 620)
     style = (
         f"<style>.leaflet-container{{background:{BACKGROUND};font-size:15px}}"
         ".leaflet-control-layers{font-size:15px}"
+        # the data credits stay clear of the scale bar (bottom left): a right-hand block of small text
+        ".leaflet-control-attribution{font-size:11px;line-height:1.3;max-width:55%;text-align:right}"
         ".leaflet-tooltip,.leaflet-popup-content{font-size:15px;line-height:1.35}"
         ".leaflet-tooltip th,.leaflet-popup-content th{text-align:left;padding-right:8px}"
         ".hs-legend{background:rgba(255,255,255,.92);padding:8px 10px;border-radius:4px;"

@@ -78,7 +78,7 @@ with b:
         weight=3,
     )
     maps.add_hotspots(m, analysis.to_map(spots.head(profile.TOP_PLACES)), name="Top places")
-    maps.finish(m)
+    maps.finish(m, collapsed=True)  # a small map: an open layer list would cover the area's top
     st_folium(m, key=f"profile_map_{code}", height=420, use_container_width=True, returned_objects=[])
 ui.attribution()
 
