@@ -528,6 +528,7 @@ def hotspot_group(
     labels: int = 30,
     marker_zoom: int = MARKER_ZOOM,
     fill: bool = True,
+    prefix: str = "",
 ) -> folium.FeatureGroup:
     """Ranked places (EPSG:4326) readable at every zoom: outlines, markers when small, rank labels.
 
@@ -538,7 +539,8 @@ def hotspot_group(
     also gets a marker at a point inside it, so that a place of a few hundred metres stays
     visible on a county overview. The first ``labels`` places carry their rank. The row at
     position ``selected`` is drawn thicker. Tooltips and popups give the name and count.
-    ``fill=False`` draws outlines only (over a micro-map's shaded cells).
+    ``fill=False`` draws outlines only (over a micro-map's shaded cells). ``prefix`` goes
+    before each rank label, to tell two ranked layers apart on one map ("D1" for DBSCAN's first).
     """
     fg = folium.FeatureGroup(name=esc(name))
     if table.empty:
@@ -602,7 +604,7 @@ def hotspot_group(
     top = table.head(labels)
     _Labels(
         fg,
-        [(p.y, p.x, str(int(r))) for r, p in zip(top["rank"], points[: len(top)], strict=True)],
+        [(p.y, p.x, f"{prefix}{int(r)}") for r, p in zip(top["rank"], points[: len(top)], strict=True)],
         style=f"font:bold 14px sans-serif;color:#000;background:#fff;border:1.5px solid {CLUSTER};"
         "border-radius:10px;padding:0 5px;display:inline-block;white-space:nowrap",
         anchor=(-6, 10),

@@ -129,7 +129,13 @@ if "places" in chosen:
 for method in ("dbscan", "repeat"):
     if method in chosen:
         found, params[LAYERS[method]] = analysis.hotspots(path, version, filt, method, ())
-        groups.append(maps.hotspot_group(m, analysis.to_map(found.head(50)), name=LAYERS[method], labels=15))
+        prefix = {"dbscan": "D", "repeat": "R"}[method]  # told apart from the hotspot places' numbers
+        groups.append(
+            maps.hotspot_group(
+                m, analysis.to_map(found.head(50)), name=f"{LAYERS[method]} ({prefix}1, {prefix}2…)",
+                labels=15, prefix=prefix,
+            )
+        )  # fmt: skip
 if "incidents" in chosen:
     pts, n_points = layers.incident_points(path, version, filt)
     maps.add_points(group("Incidents by map point"), pts, name="Incidents by map point", colour=maps.INCIDENT)

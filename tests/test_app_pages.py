@@ -111,6 +111,10 @@ def test_map_draws_every_layer(app_store):
     at = open_page("pages/map_page.py")
     at.multiselect(key="layers").set_value(["areas", "kde", "gistar", "dbscan", "repeat", "incidents"]).run()
     assert not at.exception, at.exception
+    layers = map_args(at)
+    # DBSCAN's and the repeat locations' rank labels are told apart (D1…, R1…), and say so
+    assert '"D1"' in layers["feature_group"] and '"R1"' in layers["feature_group"]
+    assert '"DBSCAN clusters (D1, D2' in layers["layer_control"], layers["layer_control"]
     shown = at.dataframe[-1].value["parameter"].tolist()
     assert any(p.startswith("DBSCAN clusters: eps") for p in shown), shown
     assert any(p.startswith("KDE: bandwidth") for p in shown), shown
