@@ -20,19 +20,9 @@ import shapely
 
 from hotspots._errors import InputError
 from hotspots._validate import BNG, check_choice, check_positive
+from hotspots.cell_places import DEFAULT_SPLIT, SPLIT_RULES, SPLIT_TEXT, places_from_cells, top_cells
 from hotspots.filters import Filter
-from hotspots.grid import (
-    CELL_SIZE_TEXT,
-    DEFAULT_SPLIT,
-    MAX_PLACE_KM2,
-    SPLIT_RULES,
-    SPLIT_TEXT,
-    Grid,
-    analysis_cell_size,
-    make_grid,
-    places_from_cells,
-    top_cells,
-)
+from hotspots.grid import CELL_SIZE_TEXT, MAX_PLACE_KM2, Grid, analysis_cell_size, make_grid
 from hotspots.harm import HarmWeights, check_measure, default_weights, incident_weights
 from hotspots.hotspot_list import (
     GRID_METHODS,
