@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import streamlit as st
 
@@ -24,7 +25,9 @@ def main() -> None:
 
     st.set_page_config(
         page_title="Crime and ASB hotspots",
-        page_icon=":material/map:",
+        # a file, not ":material/…:": Streamlit fetches a material icon favicon from
+        # fonts.gstatic.com, which an offline meeting-room laptop cannot reach
+        page_icon=str(Path(__file__).parent / "dashboard" / "static" / "favicon.png"),
         layout="wide",
         initial_sidebar_state="expanded",
     )
@@ -125,4 +128,7 @@ async def warm_caches(_app: object) -> AsyncIterator[None]:
 if __name__ == "__main__":
     timed(main)
 else:
-    app = st.App(__file__, lifespan=warm_caches)
+    from dashboard.offline import leaflet_route
+
+    # Leaflet from this server (not sent as data URLs with every map update)
+    app = st.App(__file__, lifespan=warm_caches, routes=[leaflet_route()])

@@ -8,14 +8,23 @@ drawn its new layers. Prints the median and 90th
 percentile over all changes, against the same changes made by one session alone (the
 obvious alternative: nobody else using the server) and the 3 s budget.
 
-    .venv/bin/python bench/bench_load.py            # 10 sessions, 6 changes each
-    SESSIONS=5 ROUNDS=4 .venv/bin/python bench/bench_load.py
+The ten sessions run twice. First as people use the map: after each change the user looks at
+the result for THINK seconds on average (drawn uniformly from half to one and a half times
+THINK, so the sessions drift apart; the first change of every session is still made by all ten
+at the same moment). Then back to back, with no pause at all, each session making its next
+change the moment the last one has drawn: a stress test in which ten sessions generate the
+load of many more people, and which on a small machine measures its CPU, not the app.
+
+    .venv/bin/python bench/bench_load.py            # 10 sessions, 6 changes each, THINK=5
+    SESSIONS=5 ROUNDS=4 THINK=10 .venv/bin/python bench/bench_load.py
+    NICE=1 .venv/bin/python bench/bench_load.py     # also: back to back, browsers at low priority
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import random
 import shutil
 import statistics
 import sys
@@ -29,6 +38,7 @@ from browser_util import CHROMIUM_ARGS, FOLIUM, LOCAL, free_port, start_app, sto
 
 SESSIONS = int(os.environ.get("SESSIONS", "10"))
 ROUNDS = int(os.environ.get("ROUNDS", "6"))
+THINK = float(os.environ.get("THINK", "5"))  # seconds a user looks at the map between changes
 BUDGET = 3.0
 LIMIT = 60  # seconds: a change not shown by then counts as not finished
 TYPES = ["Burglary", "Shoplifting", "Vehicle crime", "Drugs", "Robbery"]
@@ -54,14 +64,17 @@ NEW_LAYERS = """() => {
 
 
 async def session(
-    browser, url: str, n: int, rounds: int, ready: asyncio.Barrier, opened: list
+    browser, url: str, n: int, rounds: int, ready: asyncio.Barrier, opened: list, think: float = 0.0
 ) -> list[float]:
     """One user: open the map, then change the type filter ``rounds`` times; seconds per change.
 
     Every session waits at ``ready`` until all have opened the page, so that the timed changes
     are made by all the sessions together (not while some pages are still loading); the
-    seconds each page took to open are added to ``opened``.
+    seconds each page took to open are added to ``opened``. After each change shows, the user
+    looks at it for ``think`` seconds on average (uniform from half to one and a half times;
+    0: the next change at once).
     """
+    pause = random.Random(n)
     from playwright.async_api import TimeoutError as PlaywrightTimeout
 
     page = await browser.new_page(viewport={"width": 1400, "height": 900})
@@ -111,6 +124,8 @@ async def session(
             times.append(time.perf_counter() - started)
             if os.environ.get("VERBOSE"):
                 print(f"  session {n}, change {i + 1}: {times[-1]:.2f} s", flush=True)
+            if think and i < rounds - 1:
+                await asyncio.sleep(pause.uniform(0.5 * think, 1.5 * think))
         except PlaywrightTimeout:  # counted as not finished within LIMIT seconds; this user gives up
             times.append(float("inf"))
             state = await page.evaluate(STATE)
@@ -122,7 +137,9 @@ async def session(
     return times
 
 
-async def run(url: str, sessions: int, rounds: int, chromium: str) -> tuple[list[float], list[float], float]:
+async def run(
+    url: str, sessions: int, rounds: int, chromium: str, think: float = 0.0
+) -> tuple[list[float], list[float], float]:
     """Seconds per filter change over all the sessions, seconds each page took to open, and
     when (Unix time) the changes began."""
     from playwright.async_api import async_playwright
@@ -131,7 +148,7 @@ async def run(url: str, sessions: int, rounds: int, chromium: str) -> tuple[list
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         results = await asyncio.gather(
-            *(session(browser, url, n, rounds, ready, opened) for n in range(sessions))
+            *(session(browser, url, n, rounds, ready, opened, think) for n in range(sessions))
         )
         await browser.close()
     began = -min(t for t in opened if t < 0)
@@ -149,7 +166,7 @@ def describe(label: str, times: list[float]) -> float:
     p90 = sorted(times)[max(int(0.9 * len(times)) - 1, 0)]
     lost = sum(t == float("inf") for t in times)
     print(
-        f"{label:<34} {len(times):>4} changes  median {med:5.2f} s  p90 {p90:5.2f} s  "
+        f"{label:<46} {len(times):>4} changes  median {med:5.2f} s  p90 {p90:5.2f} s  "
         f"not shown within {LIMIT} s: {lost}"
     )
     return med
@@ -184,14 +201,20 @@ def main() -> None:
         asyncio.run(run(url, 1, 1, chromium))  # warm: the first visit waits for the start-up warm-up
         times, opened, began = asyncio.run(run(url, 1, ROUNDS, chromium))
         alone = describe("1 session alone", times)
-        print(f"{'':<34} page opened in {opened[0]:.1f} s; {serving(server_runs(runs, began))}")
+        print(f"{'':<46} page opened in {opened[0]:.1f} s; {serving(server_runs(runs, began))}")
         medians = {}
-        for label, exe in (("browsers share the CPU", chromium), ("browsers at low priority", str(niced))):
-            times, opened, began = asyncio.run(run(url, SESSIONS, ROUNDS, exe))
+        runs_of_ten = [
+            (f"looking {THINK:g} s between changes", chromium, THINK),
+            ("back to back", chromium, 0.0),
+        ]
+        if os.environ.get("NICE"):
+            runs_of_ten.append(("back to back, browsers niced", str(niced), 0.0))
+        for label, exe, think in runs_of_ten:
+            times, opened, began = asyncio.run(run(url, SESSIONS, ROUNDS, exe, think))
             medians[label] = describe(f"{SESSIONS} sessions, {label}", times)
-            print(f"{'':<34} {serving(server_runs(runs, began))}")
+            print(f"{'':<46} {serving(server_runs(runs, began))}")
             print(
-                f"{'':<34} {SESSIONS} pages opened together: median {statistics.median(opened):.1f} s, "
+                f"{'':<46} {SESSIONS} pages opened together: median {statistics.median(opened):.1f} s, "
                 f"last {max(opened):.1f} s (not counted in the changes)"
             )
     finally:

@@ -109,14 +109,23 @@ def chromium() -> Iterator:
 
 
 def new_page(browser, navigation_timeout: float = 90):
-    """An offline page: requests that leave the machine are refused.
+    """An offline page: requests that leave the machine are refused, and listed in ``page.refused``.
 
     ``navigation_timeout`` (seconds) is long: a shared 2-core machine under load, or an app
     warming its caches on first start, can take over 30 s.
     """
     page = browser.new_page(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
     page.set_default_navigation_timeout(navigation_timeout * 1000)
-    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(LOCAL) else r.abort())
+    page.refused = []
+
+    def offline(route) -> None:
+        if route.request.url.startswith(LOCAL):
+            route.continue_()
+        else:
+            page.refused.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", offline)
     return page
 
 

@@ -88,6 +88,9 @@ def test_each_page_loads_with_its_main_element(app, browser, path):
         legend_or_map.wait_for(timeout=30000)
     page.wait_for_timeout(500)
     shot(page, f"page_{path or 'map'}")
+    # nothing is fetched from outside the machine (the favicon once came from fonts.gstatic.com)
+    assert page.refused == []
+    assert page.evaluate("document.querySelector('link[rel~=icon]').href").startswith(url)
     page.close()
 
 

@@ -119,6 +119,28 @@ def test_maps_load_no_script_or_style_from_the_internet():
     assert all(url.startswith("data:") for _, url in m.default_css)
 
 
+def test_a_served_app_links_maps_to_its_own_leaflet_route(monkeypatch):
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from dashboard import offline
+
+    monkeypatch.setattr(offline, "_served_at", None)
+    route = offline.leaflet_route()  # what app.py mounts; maps made from now on link to it
+    m = maps.finish(maps.base_map(areas().total_bounds))
+    assert m.default_js == [("leaflet", "/hs-leaflet/leaflet.js")]
+    assert m.default_css == [("leaflet_css", "/hs-leaflet/leaflet.css")]
+    assert not re.search(r"(?:src|href)=[\"']https?://", rendered(m))
+    client = TestClient(Starlette(routes=[route]))
+    js = client.get("/hs-leaflet/leaflet.js")
+    assert js.status_code == 200 and "javascript" in js.headers["content-type"]
+    assert js.content == (offline.STATIC / "leaflet.js").read_bytes()
+    css = client.get("/hs-leaflet/leaflet.css")  # its layer-control icons resolve beside it
+    assert "url(images/layers.png)" in css.text
+    assert client.get("/hs-leaflet/images/layers.png").headers["content-type"] == "image/png"
+    assert client.get("/hs-leaflet/../offline.py").status_code == 404  # only the Leaflet folder
+
+
 def test_no_tiles_by_default_and_street_map_on_request():
     assert "tile.openstreetmap" not in rendered(maps.finish(maps.base_map(areas().total_bounds)))
     assert "tile.openstreetmap" in rendered(maps.finish(maps.base_map(areas().total_bounds, tiles=True)))
