@@ -19,7 +19,7 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -435,12 +435,9 @@ def resolve_columns(
         elif col in required:
             missing.append(col)
     if missing:
-        hints = []
-        for col in missing:
-            close = difflib.get_close_matches(col, header, n=1, cutoff=0.6)
-            hints.append(f"{col!r}" + (f" (is {close[0]!r} it, renamed?)" if close else ""))
+        hints = missing_hints(missing, header, "is {!r} it, renamed?")
         raise InputError(
-            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(hints)} for a {kind} file; "
+            f"missing column{'s' if len(missing) > 1 else ''} {hints} for a {kind} file; "
             f"the header has: {', '.join(header)}",
             file=file,
             line=1,
@@ -451,11 +448,25 @@ def resolve_columns(
     return mapping, warnings
 
 
+def missing_hints(missing: Sequence[str], header: Sequence[str], suggestion: str) -> str:
+    """The ``missing`` column names for an error message, each with the closest header name.
+
+    ``suggestion`` words the closest name, e.g. ``"did you mean {!r}?"``:
+    ``'Latitude' (did you mean 'latitude '?), 'Month'``.
+    """
+    hints = []
+    for col in missing:
+        close = difflib.get_close_matches(col, list(header), n=1, cutoff=0.6)
+        hints.append(f"{col!r}" + (f" ({suggestion.format(close[0])})" if close else ""))
+    return ", ".join(hints)
+
+
 __all__ = [
     "InputFile",
     "ParsedCSV",
     "decode",
     "iter_inputs",
+    "missing_hints",
     "norm_name",
     "read_csv_text",
     "read_zip",

@@ -32,7 +32,6 @@ Reading files, folders and zips, decoding and splitting CSV text are in
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import logging
@@ -58,6 +57,7 @@ from hotspots.csv_input import (  # noqa: F401 (read_zip, decode: part of this m
     ParsedCSV,
     decode,
     iter_inputs,
+    missing_hints,
     norm_name,
     read_csv_text,
     read_zip,
@@ -731,12 +731,9 @@ def parse_partner(
     """Validate the rows of a partner CSV using its column mapping."""
     missing = [c for c in mapping.columns() if c not in parsed.header]
     if missing:
-        hints = []
-        for c in missing:
-            close = difflib.get_close_matches(c, parsed.header, n=1, cutoff=0.6)
-            hints.append(f"{c!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        hints = missing_hints(missing, parsed.header, "did you mean {!r}?")
         raise InputError(
-            f"the mapping names column(s) {', '.join(hints)} that the file does not have; "
+            f"the mapping names column(s) {hints} that the file does not have; "
             f"the header has: {', '.join(parsed.header)}",
             file=file,
             line=1,

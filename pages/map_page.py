@@ -22,10 +22,11 @@ state.url_value("measure", "count", options=list(MEASURES))
 state.url_value("layers", ["areas", "places"], options=list(LAYERS), cast=state.split)
 state.url_value("tiles", False, cast=lambda v: v == "1")
 
-c1, c2, c3 = st.columns([2, 4, 1.4])
+# the layer list has a row of its own: in a column, its chosen layers' chips were cut off
+c1, c2 = st.columns([5, 1.4], vertical_alignment="center")
 c1.radio("Colour areas by", list(MEASURES), key="measure", format_func=MEASURES.get, horizontal=True)
-c2.multiselect("Layers", list(LAYERS), key="layers", format_func=LAYERS.get)
-c3.toggle("Street map", key="tiles", help="OpenStreetMap tiles under the layers; needs internet.")
+c2.toggle("Street map", key="tiles", help="OpenStreetMap tiles under the layers; needs internet.")
+st.multiselect("Layers", list(LAYERS), key="layers", format_func=LAYERS.get)
 state.write_url(
     {
         "measure": st.session_state.measure,

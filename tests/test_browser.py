@@ -135,6 +135,26 @@ def test_filter_change_updates_map_and_table_and_url_reproduces_it(app, browser)
     page.close()
 
 
+def test_map_layer_list_shows_every_chosen_layer_on_a_laptop_screen(app, browser):
+    url, _ = app
+    page = new_page(browser)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{url}/?layers=areas,places,kde,dbscan")
+    legend(page)
+    wait_idle(page, 60)
+    box = page.locator('[data-testid="stMultiSelect"]').filter(has=page.get_by_text("Layers", exact=True))
+    outer = box.locator('div[role="group"]').first.bounding_box()
+    chips = box.locator("[data-tag]")
+    assert chips.count() == 4
+    for i in range(4):  # each chip whole, inside the box (a narrow column cut them off)
+        chip = chips.nth(i).bounding_box()
+        assert outer["x"] <= chip["x"] and chip["x"] + chip["width"] <= outer["x"] + outer["width"], (i, chip)
+        text = chips.nth(i).locator("span[title]")
+        assert text.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), text.inner_text()  # not cut short
+    shot(page, "map_four_layers")
+    page.close()
+
+
 def test_hotspots_overview_keeps_its_map_when_method_and_filter_change(app, browser):
     """The overview's places change inside the live map: the zoom stays, whatever notes come and go."""
     url, _ = app
