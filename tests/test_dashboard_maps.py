@@ -141,6 +141,22 @@ def test_a_served_app_links_maps_to_its_own_leaflet_route(monkeypatch):
     assert client.get("/hs-leaflet/../offline.py").status_code == 404  # only the Leaflet folder
 
 
+def test_the_leaflet_route_sits_under_the_servers_base_url_path(monkeypatch):
+    from streamlit import config
+
+    from dashboard import offline
+
+    monkeypatch.setattr(offline, "_served_at", None)
+    original = config.get_option("server.baseUrlPath")
+    config.set_option("server.baseUrlPath", "/hotspots/")  # e.g. behind a proxy at /hotspots
+    try:
+        assert offline.leaflet_route().path == "/hotspots/hs-leaflet"
+        m = maps.finish(maps.base_map(areas().total_bounds))
+        assert m.default_js == [("leaflet", "/hotspots/hs-leaflet/leaflet.js")]
+    finally:
+        config.set_option("server.baseUrlPath", original)
+
+
 def test_no_tiles_by_default_and_street_map_on_request():
     assert "tile.openstreetmap" not in rendered(maps.finish(maps.base_map(areas().total_bounds)))
     assert "tile.openstreetmap" in rendered(maps.finish(maps.base_map(areas().total_bounds, tiles=True)))
