@@ -19,6 +19,24 @@ from boundaries.lookups import BNG
 from hotspots._errors import InputError
 
 
+def read_features(target: str | Path, *, unreadable: str, empty: str) -> gpd.GeoDataFrame:
+    """Read a vector file (GeoJSON, GeoPackage, a ``/vsizip/`` Shapefile) that must hold features.
+
+    Raises
+    ------
+    InputError
+        ``unreadable`` with the reader's reason when GDAL cannot read it; ``empty`` when it
+        holds no features.
+    """
+    try:
+        gdf = gpd.read_file(target, engine="pyogrio")
+    except Exception as exc:
+        raise InputError(f"{unreadable} ({exc})") from exc
+    if gdf.empty:
+        raise InputError(empty)
+    return gdf
+
+
 def _read_vector(path: Path | str, *, name: str) -> gpd.GeoDataFrame:
     """Read a GeoJSON, GeoPackage or zipped Shapefile and return it in EPSG:27700.
 
@@ -45,12 +63,11 @@ def _read_vector(path: Path | str, *, name: str) -> gpd.GeoDataFrame:
                 f"{path.name}: the zip holds no .shp file; zip the .shp, .shx, .dbf and .prj together"
             )
         target = f"/vsizip/{path}/{shp[0]}"
-    try:
-        gdf = gpd.read_file(target, engine="pyogrio")
-    except Exception as exc:
-        raise InputError(f"{path.name}: could not be read as a boundary file ({exc})") from exc
-    if gdf.empty:
-        raise InputError(f"{path.name}: has no features")
+    gdf = read_features(
+        target,
+        unreadable=f"{path.name}: could not be read as a boundary file",
+        empty=f"{path.name}: has no features",
+    )
     if gdf.crs is None:
         raise InputError(
             f"{path.name}: states no CRS; save it with its coordinate reference system "

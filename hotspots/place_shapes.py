@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
+from boundaries.uploads import read_features
 from hotspots._errors import InputError
 from hotspots._validate import BNG
 
@@ -224,13 +225,11 @@ def read_place_file(path: Path | str, *, name: str | None = None) -> gpd.GeoData
         )
     if not path.exists():
         raise InputError(f"place file not found: {path}")
-    try:
-        gdf = gpd.read_file(path, engine="pyogrio")
-    except Exception as exc:
-        raise InputError(f"{label}: could not be read as GeoJSON or GeoPackage ({exc})") from exc
-    if gdf.empty:
-        raise InputError(f"{label} is empty: it holds no features")
-    return gdf
+    return read_features(
+        path,
+        unreadable=f"{label}: could not be read as GeoJSON or GeoPackage",
+        empty=f"{label} is empty: it holds no features",
+    )
 
 
 def place_from_areas(geography: Any, codes: Iterable[str], *, level: str = "ward") -> dict[str, Any]:

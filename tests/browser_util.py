@@ -129,6 +129,20 @@ def new_page(browser, navigation_timeout: float = 90):
     return page
 
 
+def open_map(browser, address: str):
+    """A new offline page at ``address``, once its map has drawn its rank labels and the app is idle."""
+    page = new_page(browser)
+    page.goto(address)
+    page.frame_locator(FOLIUM).first.locator(".hs-rank").first.wait_for(timeout=60000)
+    wait_idle(page, 60)
+    return page
+
+
+def map_window(page):
+    """The live map's frame (streamlit-folium's iframe), to evaluate scripts in."""
+    return page.locator(FOLIUM).first.element_handle().content_frame()
+
+
 def wait_idle(page, timeout: float = 30) -> None:
     """Wait until Streamlit has finished running the script."""
     page.wait_for_timeout(150)

@@ -25,8 +25,10 @@ from browser_util import (  # noqa: F401 (re-exported: older browser tests impor
     free_port,
     launch,
     legend,
+    map_window,
     new_page,
     open_data_tab,
+    open_map,
     pick,
     serving,
     shot,
@@ -102,7 +104,7 @@ def test_filter_change_updates_map_and_table_and_url_reproduces_it(app, browser)
     table = page.locator('[data-testid="stDataFrame"]').first
     table.wait_for()
     before_metric = page.locator('[data-testid="stMetricValue"]').first.inner_text()
-    frame = page.locator(FOLIUM).first.element_handle().content_frame()
+    frame = map_window(page)
     zoom = frame.evaluate(MARK_AND_ZOOM)  # mark the live map's window, and zoom in one step
     choose(page, "Crime and ASB types", "Burglary")
     page.get_by_text("Showing: 2025-01 to 2025-12; Burglary").wait_for(timeout=30000)
@@ -121,7 +123,7 @@ def test_filter_change_updates_map_and_table_and_url_reproduces_it(app, browser)
     assert "categories=Burglary" in page.url
     # the layers changed inside the same live map: not rebuilt, the user's zoom kept, and one
     # legend and one layer control (the old ones went with the old layers)
-    kept = page.locator(FOLIUM).first.element_handle().content_frame().evaluate(MAP_STATE)
+    kept = map_window(page).evaluate(MAP_STATE)
     assert kept == {"marked": True, "zoom": zoom, "legends": 1, "controls": 1, "overlays": 2}, kept
     shot(page, "map_burglary")
 
@@ -158,12 +160,9 @@ def test_map_layer_list_shows_every_chosen_layer_on_a_laptop_screen(app, browser
 def test_hotspots_overview_keeps_its_map_when_method_and_filter_change(app, browser):
     """The overview's places change inside the live map: the zoom stays, whatever notes come and go."""
     url, _ = app
-    page = new_page(browser)
-    page.goto(f"{url}/hotspots")
-    page.frame_locator(FOLIUM).first.locator(".hs-rank").first.wait_for(timeout=60000)
-    wait_idle(page, 60)
+    page = open_map(browser, f"{url}/hotspots")
     assert page.get_by_text("The map draws the first 300 of the").count() == 1  # a note above the map
-    zoom = page.locator(FOLIUM).first.element_handle().content_frame().evaluate(MARK_AND_ZOOM)
+    zoom = map_window(page).evaluate(MARK_AND_ZOOM)
     pick(page, "Method", "DBSCAN: clusters of incidents")
     choose(page, "Crime and ASB types", "Robbery")
     page.get_by_text("Showing: 2025-01 to 2025-12; Robbery").wait_for(timeout=60000)
@@ -176,7 +175,7 @@ def test_hotspots_overview_keeps_its_map_when_method_and_filter_change(app, brow
         ".some((l) => l.innerText.includes('DBSCAN')); }",
         timeout=60000,
     )
-    kept = page.locator(FOLIUM).first.element_handle().content_frame().evaluate(MAP_STATE)
+    kept = map_window(page).evaluate(MAP_STATE)
     assert kept == {"marked": True, "zoom": zoom, "legends": 0, "controls": 1, "overlays": 2}, kept
     page.locator(FOLIUM).first.scroll_into_view_if_needed()
     shot(page, "hotspots_dbscan_robbery_zoom_kept")
@@ -185,10 +184,7 @@ def test_hotspots_overview_keeps_its_map_when_method_and_filter_change(app, brow
 
 def test_wheel_scrolls_the_page_until_the_map_is_clicked_and_rank_1_is_on_top(app, browser):
     url, _ = app
-    page = new_page(browser)
-    page.goto(f"{url}/")
-    page.frame_locator(FOLIUM).first.locator(".hs-rank").first.wait_for(timeout=60000)
-    wait_idle(page, 60)
+    page = open_map(browser, f"{url}/")
     iframe = page.locator(FOLIUM).first
     iframe.scroll_into_view_if_needed()
     frame = iframe.element_handle().content_frame()
@@ -572,7 +568,7 @@ def test_hotspots_page_names_places_and_zooms_to_the_chosen_one(app, browser, sa
     frame = page.frame_locator(FOLIUM).first
     frame.locator(".hs-count").first.wait_for(timeout=60000)  # counts at the map points
     page.wait_for_timeout(800)
-    view = page.locator(FOLIUM).first.element_handle().content_frame().evaluate(MAP_VIEW)
+    view = map_window(page).evaluate(MAP_VIEW)
     assert "place=3" in page.url
     # the chosen place is the one drawn as selected, and the map is fitted to it
     assert view["place"] is not None and names.iloc[2] in html.unescape(view["place"]["tip"])
