@@ -19,11 +19,26 @@ many changes a minute the ten made together: what the machine sustained at that 
     .venv/bin/python bench/bench_load.py            # 10 sessions, 6 changes each, THINK=10,5,0
     SESSIONS=5 ROUNDS=4 THINK=20 .venv/bin/python bench/bench_load.py
     NICE=1 .venv/bin/python bench/bench_load.py     # also: back to back, browsers at low priority
+    ELSEWHERE=0,10 THINK= .venv/bin/python bench/bench_load.py  # only the runs with browsers elsewhere
+
+Ten Chromiums on the server's own two cores measure the server and ten users' computers at
+once: each page update costs its browser about 1 CPU-second (Streamlit redrawing the page),
+which in use is spent on each user's own computer. So the bench also runs, once for each pause
+in ELSEWHERE (default 0 and 10), ONE real browser among SESSIONS - 1 sessions whose browsers
+are elsewhere: they speak Streamlit's own protocol over its websocket (the messages a browser
+sends when a filter changes: the widget's new value; the server runs the page and streams it
+back, the whole page, ~700 KB, read to the end) and draw nothing; after each change such a
+session waits as long as a browser took to draw the page in the "1 session alone" run (DRAW
+seconds overrides it; DRAW=0 makes them change more often than browsers could). The real browser's page
+updates, timed exactly as above, are what a person sees while the others use the server as
+hard as ten browsers would; its own drawing still shares this machine, so the figure stays on
+the pessimistic side.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import random
 import shutil
@@ -40,7 +55,9 @@ from browser_util import CHROMIUM_ARGS, FOLIUM, LOCAL, free_port, start_app, sto
 SESSIONS = int(os.environ.get("SESSIONS", "10"))
 ROUNDS = int(os.environ.get("ROUNDS", "6"))
 #: seconds a user looks at the map between changes, one run of SESSIONS per value (0: no pause)
-THINK = [float(t) for t in os.environ.get("THINK", "10,5,0").split(",")]
+THINK = [float(t) for t in os.environ.get("THINK", "10,5,0").split(",") if t]
+#: pauses for the runs with one real browser and SESSIONS - 1 sessions without one (see above)
+ELSEWHERE = [float(t) for t in os.environ.get("ELSEWHERE", "0,10").split(",") if t]
 BUDGET = 3.0
 LIMIT = 60  # seconds: a change not shown by then counts as not finished
 TYPES = ["Burglary", "Shoplifting", "Vehicle crime", "Drugs", "Robbery"]
@@ -97,28 +114,22 @@ async def session(
         box = page.get_by_label("Crime and ASB types", exact=True)
         await frame.evaluate(MARK_LAYERS)
         started = time.perf_counter()
-        if len(chosen) == 3:  # take the oldest type off again
+        want, avoid = next_types(chosen, n, i)
+        if avoid:  # take the oldest type off again
             # (not "Clear all": with three types on two lines of chips, Streamlit's clear
             # button opened the list instead of clearing it when Chromium clicked it)
-            gone = chosen.pop(0)
             await (
                 page.locator('[data-testid="stMultiSelect"]')
                 .filter(has=page.get_by_text("Crime and ASB types", exact=True))
-                .get_by_role("button", name=f"Remove {gone}")
+                .get_by_role("button", name=f"Remove {avoid}")
                 .click()
             )
-            want, avoid = "", gone
         else:
-            option = TYPES[(n + i) % len(TYPES)]
-            if option in chosen:
-                option = next(t for t in TYPES if t not in chosen)
             await box.click()
-            await box.fill(option)
+            await box.fill(want)
             started = time.perf_counter()  # the update starts when the option is chosen
-            await page.get_by_role("option", name=option, exact=True).click()
+            await page.get_by_role("option", name=want, exact=True).click()
             await page.keyboard.press("Escape")
-            chosen.append(option)
-            want, avoid = option, ""
         try:
             await page.wait_for_function(SHOWS, arg=[want, avoid], timeout=LIMIT * 1000)
             await page.wait_for_function(IDLE, timeout=LIMIT * 1000)
@@ -158,6 +169,117 @@ async def run(
     return [t for r in results for t in r], [t for t in opened if t >= 0], began, ended
 
 
+def next_types(chosen: list[str], n: int, i: int) -> tuple[str, str]:
+    """Session ``n``'s change ``i`` to the chosen types (in place): (type added, type taken off).
+
+    The same changes the browser sessions make: add a type, and with three chosen take the
+    oldest off again.
+    """
+    if len(chosen) == 3:
+        return "", chosen.pop(0)
+    option = TYPES[(n + i) % len(TYPES)]
+    if option in chosen:
+        option = next(t for t in TYPES if t not in chosen)
+    chosen.append(option)
+    return option, ""
+
+
+async def protocol_session(
+    port: int, n: int, ready: asyncio.Barrier, done: asyncio.Event, think: float, draw: float, failed: list
+) -> list[float]:
+    """A user whose browser is elsewhere: Streamlit's protocol, no drawing; seconds per change.
+
+    Opens the Map page as a browser does (a ``rerun_script`` message with no widget values),
+    finds the crime-type filter's widget id in the page it is sent, waits at ``ready`` with the
+    other sessions, then changes the filter (:func:`next_types`) until ``done`` is set, each
+    time sending the widget's new value and timing until the server says the run has finished,
+    having read every message of the page. A run that shows an exception is added to ``failed``.
+    After each change the session waits ``draw`` seconds, the time its user's own browser takes
+    to draw the page (so that back to back it changes as often as a browser session would),
+    then the user looks at it for ``think`` seconds on average.
+    """
+    import websockets
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    async def page_run(ws, value: list[str] | None, widget: str, page: str) -> dict:
+        msg = BackMsg()
+        msg.rerun_script.page_script_hash = page
+        if value is not None:
+            state = msg.rerun_script.widget_states.widgets.add()
+            state.id = widget
+            state.string_array_value.data.extend(value)
+        await ws.send(msg.SerializeToString())
+        seen: dict = {"widgets": {}, "exception": False}
+        while True:
+            fm = ForwardMsg.FromString(await ws.recv())
+            kind = fm.WhichOneof("type")
+            if kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
+                element = fm.delta.new_element
+                if element.WhichOneof("type") == "multiselect":
+                    seen["widgets"][element.multiselect.label] = element.multiselect.id
+                seen["exception"] |= element.WhichOneof("type") == "exception"
+            elif kind == "navigation":
+                seen["page"] = fm.navigation.page_script_hash
+            elif kind == "script_finished":
+                return seen
+
+    pause = random.Random(n)
+    times: list[float] = []
+    async with websockets.connect(
+        f"ws://localhost:{port}/_stcore/stream", subprotocols=["streamlit"], max_size=None
+    ) as ws:
+        first = await asyncio.wait_for(page_run(ws, None, "", ""), 180)
+        widget, page = first["widgets"]["Crime and ASB types"], first.get("page", "")
+        await ready.wait()
+        chosen: list[str] = []
+        i = 0
+        while not done.is_set():
+            want, avoid = next_types(chosen, n, i)
+            started = time.perf_counter()
+            try:
+                seen = await asyncio.wait_for(page_run(ws, list(chosen), widget, page), LIMIT)
+                times.append(time.perf_counter() - started)
+                if seen["exception"]:
+                    failed.append((n, i, want or "without " + avoid))
+            except TimeoutError:
+                times.append(float("inf"))
+                break
+            i += 1
+            await asyncio.sleep(draw + (pause.uniform(0.5 * think, 1.5 * think) if think else 0))
+    return times
+
+
+async def run_elsewhere(
+    url: str, port: int, sessions: int, rounds: int, chromium: str, think: float, draw: float
+) -> tuple[list[float], list[float], list, float, float]:
+    """One real browser (``rounds`` changes) among ``sessions - 1`` protocol sessions.
+
+    Returns the browser's seconds per change, the protocol sessions' seconds per change,
+    the protocol runs that showed an exception, and when the changes began and ended.
+    """
+    from playwright.async_api import async_playwright
+
+    ready, done, opened, failed = asyncio.Barrier(sessions), asyncio.Event(), [], []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+
+        async def person() -> list[float]:
+            try:
+                return await session(browser, url, 0, rounds, ready, opened, think)
+            finally:
+                done.set()
+
+        results = await asyncio.gather(
+            person(),
+            *(protocol_session(port, n, ready, done, think, draw, failed) for n in range(1, sessions)),
+        )
+        ended = time.time()
+        await browser.close()
+    began = -min(t for t in opened if t < 0)
+    return results[0], [t for r in results[1:] for t in r], failed, began, ended
+
+
 def server_runs(log: Path, since: float) -> list[float]:
     """Seconds of every app run logged (``$HOTSPOTS_RUN_LOG``) that ended after ``since``."""
     rows = [line.split("\t") for line in log.read_text().splitlines()] if log.exists() else []
@@ -166,7 +288,7 @@ def server_runs(log: Path, since: float) -> list[float]:
 
 def describe(label: str, times: list[float]) -> float:
     med = statistics.median(times)
-    p90 = sorted(times)[max(int(0.9 * len(times)) - 1, 0)]
+    p90 = sorted(times)[max(math.ceil(0.9 * len(times)) - 1, 0)]
     lost = sum(t == float("inf") for t in times)
     print(
         f"{label:<46} {len(times):>4} changes  median {med:5.2f} s  p90 {p90:5.2f} s  "
@@ -179,7 +301,7 @@ def serving(seconds: list[float]) -> str:
     """The server's part: how long the app's runs took, start of the script to its end."""
     if not seconds:
         return "no app runs logged"
-    p90 = sorted(seconds)[max(int(0.9 * len(seconds)) - 1, 0)]
+    p90 = sorted(seconds)[max(math.ceil(0.9 * len(seconds)) - 1, 0)]
     return (
         f"server runs: {len(seconds)}, median {statistics.median(seconds):.2f} s, p90 {p90:.2f} s "
         "(the rest of each change is the browser's)"
@@ -204,7 +326,10 @@ def main() -> None:
         asyncio.run(run(url, 1, 1, chromium))  # warm: the first visit waits for the start-up warm-up
         times, opened, began, _ = asyncio.run(run(url, 1, ROUNDS, chromium))
         alone = describe("1 session alone", times)
-        print(f"{'':<46} page opened in {opened[0]:.1f} s; {serving(server_runs(runs, began))}")
+        alone_runs = server_runs(runs, began)
+        print(f"{'':<46} page opened in {opened[0]:.1f} s; {serving(alone_runs)}")
+        # the browser's own part of a change, alone: what a protocol session waits after each one
+        draw = float(os.environ.get("DRAW", max(alone - statistics.median(alone_runs), 0.0)))
         medians = {}
         runs_of_ten = [
             (f"looking {t:g} s between changes" if t else "back to back", chromium, t) for t in THINK
@@ -221,6 +346,20 @@ def main() -> None:
                 f"{'':<46} {SESSIONS} pages opened together: median {statistics.median(opened):.1f} s, "
                 f"last {max(opened):.1f} s (not counted in the changes)"
             )
+        for think in ELSEWHERE:
+            pace = f"looking {think:g} s between changes" if think else "back to back"
+            label = f"browsers elsewhere, {pace}"
+            mine, others, failed, began, ended = asyncio.run(
+                run_elsewhere(url, port, SESSIONS, 2 * ROUNDS, chromium, think, draw)
+            )
+            medians[label] = describe(f"1 browser + {SESSIONS - 1} without, {pace}", mine)
+            describe(f"  the {SESSIONS - 1} without a browser (server part)", others)
+            print(f"{'':<46} (each of them waits {draw:.2f} s after a change: its own browser drawing)")
+            done = sum(t != float("inf") for t in mine + others)
+            print(f"{'':<46} {serving(server_runs(runs, began))}")
+            print(f"{'':<46} together: {done / (ended - began) * 60:.0f} changes a minute")
+            if failed:
+                print(f"{'':<46} runs that showed an exception: {failed}")
     finally:
         stop_app(proc)
     for label, busy in medians.items():

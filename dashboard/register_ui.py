@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -120,11 +121,24 @@ def add_hotspot(table: gpd.GeoDataFrame, params: dict[str, Any], rank: int | Non
     )
 
 
-def add_hotspot_chooser(table: gpd.GeoDataFrame, params: dict[str, Any], *, key: str) -> int | None:
-    """An expander to add any place of a hotspot list (EPSG:27700) to the register (for the Map page)."""
-    if table.empty:
+def add_hotspot_chooser(
+    hotspot_list: Callable[[], tuple[gpd.GeoDataFrame, dict[str, Any]]], *, key: str
+) -> int | None:
+    """An expander to add any place of a hotspot list (EPSG:27700) to the register (for the Map page).
+
+    ``hotspot_list()`` gives the list and its parameters. The expander's content is made only
+    while it is open (Streamlit's ``on_change="rerun"`` expander): a filter change on the Map
+    page does not rebuild a chooser of every place, and its form, that nobody sees while the
+    expander is closed (a tenth of a Map run, and ~70 KB of every update, ``bench/bench_load.py``).
+    """
+    box = st.expander("Add a hotspot place to the place register", key=f"{key}_open", on_change="rerun")
+    if not box.open:
         return None
-    with st.expander("Add a hotspot place to the place register"):
+    table, params = hotspot_list()
+    with box:
+        if table.empty:
+            st.caption("No hotspot places with these filters.")
+            return None
         names = table["name"] if "name" in table else table["top_locations"]
         labels = dict(zip(table["rank"].astype(int), names.astype(str), strict=True))
         rank = st.selectbox(

@@ -147,7 +147,7 @@ ui.attribution()
 if "places" in chosen:  # "add to register" for a hotspot place drawn on the map
     items = analysis.default_items(analysis.DEFAULT_METHOD)
     register_ui.add_hotspot_chooser(
-        *analysis.hotspots(path, version, filt, analysis.DEFAULT_METHOD, items), key="map_reg"
+        lambda: analysis.hotspots(path, version, filt, analysis.DEFAULT_METHOD, items), key="map_reg"
     )
 
 left, right = st.columns([3, 2])

@@ -157,6 +157,27 @@ def test_map_layer_list_shows_every_chosen_layer_on_a_laptop_screen(app, browser
     page.close()
 
 
+def test_map_register_chooser_is_made_when_opened_and_the_map_stays(app, browser):
+    """The Map page's "add to register" expander is lazy: opening it runs the page and shows
+    the place chooser, and the live map above it is not rebuilt (its zoom stays)."""
+    url, _ = app
+    page = open_map(browser, f"{url}/")
+    zoom = map_window(page).evaluate(MARK_AND_ZOOM)
+    chooser = page.locator('[data-testid="stSelectbox"]').filter(
+        has=page.get_by_text("Hotspot place", exact=True)
+    )
+    assert chooser.count() == 0  # closed: not made
+    page.get_by_text("Add a hotspot place to the place register").click()
+    chooser.wait_for(timeout=60000)
+    wait_idle(page, 60)
+    assert chooser.locator("input").input_value().startswith("1. ")  # rank 1 by default, with its name
+    assert page.get_by_role("button", name="Add to register").count() == 1
+    kept = map_window(page).evaluate(MAP_STATE)
+    assert kept["marked"] and kept["zoom"] == zoom, kept
+    shot(page, "map_register_chooser")
+    page.close()
+
+
 def test_hotspots_overview_keeps_its_map_when_method_and_filter_change(app, browser):
     """The overview's places change inside the live map: the zoom stays, whatever notes come and go."""
     url, _ = app

@@ -161,6 +161,11 @@ def test_add_to_register_from_the_hotspots_page_and_the_map(places_store):
 
     at.switch_page("pages/map_page.py").run()
     assert not at.exception, at.exception
+    # the chooser is made only while its expander is open: closed, no list of places is built
+    assert [e.label for e in at.expander if e.label.startswith("Add a hotspot place")]
+    assert not [s for s in at.selectbox if s.key == "map_reg_rank"]
+    at.session_state["map_reg_open"] = True  # the user opens it
+    at.run()
     at.selectbox(key="map_reg_rank").set_value(1).run()
     at.selectbox(key="map_reg_group").set_value("Burton GIG")
     form_button(at, "Add to register").click().run()
