@@ -33,6 +33,15 @@ seconds overrides it; DRAW=0 makes them change more often than browsers could). 
 updates, timed exactly as above, are what a person sees while the others use the server as
 hard as ten browsers would; its own drawing still shares this machine, so the figure stays on
 the pessimistic side.
+
+One Streamlit process runs its sessions' pages in threads of one Python interpreter, which
+uses about one core however many it has. A shared server therefore runs several app processes
+on one store behind a proxy that keeps each browser session on one of them (docs/deploy.md).
+The whole bench runs once for each number in PROCESSES (default 1 and 2): with several, each
+session keeps to one process (session n to process n modulo their number), as the proxy's
+sticky sessions do.
+
+    PROCESSES=2 THINK=0 ELSEWHERE=0 .venv/bin/python bench/bench_load.py
 """
 
 from __future__ import annotations
@@ -58,6 +67,8 @@ ROUNDS = int(os.environ.get("ROUNDS", "6"))
 THINK = [float(t) for t in os.environ.get("THINK", "10,5,0").split(",") if t]
 #: pauses for the runs with one real browser and SESSIONS - 1 sessions without one (see above)
 ELSEWHERE = [float(t) for t in os.environ.get("ELSEWHERE", "0,10").split(",") if t]
+#: app processes behind the (emulated) sticky proxy, one whole trial per value
+PROCESSES = [int(p) for p in os.environ.get("PROCESSES", "1,2").split(",") if p]
 BUDGET = 3.0
 LIMIT = 60  # seconds: a change not shown by then counts as not finished
 TYPES = ["Burglary", "Shoplifting", "Vehicle crime", "Drugs", "Robbery"]
@@ -151,7 +162,7 @@ async def session(
 
 
 async def run(
-    url: str, sessions: int, rounds: int, chromium: str, think: float = 0.0
+    urls: list[str], sessions: int, rounds: int, chromium: str, think: float = 0.0
 ) -> tuple[list[float], list[float], float, float]:
     """Seconds per filter change over all the sessions, seconds each page took to open, and
     when (Unix time) the changes began and ended."""
@@ -161,7 +172,7 @@ async def run(
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         results = await asyncio.gather(
-            *(session(browser, url, n, rounds, ready, opened, think) for n in range(sessions))
+            *(session(browser, urls[n % len(urls)], n, rounds, ready, opened, think) for n in range(sessions))
         )
         ended = time.time()
         await browser.close()
@@ -251,7 +262,7 @@ async def protocol_session(
 
 
 async def run_elsewhere(
-    url: str, port: int, sessions: int, rounds: int, chromium: str, think: float, draw: float
+    urls: list[str], ports: list[int], sessions: int, rounds: int, chromium: str, think: float, draw: float
 ) -> tuple[list[float], list[float], list, float, float]:
     """One real browser (``rounds`` changes) among ``sessions - 1`` protocol sessions.
 
@@ -266,13 +277,16 @@ async def run_elsewhere(
 
         async def person() -> list[float]:
             try:
-                return await session(browser, url, 0, rounds, ready, opened, think)
+                return await session(browser, urls[0], 0, rounds, ready, opened, think)
             finally:
                 done.set()
 
         results = await asyncio.gather(
             person(),
-            *(protocol_session(port, n, ready, done, think, draw, failed) for n in range(1, sessions)),
+            *(
+                protocol_session(ports[n % len(ports)], n, ready, done, think, draw, failed)
+                for n in range(1, sessions)
+            ),
         )
         ended = time.time()
         await browser.close()
@@ -308,37 +322,60 @@ def serving(seconds: list[float]) -> str:
     )
 
 
-def main() -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    port = free_port()
-    print(f"starting the app on port {port} (fresh store, loading the 2025 sample)…", flush=True)
-    runs = tmp / "runs.tsv"  # the app logs each run's seconds here: the server's part
-    proc = start_app(port, tmp / "store.duckdb", tmp / "app.log", env={"HOTSPOTS_RUN_LOG": str(runs)})
-    # The same Chromium at the lowest CPU priority: the server then runs as if the browsers
-    # were on their users' own computers (as they are in use), while the ten pages still
-    # render on this machine's two cores, which keeps the figure on the pessimistic side.
-    niced = tmp / "chromium-niced"
-    niced.write_text(f'#!/bin/sh\nexec nice -n 19 {shutil.which("chromium")} "$@"\n')
-    niced.chmod(0o755)
-    chromium = shutil.which("chromium")
+def start(processes: int, tmp: Path, runs: Path) -> tuple[list, list[int]]:
+    """``processes`` app processes on one store, as ``make run`` starts one; (processes, ports).
+
+    The first loads the 2025 sample into the fresh store; the others open the same store, as
+    the processes behind a proxy do (docs/deploy.md).
+    """
+    procs, ports = [], []
     try:
-        url = f"http://localhost:{port}/" + os.environ.get("QUERY", "")
-        asyncio.run(run(url, 1, 1, chromium))  # warm: the first visit waits for the start-up warm-up
-        times, opened, began, _ = asyncio.run(run(url, 1, ROUNDS, chromium))
+        for k in range(processes):
+            ports.append(free_port())
+            procs.append(
+                start_app(
+                    ports[-1], tmp / "store.duckdb", tmp / f"app{k}.log", env={"HOTSPOTS_RUN_LOG": str(runs)}
+                )
+            )
+    except BaseException:
+        for proc in procs:
+            stop_app(proc)
+        raise
+    return procs, ports
+
+
+def trial(processes: int, tmp: Path, chromium: str, niced: Path) -> dict[str, float]:
+    """Every run of the bench against ``processes`` app processes; the medians by label.
+
+    With several processes each session keeps to one of them (session n to process n modulo
+    their number), as a proxy's sticky sessions do (docs/deploy.md: ``ip_hash``).
+    """
+    runs = tmp / "runs.tsv"  # the apps log each run's seconds here: the server's part
+    which = f"{processes} app process{'es' if processes > 1 else ''}"
+    print(f"starting {which} (fresh store, loading the 2025 sample)…", flush=True)
+    procs, ports = start(processes, tmp, runs)
+    medians = {}
+    try:
+        urls = [f"http://localhost:{port}/" + os.environ.get("QUERY", "") for port in ports]
+        for url in urls:  # warm: the first visit waits for the start-up warm-up
+            asyncio.run(run([url], 1, 1, chromium))
+        times, opened, began, _ = asyncio.run(run(urls, 1, ROUNDS, chromium))
         alone = describe("1 session alone", times)
         alone_runs = server_runs(runs, began)
         print(f"{'':<46} page opened in {opened[0]:.1f} s; {serving(alone_runs)}")
+        medians[f"{which}: 1 session alone"] = alone
         # the browser's own part of a change, alone: what a protocol session waits after each one
         draw = float(os.environ.get("DRAW", max(alone - statistics.median(alone_runs), 0.0)))
-        medians = {}
         runs_of_ten = [
             (f"looking {t:g} s between changes" if t else "back to back", chromium, t) for t in THINK
         ]
         if os.environ.get("NICE"):
             runs_of_ten.append(("back to back, browsers niced", str(niced), 0.0))
         for label, exe, think in runs_of_ten:
-            times, opened, began, ended = asyncio.run(run(url, SESSIONS, ROUNDS, exe, think))
-            medians[label] = describe(f"{SESSIONS} sessions, {label}", times)
+            times, opened, began, ended = asyncio.run(run(urls, SESSIONS, ROUNDS, exe, think))
+            medians[f"{which}: {SESSIONS} browsers, {label}"] = describe(
+                f"{SESSIONS} sessions, {label}", times
+            )
             done = sum(t != float("inf") for t in times)
             print(f"{'':<46} {serving(server_runs(runs, began))}")
             print(f"{'':<46} together: {done / (ended - began) * 60:.0f} changes a minute")
@@ -348,11 +385,12 @@ def main() -> None:
             )
         for think in ELSEWHERE:
             pace = f"looking {think:g} s between changes" if think else "back to back"
-            label = f"browsers elsewhere, {pace}"
             mine, others, failed, began, ended = asyncio.run(
-                run_elsewhere(url, port, SESSIONS, 2 * ROUNDS, chromium, think, draw)
+                run_elsewhere(urls, ports, SESSIONS, 2 * ROUNDS, chromium, think, draw)
             )
-            medians[label] = describe(f"1 browser + {SESSIONS - 1} without, {pace}", mine)
+            medians[f"{which}: browsers elsewhere, {pace}"] = describe(
+                f"1 browser + {SESSIONS - 1} without, {pace}", mine
+            )
             describe(f"  the {SESSIONS - 1} without a browser (server part)", others)
             print(f"{'':<46} (each of them waits {draw:.2f} s after a change: its own browser drawing)")
             done = sum(t != float("inf") for t in mine + others)
@@ -361,16 +399,34 @@ def main() -> None:
             if failed:
                 print(f"{'':<46} runs that showed an exception: {failed}")
     finally:
-        stop_app(proc)
+        for proc in procs:
+            stop_app(proc)
+    return medians
+
+
+def main() -> None:
+    # The same Chromium at the lowest CPU priority: the server then runs as if the browsers
+    # were on their users' own computers (as they are in use), while the ten pages still
+    # render on this machine's two cores, which keeps the figure on the pessimistic side.
+    niced = Path(tempfile.mkdtemp(prefix="bench-load-")) / "chromium-niced"
+    niced.write_text(f'#!/bin/sh\nexec nice -n 19 {shutil.which("chromium")} "$@"\n')
+    niced.chmod(0o755)
+    chromium = shutil.which("chromium")
+    medians: dict[str, float] = {}
+    for processes in PROCESSES:
+        medians |= trial(processes, Path(tempfile.mkdtemp(prefix="bench-load-")), chromium, niced)
     for label, busy in medians.items():
+        alone = medians[label.split(":")[0] + ": 1 session alone"]
+        if label.endswith("alone"):
+            continue
         print(
-            f"{label}: median with {SESSIONS} sessions / alone {busy / alone:.1f}x; "
+            f"{label}: median / alone {busy / alone:.1f}x; "
             f"budget {BUDGET:.0f} s " + ("met" if busy <= BUDGET else "NOT met")
         )
     load = os.getloadavg()
     print(
         f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
-        "(the bench's own ten browsers count in it; compare with `uptime` before the run)"
+        "(the bench's own browsers count in it; compare with `uptime` before the run)"
     )
 
 
