@@ -41,7 +41,7 @@ def test_systemd_units_verify(tmp_path):
     exe = shutil.which("systemd-analyze")
     if exe is None:
         pytest.skip("systemd-analyze is not installed here; the units were not verified")
-    for unit in ("hotspots-dashboard.service", "hotspots-monthly.service", "hotspots-monthly.timer"):
+    for unit in ("hotspots-dashboard@.service", "hotspots-monthly.service", "hotspots-monthly.timer"):
         text = (DEPLOY / unit).read_text().replace("/opt/hotspots", str(ROOT))
         (tmp_path / unit).write_text(text)
     units = sorted(str(p) for p in tmp_path.iterdir())
@@ -50,7 +50,7 @@ def test_systemd_units_verify(tmp_path):
     # the check can fail: a misspelt key is reported
     bad = tmp_path / "bad.service"
     bad.write_text(
-        (tmp_path / "hotspots-dashboard.service").read_text().replace("Type=simple", "Typo=simple")
+        (tmp_path / "hotspots-dashboard@.service").read_text().replace("Type=simple", "Typo=simple")
     )
     out = subprocess.run([exe, "verify", str(bad)], capture_output=True, text=True)
     assert "Unknown key 'Typo'" in out.stderr
