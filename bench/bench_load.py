@@ -204,7 +204,8 @@ async def protocol_session(
     finds the crime-type filter's widget id in the page it is sent, waits at ``ready`` with the
     other sessions, then changes the filter (:func:`next_types`) until ``done`` is set, each
     time sending the widget's new value and timing until the server says the run has finished,
-    having read every message of the page. A run that shows an exception is added to ``failed``.
+    having read every message of the page. A run that shows an exception, or whose "Showing:"
+    line does not show the change, is added to ``failed``.
     After each change the session waits ``draw`` seconds, the time its user's own browser takes
     to draw the page (so that back to back it changes as often as a browser session would),
     then the user looks at it for ``think`` seconds on average.
@@ -230,6 +231,8 @@ async def protocol_session(
                 if element.WhichOneof("type") == "multiselect":
                     seen["widgets"][element.multiselect.label] = element.multiselect.id
                 seen["exception"] |= element.WhichOneof("type") == "exception"
+                if element.WhichOneof("type") == "markdown" and "Showing:" in element.markdown.body:
+                    seen["showing"] = element.markdown.body
             elif kind == "navigation":
                 seen["page"] = fm.navigation.page_script_hash
             elif kind == "script_finished":
@@ -251,7 +254,8 @@ async def protocol_session(
             try:
                 seen = await asyncio.wait_for(page_run(ws, list(chosen), widget, page), LIMIT)
                 times.append(time.perf_counter() - started)
-                if seen["exception"]:
+                showing = seen.get("showing", "")  # the page shows the filter it was sent
+                if seen["exception"] or (want and want not in showing) or (avoid and avoid in showing):
                     failed.append((n, i, want or "without " + avoid))
             except TimeoutError:
                 times.append(float("inf"))
@@ -397,7 +401,7 @@ def trial(processes: int, tmp: Path, chromium: str, niced: Path) -> dict[str, fl
             print(f"{'':<46} {serving(server_runs(runs, began))}")
             print(f"{'':<46} together: {done / (ended - began) * 60:.0f} changes a minute")
             if failed:
-                print(f"{'':<46} runs that showed an exception: {failed}")
+                print(f"{'':<46} protocol runs that failed (exception, or change not shown): {failed}")
     finally:
         for proc in procs:
             stop_app(proc)
