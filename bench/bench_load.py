@@ -164,8 +164,11 @@ async def session(
 async def run(
     urls: list[str], sessions: int, rounds: int, chromium: str, think: float = 0.0
 ) -> tuple[list[float], list[float], float, float]:
-    """Seconds per filter change over all the sessions, seconds each page took to open, and
-    when (Unix time) the changes began and ended."""
+    """``sessions`` browser sessions, session n on ``urls[n % len(urls)]`` (one URL per app process).
+
+    Returns the seconds per filter change over all the sessions, the seconds each page took to
+    open, and when (Unix time) the changes began and ended.
+    """
     from playwright.async_api import async_playwright
 
     ready, opened = asyncio.Barrier(sessions), []
@@ -271,7 +274,9 @@ async def run_elsewhere(
     """One real browser (``rounds`` changes) among ``sessions - 1`` protocol sessions.
 
     Returns the browser's seconds per change, the protocol sessions' seconds per change,
-    the protocol runs that showed an exception, and when the changes began and ended.
+    the protocol runs that failed (see :func:`protocol_session`), and when the changes began
+    and ended. The browser uses the first app process, protocol session n process n modulo
+    their number.
     """
     from playwright.async_api import async_playwright
 
