@@ -2,7 +2,7 @@
 
 A partner file (council fly-tipping, ASB cases, collisions…) comes with a mapping, written as
 TOML or JSON or built in the Data page's form; :class:`PartnerMapping` holds and checks it, and
-:func:`hotspots.ingest.parse_partner` reads the rows with it (its name is importable from
+:func:`hotspots.rows.parse_partner` reads the rows with it (this class is importable from
 :mod:`hotspots.ingest` too).
 """
 
